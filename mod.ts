@@ -1,0 +1,32 @@
+/**
+ * eyeballs: connect to multi-homed servers fast, the Happy Eyeballs way
+ * (RFC 8305), on Deno, Bun and Node.
+ *
+ * This entry point is the runtime-agnostic core: {@linkcode connect} races
+ * attempts through any {@linkcode Dialer} and {@linkcode Resolver}. For a
+ * ready connect on your runtime import `@eyeballs/connect/deno`,
+ * `@eyeballs/connect/node` or `@eyeballs/connect/bun`.
+ *
+ * @example
+ * ```ts
+ * import { connect, halving } from "@eyeballs/connect";
+ * const { conn, attempts } = await connect({
+ *   hostname: "192.0.2.1", port: 80, schedule: halving(500),
+ *   dialer: { dial: (t) => Promise.resolve(t.address), close: () => {} },
+ * });
+ * ```
+ *
+ * @module
+ */
+
+export * from "./src/core/types.ts";
+export * from "./src/core/schedule.ts";
+export * from "./src/core/sort.ts";
+export * from "./src/core/resolve.ts";
+export * from "./src/core/race.ts";
+export * from "./src/core/errors.ts";
+export * from "./src/core/timer.ts";
+export { parseAddressList, parseIp } from "./src/core/ip.ts";
+export type { IpLiteral } from "./src/core/ip.ts";
+export { connect, MAX_IN_FLIGHT } from "./src/core/connect.ts";
+export type { Connected, ConnectOptions, RaceSettings } from "./src/core/connect.ts";

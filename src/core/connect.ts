@@ -1,0 +1,254 @@
+/**
+ * `connect`: checks the options, resolves the name, runs the race, and turns
+ * its outcome into a connection or one clear error.
+ *
+ * @module
+ */
+
+import { AttemptError, ConnectError } from "./errors.ts";
+import { type Resolution, RESOLUTION_DELAY, resolveInto } from "./resolve.ts";
+import { race } from "./race.ts";
+import { defaultSchedule, type Schedule } from "./schedule.ts";
+import { AddressQueue } from "./sort.ts";
+import { systemClock } from "./timer.ts";
+import type { Attempt, Clock, ConnectEvent, Dialer, Family, Resolver } from "./types.ts";
+import {
+  describe,
+  requireDelay,
+  requireFunction,
+  requireHost,
+  requireInteger,
+  requirePort,
+  requireSignal,
+} from "./validate.ts";
+
+/** Default cap on attempts connecting at the same time. */
+export const MAX_IN_FLIGHT = 8;
+
+/**
+ * Tuning shared by the core and every adapter. All fields are optional.
+ *
+ * @example
+ * ```ts
+ * import { fixedDelay, type RaceSettings } from "@eyeballs/connect";
+ * const settings: RaceSettings = { schedule: fixedDelay(250), timeout: 10_000 };
+ * ```
+ */
+export interface RaceSettings {
+  /** Delay between attempt starts. Default {@linkcode defaultSchedule} (halving from 500 ms, floor 10 ms). */
+  readonly schedule?: Schedule;
+  /** How long an IPv4 answer waits for the IPv6 one, in ms (RFC 8305: 50). */
+  readonly resolutionDelay?: number;
+  /** Addresses of the preferred family tried before the first of the other (RFC 8305: 1). */
+  readonly firstAddressFamilyCount?: number;
+  /** The family tried first. Default 6. */
+  readonly preferredFamily?: Family;
+  /** Only use this family. Default: both. */
+  readonly family?: Family;
+  /** At most this many attempts connecting at once. Default 8. */
+  readonly maxAttemptsInFlight?: number;
+  /** Gives up after this many ms in all, resolution included; the error names every address. Default: none. */
+  readonly timeout?: number;
+  /** Aborts the connect: every socket is released and the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** Told of every resolution, attempt and timer event as it happens. Exceptions it throws are ignored. */
+  readonly onEvent?: (event: ConnectEvent) => void;
+  /** The clock; tests inject a fake one. */
+  readonly clock?: Clock;
+}
+
+/** Everything `connect` needs: where to, how to dial, how to resolve. */
+export interface ConnectOptions<Conn> extends RaceSettings {
+  /** A DNS name or an IP literal (IPv6 may be bracketed). Literals skip resolution. */
+  readonly hostname: string;
+  /** The TCP port, 1 to 65535. */
+  readonly port: number;
+  /** Dials one address. */
+  readonly dialer: Dialer<Conn>;
+  /** Resolves names; required unless `hostname` is an IP literal. */
+  readonly resolver?: Resolver;
+}
+
+/**
+ * A connection and how it was won.
+ *
+ * @example
+ * ```ts
+ * import type { Connected } from "@eyeballs/connect";
+ * const summary = (c: Connected<unknown>) => `${c.address} in ${c.ms.toFixed(0)} ms`;
+ * ```
+ */
+export interface Connected<Conn> {
+  /** The open connection: the caller now owns it. */
+  readonly conn: Conn;
+  /** The address it is connected to. */
+  readonly address: string;
+  /** Its family. */
+  readonly family: Family;
+  /** The port. */
+  readonly port: number;
+  /** Milliseconds from the call to the connection, resolution included. */
+  readonly ms: number;
+  /** The race's timeline: every attempt in start order. */
+  readonly attempts: readonly Attempt[];
+}
+
+/**
+ * Connects to `hostname:port` the Happy Eyeballs way, through any dialer.
+ * Adapters wrap this for each runtime; use it directly with your own
+ * {@linkcode Dialer} and {@linkcode Resolver}.
+ *
+ * Throws a TypeError or RangeError naming the field for bad options, before
+ * anything is dialled; a {@linkcode ConnectError} when no address connects
+ * (or `timeout` passes); the signal's reason when `signal` aborts.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@eyeballs/connect";
+ * const { conn, address, attempts } = await connect({
+ *   hostname: "dual.example", port: 443,
+ *   resolver: { resolve: (_n, f) => Promise.resolve(f === 6 ? ["2001:db8::1"] : ["192.0.2.1"]) },
+ *   dialer: {
+ *     dial: (t) => t.family === 4 ? Promise.resolve(`socket to ${t.address}`) : Promise.reject(new Error("unreachable")),
+ *     close: () => {},
+ *   },
+ * });
+ * // address === "192.0.2.1", attempts.length === 2
+ * ```
+ */
+export async function connect<Conn>(options: ConnectOptions<Conn>): Promise<Connected<Conn>> {
+  const checked = checkOptions(options);
+  const { hostname, port, clock } = checked;
+  const startedAt = clock.now();
+  const emit = (event: ConnectEvent) => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // A broken observer must not break the connect.
+    }
+  };
+
+  // One signal ends everything: the caller's abort, the timeout, or the end of the race.
+  const controller = new AbortController();
+  const timedOut = new Error(`timed out after ${options.timeout} ms`);
+  timedOut.name = "TimeoutError";
+  const onAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const cancelTimeout = options.timeout === undefined
+    ? () => {}
+    : clock.setTimer(() => controller.abort(timedOut), options.timeout);
+
+  const queue = new AddressQueue(port, {
+    preferredFamily: checked.preferredFamily,
+    firstFamilyCount: checked.firstAddressFamilyCount,
+  });
+  let resolution: Resolution | undefined;
+  if (checked.host.literal) {
+    queue.add(checked.host.literal.family, [checked.host.literal.address]);
+    queue.end();
+  } else {
+    resolution = resolveInto(queue, {
+      hostname,
+      families: checked.families,
+      resolver: options.resolver!,
+      resolutionDelay: checked.resolutionDelay,
+      signal: controller.signal,
+      clock,
+      startedAt,
+      emit,
+    });
+  }
+
+  try {
+    const result = await race({
+      dialer: options.dialer,
+      queue,
+      schedule: checked.schedule,
+      maxInFlight: checked.maxAttemptsInFlight,
+      signal: controller.signal,
+      clock,
+      startedAt,
+      emit,
+    });
+    if (result.error !== undefined) throw result.error;
+    if (result.winner) {
+      const { conn, attempt } = result.winner;
+      const { address, family } = attempt;
+      return { conn, address, family, port, ms: clock.now() - startedAt, attempts: result.attempts };
+    }
+    if (options.signal?.aborted) throw options.signal.reason;
+    const resolveErrors = resolution?.failures() ?? [];
+    const attemptErrors = result.attempts.map((a) =>
+      new AttemptError(a.address, a.family, port, a.outcome === "aborted" ? timedOut : a.error)
+    );
+    const why = controller.signal.reason === timedOut ? `timed out after ${options.timeout} ms` : undefined;
+    throw new ConnectError(hostname, port, [...resolveErrors, ...attemptErrors], result.attempts, why);
+  } finally {
+    cancelTimeout();
+    options.signal?.removeEventListener("abort", onAbort);
+    controller.abort(); // stops lookups still running
+  }
+}
+
+/** Checks every option, naming the bad field, and fills in defaults. */
+function checkOptions<Conn>(options: ConnectOptions<Conn>) {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`options must be an object, got ${describe(options)}`);
+  }
+  const host = requireHost(options.hostname);
+  requirePort(options.port);
+  const dialer = options.dialer as Partial<Dialer<Conn>> | undefined;
+  if (typeof dialer !== "object" || dialer === null) {
+    throw new TypeError(`dialer must be an object with dial() and close(), got ${describe(dialer)}`);
+  }
+  requireFunction(dialer.dial, "dialer.dial");
+  requireFunction(dialer.close, "dialer.close");
+  if (!host.literal) {
+    const resolver = options.resolver as Partial<Resolver> | undefined;
+    if (typeof resolver !== "object" || resolver === null) {
+      throw new TypeError(`resolver is required to resolve ${describe(options.hostname)}, got ${describe(resolver)}`);
+    }
+    requireFunction(resolver.resolve, "resolver.resolve");
+  }
+  const schedule = options.schedule ?? defaultSchedule;
+  requireFunction(schedule, "schedule");
+  const resolutionDelay = options.resolutionDelay ?? RESOLUTION_DELAY;
+  requireDelay(resolutionDelay, "resolutionDelay");
+  const firstAddressFamilyCount = options.firstAddressFamilyCount ?? 1;
+  requireInteger(firstAddressFamilyCount, "firstAddressFamilyCount", 1, Infinity);
+  const maxAttemptsInFlight = options.maxAttemptsInFlight ?? MAX_IN_FLIGHT;
+  requireInteger(maxAttemptsInFlight, "maxAttemptsInFlight", 1, Infinity);
+  const preferredFamily = options.preferredFamily ?? 6;
+  requireFamily(preferredFamily, "preferredFamily");
+  if (options.family !== undefined) requireFamily(options.family, "family");
+  if (options.timeout !== undefined) {
+    requireDelay(options.timeout, "timeout");
+    if (options.timeout === 0) throw new RangeError("timeout must be > 0 (omit it for no timeout)");
+  }
+  if (options.signal !== undefined) requireSignal(options.signal);
+  if (options.onEvent !== undefined) requireFunction(options.onEvent, "onEvent");
+  const clock = options.clock ?? systemClock;
+  requireFunction(clock?.now, "clock.now");
+  requireFunction(clock?.setTimer, "clock.setTimer");
+  if (host.literal && options.family !== undefined && host.literal.family !== options.family) {
+    throw new RangeError(`hostname ${options.hostname} is IPv${host.literal.family} but family is ${options.family}`);
+  }
+  const other: Family = preferredFamily === 6 ? 4 : 6;
+  const families: Family[] = options.family ? [options.family] : [preferredFamily, other];
+  return {
+    host,
+    hostname: host.literal?.address ?? host.name!,
+    port: options.port,
+    schedule,
+    resolutionDelay,
+    firstAddressFamilyCount,
+    maxAttemptsInFlight,
+    preferredFamily,
+    families,
+    clock,
+  };
+}
+
+function requireFamily(value: unknown, field: string): asserts value is Family {
+  if (value !== 4 && value !== 6) throw new RangeError(`${field} must be 4 or 6, got ${describe(value)}`);
+}

@@ -1,0 +1,118 @@
+/**
+ * Resolution (RFC 8305 §3): ask for both families at once and feed answers
+ * into the race's queue as they come. An answer for the other family than
+ * the preferred one waits up to the Resolution Delay for the preferred one,
+ * so that a quick IPv4 answer does not always beat a slightly slower IPv6
+ * one; any answer arriving later still joins the race.
+ *
+ * @module
+ */
+
+import { ResolveError } from "./errors.ts";
+import { parseAddressList } from "./ip.ts";
+import type { AddressQueue } from "./sort.ts";
+import type { Clock, ConnectEvent, Family, Resolver } from "./types.ts";
+
+/** RFC 8305 §3: the recommended Resolution Delay. */
+export const RESOLUTION_DELAY = 50;
+
+/** What resolution needs. */
+export interface ResolveOptions {
+  /** The name to look up. */
+  readonly hostname: string;
+  /** The families to ask for, the preferred one first. */
+  readonly families: readonly Family[];
+  /** Looks up one family. */
+  readonly resolver: Resolver;
+  /** How long an answer for another family waits for the preferred one. */
+  readonly resolutionDelay: number;
+  /** Stops the lookups. */
+  readonly signal: AbortSignal;
+  /** Time and timers. */
+  readonly clock: Clock;
+  /** The clock time that `atMs` counts from. */
+  readonly startedAt: number;
+  /** Told of every answer and failure. */
+  readonly emit: (event: ConnectEvent) => void;
+}
+
+/** A resolution under way. */
+export interface Resolution {
+  /**
+   * One {@linkcode ResolveError} per family that failed so far, and, for a
+   * family still unanswered, one whose cause is the abort reason (or "no
+   * answer yet").
+   */
+  failures(): ResolveError[];
+}
+
+/**
+ * Resolves `hostname` in every family of `options.families` in parallel,
+ * adds the addresses to `queue` as they arrive, and ends the queue once every
+ * family has answered or failed. Never throws: failures are kept for
+ * {@linkcode Resolution.failures}.
+ *
+ * @example
+ * ```ts
+ * import { AddressQueue, resolveInto, systemClock } from "@eyeballs/connect";
+ * const queue = new AddressQueue(443, { preferredFamily: 6, firstFamilyCount: 1 });
+ * resolveInto(queue, {
+ *   hostname: "localhost", families: [6, 4], resolutionDelay: 50,
+ *   resolver: { resolve: (_n, f) => Promise.resolve(f === 6 ? ["::1"] : ["127.0.0.1"]) },
+ *   signal: new AbortController().signal, clock: systemClock,
+ *   startedAt: systemClock.now(), emit: () => {},
+ * });
+ * queue.onChange(() => console.log(queue.size, queue.ended));
+ * ```
+ */
+export function resolveInto(queue: AddressQueue, options: ResolveOptions): Resolution {
+  const { hostname, families, resolver, clock, signal, emit } = options;
+  const [preferred] = families;
+  const failed = new Map<Family, ResolveError>();
+  const answered = new Set<Family>();
+  const held: Array<() => void> = []; // answers waiting for the preferred family
+  let preferredDone = families.length < 2;
+  let cancelDelay = () => {};
+  const since = () => clock.now() - options.startedAt;
+
+  const release = () => {
+    preferredDone = true;
+    cancelDelay();
+    for (const add of held.splice(0)) add();
+  };
+
+  const lookup = async (family: Family) => {
+    try {
+      const addresses = parseAddressList(await resolver.resolve(hostname, family, signal), family);
+      answered.add(family);
+      const add = () => {
+        if (queue.ended) return;
+        queue.add(family, addresses);
+        emit({ type: "resolved", atMs: since(), family, addresses });
+      };
+      if (family === preferred || preferredDone) add();
+      else {
+        held.push(add);
+        if (held.length === 1) cancelDelay = clock.setTimer(release, options.resolutionDelay);
+      }
+    } catch (cause) {
+      const failure = new ResolveError(hostname, family, signal.aborted ? signal.reason : cause);
+      failed.set(family, failure);
+      if (!signal.aborted) emit({ type: "resolve-failed", atMs: since(), family, error: failure });
+    } finally {
+      if (family === preferred) release();
+    }
+  };
+
+  const finish = () => {
+    release();
+    if (!queue.ended) queue.end();
+  };
+  Promise.all(families.map(lookup)).then(finish, finish);
+  return {
+    failures: () =>
+      families.filter((f) => !answered.has(f)).map((f) =>
+        failed.get(f) ?? new ResolveError(hostname, f, signal.aborted ? signal.reason : "no answer yet")
+      ),
+  };
+}

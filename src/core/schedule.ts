@@ -1,0 +1,103 @@
+/**
+ * Schedules: how long the race waits after starting one attempt before it
+ * starts the next. This is policy only; `race.ts` does the mechanics.
+ *
+ * A failed attempt always lets the next one start at once, whatever the
+ * schedule says.
+ *
+ * @module
+ */
+
+import { requireDelay } from "./validate.ts";
+
+/** What a schedule may look at when it picks the next delay. */
+export interface ScheduleState {
+  /** Attempts started so far (at least 1). */
+  readonly started: number;
+  /** How many times the delay timer has expired so far in this race. */
+  readonly expiries: number;
+}
+
+/**
+ * Returns the delay in milliseconds before the next attempt may start.
+ * It must be a finite number ≥ 0.
+ *
+ * @example
+ * ```ts
+ * import type { Schedule } from "@eyeballs/connect";
+ * // 100 ms, then 200 ms, then 300 ms...
+ * const linear: Schedule = ({ started }) => 100 * started;
+ * ```
+ */
+export type Schedule = (state: ScheduleState) => number;
+
+/** RFC 8305 §8: the recommended Connection Attempt Delay. */
+export const RFC8305_ATTEMPT_DELAY = 250;
+/** RFC 8305 §5: the delay must never be below 10 ms... */
+export const MIN_ATTEMPT_DELAY = 10;
+/** ...and should not be above 2 seconds. */
+export const MAX_ATTEMPT_DELAY = 2000;
+
+/**
+ * A fixed Connection Attempt Delay, as in RFC 8305, clamped to the RFC's
+ * bounds of 10 ms to 2 s.
+ *
+ * @example
+ * ```ts
+ * import { fixedDelay } from "@eyeballs/connect";
+ * const schedule = fixedDelay(250);
+ * schedule({ started: 3, expiries: 2 }); // 250
+ * fixedDelay(1); // clamped: always 10
+ * ```
+ */
+export function fixedDelay(ms: number = RFC8305_ATTEMPT_DELAY): Schedule {
+  requireDelay(ms, "fixedDelay(ms)");
+  const delay = Math.min(MAX_ATTEMPT_DELAY, Math.max(MIN_ATTEMPT_DELAY, ms));
+  return () => delay;
+}
+
+/**
+ * The halving schedule of ISC's 2011 article "How to Connect to a
+ * Multi-Homed Server Over TCP": the first delay is `first` ms (500 in the
+ * article) and it is halved, in whole milliseconds as the article's C code
+ * does, each time the timer expires. Every attempt has therefore started
+ * within 2 × `first` ms, however many addresses there are.
+ *
+ * A failed attempt starts the next at once and does not halve the delay;
+ * only an expiry does.
+ *
+ * `min` sets a floor (0 by default: exactly the article). The library's
+ * default, {@linkcode defaultSchedule}, uses the RFC 8305 floor of 10 ms.
+ *
+ * @example
+ * ```ts
+ * import { halving } from "@eyeballs/connect";
+ * const article = halving(500);
+ * [0, 1, 2, 3].map((expiries) => article({ started: expiries + 1, expiries }));
+ * // [500, 250, 125, 62]
+ * ```
+ */
+export function halving(first = 500, options: { min?: number } = {}): Schedule {
+  requireDelay(first, "halving(first)");
+  const min = options.min ?? 0;
+  requireDelay(min, "halving(options.min)");
+  return ({ expiries }) => Math.max(min, Math.floor(first / 2 ** expiries));
+}
+
+/**
+ * The default schedule: the article's halving schedule from 500 ms with the
+ * RFC 8305 floor of 10 ms.
+ *
+ * Why: a healthy name whose first address answers within 500 ms sends one
+ * SYN (a fixed 250 ms sends two on a link with an RTT over 250 ms), and a
+ * name with up to 8 dead addresses still has every attempt started within
+ * 500 + 250 + 125 + 62 + 31 + 15 + 10 = 993 ms.
+ *
+ * @example
+ * ```ts
+ * import { defaultSchedule } from "@eyeballs/connect";
+ * defaultSchedule({ started: 1, expiries: 0 }); // 500
+ * defaultSchedule({ started: 8, expiries: 7 }); // 10
+ * ```
+ */
+export const defaultSchedule: Schedule = halving(500, { min: MIN_ATTEMPT_DELAY });

@@ -1,0 +1,58 @@
+/** A manual clock for schedule tests: time moves only when the test says so. */
+
+import type { Clock } from "../../src/core/types.ts";
+
+interface Timer {
+  at: number;
+  seq: number;
+  callback: () => void;
+}
+
+/** Lets every pending promise callback run (one macrotask turn, a few times over). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** A fake {@linkcode Clock}: `advance()` fires due timers in time order. */
+export class FakeClock implements Clock {
+  #now = 0;
+  #seq = 0;
+  #timers = new Set<Timer>();
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimer(callback: () => void, ms: number): () => void {
+    const timer = { at: this.#now + ms, seq: this.#seq++, callback };
+    this.#timers.add(timer);
+    return () => this.#timers.delete(timer);
+  }
+
+  /** How many timers are pending. */
+  get pending(): number {
+    return this.#timers.size;
+  }
+
+  /**
+   * Moves time forward by `ms`, firing each due timer at its own time and
+   * letting promises settle after each batch of timers due at the same time.
+   */
+  async advance(ms: number): Promise<void> {
+    const end = this.#now + ms;
+    await settle();
+    for (;;) {
+      const due = [...this.#timers].filter((t) => t.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq);
+      if (!due.length) break;
+      const at = due[0].at;
+      this.#now = at;
+      for (const timer of due.filter((t) => t.at === at)) {
+        this.#timers.delete(timer);
+        timer.callback();
+      }
+      await settle();
+    }
+    this.#now = end;
+    await settle();
+  }
+}

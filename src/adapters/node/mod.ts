@@ -1,0 +1,61 @@
+/**
+ * eyeballs for Node: `connect` resolves both families in parallel and races
+ * the addresses, returning a connected `net.Socket`.
+ *
+ * Unlike `net.connect({ autoSelectFamily: true })`, no attempt is killed
+ * when its timer fires, so slow links still connect.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@eyeballs/connect/node";
+ * const socket = await connect({ host: "localhost", port: 8080, timeout: 5000 });
+ * socket.end("hello\n");
+ * ```
+ *
+ * @module
+ */
+
+import type net from "node:net";
+import { connect as race, type RaceSettings } from "../../core/connect.ts";
+import type { Resolver } from "../../core/types.ts";
+import { describe, requireHost } from "../../core/validate.ts";
+import { nodeDialer } from "./dialer.ts";
+import { systemResolver } from "./resolver.ts";
+
+export { nodeDialer } from "./dialer.ts";
+export { systemResolver } from "./resolver.ts";
+
+/** Options for {@linkcode connect}: `host` and `port` as in `net.connect`, plus the race settings. */
+export interface NodeConnectOptions extends RaceSettings {
+  /** A DNS name or an IP literal. */
+  readonly host: string;
+  /** The TCP port, 1 to 65535. */
+  readonly port: number;
+  /** Resolves names. Default {@linkcode systemResolver} (getaddrinfo). */
+  readonly resolver?: Resolver;
+}
+
+/**
+ * Connects to `host:port`, Happy Eyeballs style, and returns the connected
+ * socket. Data the server sends at once (a banner) waits in the socket until
+ * you read it. Throws a TypeError or RangeError naming the bad field, a
+ * `ConnectError` (an AggregateError naming every address) when nothing
+ * connects, or the signal's reason on abort.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@eyeballs/connect/node";
+ * import tls from "node:tls";
+ * const socket = await connect({ host: "example.com", port: 443 });
+ * const secure = tls.connect({ socket, servername: "example.com" });
+ * ```
+ */
+export async function connect(options: NodeConnectOptions): Promise<net.Socket> {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`options must be an object, got ${describe(options)}`);
+  }
+  const { host, resolver = systemResolver, ...settings } = options;
+  requireHost(host, "host"); // named as the caller named it
+  const { conn } = await race({ ...settings, hostname: host, resolver, dialer: nodeDialer });
+  return conn;
+}

@@ -1,0 +1,38 @@
+/**
+ * The system resolver: `getaddrinfo` through `node:dns`'s `lookup`, asked
+ * once per family. It honours /etc/hosts, nsswitch and gai.conf, as the
+ * runtimes' own connects do. Works under Node, Deno and Bun.
+ *
+ * @module
+ */
+
+import dns from "node:dns";
+import type { Family, Resolver } from "../../core/types.ts";
+
+/**
+ * Resolves one family with `dns.lookup(name, { family, all: true })`.
+ *
+ * `getaddrinfo` cannot be cancelled: on abort the promise rejects at once,
+ * and the lookup finishes in the background (it holds no socket of ours).
+ *
+ * @example
+ * ```ts
+ * import { systemResolver } from "@eyeballs/connect/node";
+ * const v4 = await systemResolver.resolve("localhost", 4, new AbortController().signal);
+ * // ["127.0.0.1"]
+ * ```
+ */
+export const systemResolver: Resolver = {
+  resolve(hostname: string, family: Family, signal: AbortSignal): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      dns.lookup(hostname, { family, all: true }, (error, addresses) => {
+        signal.removeEventListener("abort", onAbort);
+        if (error) reject(error);
+        else resolve(addresses.filter((a) => a.family === family).map((a) => a.address));
+      });
+    });
+  },
+};

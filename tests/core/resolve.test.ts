@@ -1,0 +1,111 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { connect } from "../../src/core/connect.ts";
+import { fixedDelay } from "../../src/core/schedule.ts";
+import type { ConnectEvent } from "../../src/core/types.ts";
+import { FakeClock } from "../helpers/fake_clock.ts";
+import { FakeDialer, fakeResolver, type Script } from "../helpers/fake_dialer.ts";
+
+function setup(answers: Parameters<typeof fakeResolver>[1], scripts: Record<string, Script> = {}, options = {}) {
+  const clock = new FakeClock();
+  const dialer = new FakeDialer(clock, scripts);
+  const resolver = fakeResolver(clock, answers);
+  const events: ConnectEvent[] = [];
+  const result = connect({
+    hostname: "dual.test", port: 443, clock, dialer, resolver,
+    schedule: fixedDelay(250), onEvent: (e) => events.push(e), ...options,
+  });
+  result.catch(() => {});
+  const starts = () => events.flatMap((e) => (e.type === "attempt-start" ? [`${e.atMs} ${e.attempt.address}`] : []));
+  return { clock, dialer, resolver, result, events, starts };
+}
+
+describe("resolution", () => {
+  it("asks both families at once", async () => {
+    const t = setup({ 6: ["2001:db8::1"], 4: ["192.0.2.1"] });
+    await t.clock.advance(0);
+    assert.deepEqual(t.resolver.calls.sort(), [4, 6]);
+  });
+
+  it("an IPv4 answer waits up to the Resolution Delay for IPv6, which then goes first", async () => {
+    const t = setup({ 6: ["2001:db8::1"], 4: ["192.0.2.1"], delay4: 0, delay6: 30 });
+    await t.clock.advance(300);
+    assert.deepEqual(t.starts(), ["30 2001:db8::1", "280 192.0.2.1"]);
+  });
+
+  it("a slow AAAA answer does not hold IPv4 back beyond the 50 ms Resolution Delay", async () => {
+    const t = setup({ 6: ["2001:db8::1"], 4: ["192.0.2.1", "192.0.2.2"], delay4: 10, delay6: 200 });
+    await t.clock.advance(100);
+    assert.deepEqual(t.starts(), ["60 192.0.2.1"]);
+    await t.clock.advance(600);
+    // The late IPv6 address joins the running race, ahead of the second IPv4 one.
+    assert.deepEqual(t.starts(), ["60 192.0.2.1", "310 2001:db8::1", "560 192.0.2.2"]);
+  });
+
+  it("an IPv6 answer starts at once; late IPv4 addresses join the race", async () => {
+    const t = setup({ 6: ["2001:db8::1"], 4: ["192.0.2.1"], delay4: 400, delay6: 5 });
+    await t.clock.advance(300);
+    assert.deepEqual(t.starts(), ["5 2001:db8::1"]);
+    await t.clock.advance(200);
+    assert.deepEqual(t.starts(), ["5 2001:db8::1", "400 192.0.2.1"]); // the delay had passed: at once
+  });
+
+  it("IP literals skip resolution", async () => {
+    const t = setup({ hang: true }, { "2001:db8::1": { connect: 1 } }, { hostname: "[2001:DB8::1]" });
+    await t.clock.advance(10);
+    assert.equal((await t.result).address, "2001:db8::1");
+    assert.deepEqual(t.resolver.calls, []);
+  });
+
+  it("one family failing does not stop the other", async () => {
+    const t = setup({ 6: new Error("SERVFAIL"), 4: ["192.0.2.1"] }, { "192.0.2.1": { connect: 5 } });
+    await t.clock.advance(100);
+    assert.equal((await t.result).address, "192.0.2.1");
+    assert.ok(t.events.some((e) => e.type === "resolve-failed" && e.family === 6));
+  });
+
+  it("both families failing: an AggregateError naming the name, each family and why", async () => {
+    const nx = Object.assign(new Error("getaddrinfo ENOTFOUND dual.test"), { code: "ENOTFOUND" });
+    const t = setup({ 6: nx, 4: nx });
+    await t.clock.advance(100);
+    const error = await t.result.then(() => assert.fail("should fail"), (e) => e);
+    assert.ok(error instanceof AggregateError);
+    assert.match(error.message, /dual\.test IPv6 \(AAAA\): no such name/);
+    assert.match(error.message, /dual\.test IPv4 \(A\): no such name/);
+    assert.deepEqual(error.errors.map((e: { name: string; family: number }) => [e.name, e.family]), [
+      ["ResolveError", 6],
+      ["ResolveError", 4],
+    ]);
+  });
+
+  it("a resolver returning garbage is a resolution failure naming the entry", async () => {
+    const t = setup({ 6: ["not-an-ip"], 4: [] });
+    await t.clock.advance(100);
+    const error = await t.result.then(() => assert.fail("should fail"), (e) => e);
+    assert.match(error.message, /IPv6 \(AAAA\): not an IPv6 address: "not-an-ip"/);
+    assert.deepEqual(t.dialer.dialed, []);
+  });
+
+  it("no address at all: the error says so", async () => {
+    const t = setup({ 6: [], 4: [] });
+    await t.clock.advance(100);
+    await assert.rejects(t.result, /dual\.test port 443:\n {2}no address to try/);
+  });
+
+  it("silent DNS and a timeout: the error names each family as timed out", async () => {
+    const t = setup({ hang: true }, {}, { timeout: 2000 });
+    await t.clock.advance(2000);
+    const error = await t.result.then(() => assert.fail("should time out"), (e) => e);
+    assert.match(error.message, /timed out after 2000 ms to dual\.test/);
+    assert.match(error.message, /IPv6 \(AAAA\): timed out/);
+    assert.match(error.message, /IPv4 \(A\): timed out/);
+    assert.equal(t.clock.pending, 0);
+  });
+
+  it("family: 4 asks only for A records", async () => {
+    const t = setup({ 6: ["2001:db8::1"], 4: ["192.0.2.1"] }, { "192.0.2.1": { connect: 1 } }, { family: 4 });
+    await t.clock.advance(10);
+    assert.equal((await t.result).family, 4);
+    assert.deepEqual(t.resolver.calls, [4]);
+  });
+});

@@ -79,8 +79,12 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
     running.delete(attempt);
     attempt.outcome = outcome;
     attempt.endMs = since();
-    if (outcome === "failed") attempt.error = cause;
-    emit({ type: `attempt-${outcome}` as "attempt-won", atMs: attempt.endMs, attempt });
+    if (outcome === "failed") {
+      attempt.error = cause;
+      emit({ type: "attempt-failed", atMs: attempt.endMs, attempt, error: cause });
+    } else {
+      emit({ type: `attempt-${outcome}` as "attempt-won", atMs: attempt.endMs, attempt });
+    }
   };
 
   const start = (target: Target) => {

@@ -164,13 +164,13 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
   return { winner, attempts, error };
 }
 
-/** `dialer.dial`, with a synchronous throw turned into a rejection. */
-function dialSafely<Conn>(dialer: Dialer<Conn>, target: Target, signal: AbortSignal): Promise<Conn> {
-  try {
-    return Promise.resolve(dialer.dial(target, signal));
-  } catch (cause) {
-    return Promise.reject(cause);
+/** `dialer.dial`, with a synchronous throw or an empty result turned into a rejection. */
+async function dialSafely<Conn>(dialer: Dialer<Conn>, target: Target, signal: AbortSignal): Promise<Conn> {
+  const conn = await dialer.dial(target, signal);
+  if (conn === undefined || conn === null) {
+    throw new TypeError(`dialer.dial resolved with ${conn}, not a connection`);
   }
+  return conn;
 }
 
 /** `dialer.close`, which must not break the race even if it throws. */

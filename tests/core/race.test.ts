@@ -107,14 +107,31 @@ describe("schedule start times", () => {
 
 describe("winners and losers", () => {
   it("two attempts connecting in the same turn: exactly one is returned, the other closed", async () => {
-    const t = setup(v4(2), { "192.0.2.1": { connect: 300 }, "192.0.2.2": { connect: 50 } }, {
-      schedule: fixedDelay(250),
+    const clock = new FakeClock();
+    const conns: Array<{ address: string; closed: boolean }> = [];
+    const pending: Array<() => void> = [];
+    const dialer = {
+      dial: (t: { address: string }) =>
+        new Promise<{ address: string; closed: boolean }>((resolve) =>
+          pending.push(() => {
+            const conn = { address: t.address, closed: false };
+            conns.push(conn);
+            resolve(conn);
+          })
+        ),
+      close: (c: { closed: boolean }) => (c.closed = true),
+    };
+    const result = connect({
+      hostname: "multi.test", port: 80, family: 4, clock, dialer,
+      resolver: fakeResolver(clock, { 4: v4(2) }), schedule: fixedDelay(250),
     });
-    await t.clock.advance(400);
-    const won = await t.result;
-    assert.equal(t.dialer.conns.length, 2);
-    assert.deepEqual(t.dialer.open, [won.conn]);
-    assert.deepEqual(won.attempts.map((a) => a.outcome).sort(), ["lost", "won"]);
+    await clock.advance(300);
+    assert.equal(pending.length, 2);
+    for (const finish of pending) finish(); // both connect before either is observed
+    const won = await result;
+    assert.equal(conns.length, 2);
+    assert.deepEqual(conns.filter((c) => !c.closed), [won.conn]);
+    assert.deepEqual(won.attempts.map((a) => a.outcome), ["won", "lost"]);
   });
 
   it("a timer and a success in the same turn start no new attempt", async () => {

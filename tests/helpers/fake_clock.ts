@@ -35,8 +35,9 @@ export class FakeClock implements Clock {
   }
 
   /**
-   * Moves time forward by `ms`, firing each due timer at its own time and
-   * letting promises settle after each batch of timers due at the same time.
+   * Moves time forward by `ms`, firing each due timer at its own time, in the
+   * order they were set when due together, and letting promises settle after
+   * each one, as the runtimes drain microtasks between timer callbacks.
    */
   async advance(ms: number): Promise<void> {
     const end = this.#now + ms;
@@ -44,12 +45,10 @@ export class FakeClock implements Clock {
     for (;;) {
       const due = [...this.#timers].filter((t) => t.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq);
       if (!due.length) break;
-      const at = due[0].at;
-      this.#now = at;
-      for (const timer of due.filter((t) => t.at === at)) {
-        this.#timers.delete(timer);
-        timer.callback();
-      }
+      this.#now = due[0].at;
+      const [timer] = due;
+      this.#timers.delete(timer);
+      timer.callback();
       await settle();
     }
     this.#now = end;

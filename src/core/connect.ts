@@ -178,9 +178,7 @@ export async function connect<Conn>(options: ConnectOptions<Conn>): Promise<Conn
     }
     if (options.signal?.aborted) throw options.signal.reason;
     const resolveErrors = resolution?.failures() ?? [];
-    const attemptErrors = result.attempts.map((a) =>
-      new AttemptError(a.address, a.family, port, a.outcome === "aborted" ? timedOut : a.error)
-    );
+    const attemptErrors = result.attempts.map((a) => new AttemptError(a.address, a.family, port, a.error));
     const why = controller.signal.reason === timedOut ? `timed out after ${options.timeout} ms` : undefined;
     throw new ConnectError(hostname, port, [...resolveErrors, ...attemptErrors], result.attempts, why);
   } finally {

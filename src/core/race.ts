@@ -79,8 +79,8 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
     running.delete(attempt);
     attempt.outcome = outcome;
     attempt.endMs = since();
+    if (cause !== undefined) attempt.error = cause;
     if (outcome === "failed") {
-      attempt.error = cause;
       emit({ type: "attempt-failed", atMs: attempt.endMs, attempt, error: cause });
     } else {
       emit({ type: `attempt-${outcome}` as "attempt-won", atMs: attempt.endMs, attempt });
@@ -157,7 +157,7 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
     unsubscribe();
     signal.removeEventListener("abort", onAbort);
     for (const [attempt, controller] of running) {
-      end(attempt, "aborted");
+      end(attempt, "aborted", signal.aborted ? signal.reason : undefined); // a cut-short race says why
       controller.abort(signal.aborted ? signal.reason : new DOMException("lost the race", "AbortError"));
     }
   }

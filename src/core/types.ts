@@ -127,7 +127,7 @@ export interface Attempt extends Target {
   endMs?: number;
   /** How the attempt ended. */
   outcome: AttemptOutcome;
-  /** Why it failed, for `failed`. */
+  /** Why it failed, for `failed`; for `aborted`, the reason when a timeout or the caller's signal cut the race short. */
   error?: unknown;
 }
 

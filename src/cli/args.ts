@@ -1,0 +1,184 @@
+/**
+ * Command-line parsing: turns argv into {@linkcode CliOptions}, or a
+ * {@linkcode UsageError} whose message names the bad argument. Only the
+ * shape of each value is checked here; the library checks the rest (a
+ * RangeError from it is also a usage error for the CLI).
+ *
+ * @module
+ */
+
+/** The schedules `--schedule` can name. */
+export type ScheduleName = "default" | "rfc8305" | "halving";
+
+/** What the command line asks for. */
+export type Command =
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | { readonly kind: "connect"; readonly options: CliOptions };
+
+/** The options of a connect run. Unset numbers mean "the library's default". */
+export interface CliOptions {
+  /** HOST as given: a name or an IP literal. */
+  readonly host: string;
+  /** PORT, 1 to 65535. */
+  readonly port: number;
+  /** `--json`: one JSON line per connection. */
+  readonly json: boolean;
+  /** `--repeat`: how many connects, one after another. */
+  readonly repeat: number;
+  /** `--schedule`; `--attempt-delay` alone means `rfc8305`. */
+  readonly schedule: ScheduleName;
+  /** `--attempt-delay`, in ms. */
+  readonly attemptDelay?: number;
+  /** `--timeout`, in ms. */
+  readonly timeout?: number;
+  /** `--family`. */
+  readonly family?: 4 | 6;
+  /** `--resolution-delay`, in ms. */
+  readonly resolutionDelay?: number;
+  /** `--max-in-flight`. */
+  readonly maxInFlight?: number;
+}
+
+/**
+ * A bad command line. The CLI prints its message and a usage hint, and
+ * exits with status 2.
+ *
+ * @example
+ * ```ts
+ * import { UsageError } from "./args.ts";
+ * throw new UsageError('--repeat must be a whole number ≥ 1, got "x"');
+ * ```
+ */
+export class UsageError extends Error {
+  /** A usage error with `message`, which names the argument. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+const FLAGS = new Set(["--json"]);
+const VALUED = new Set([
+  "--repeat",
+  "--schedule",
+  "--attempt-delay",
+  "--timeout",
+  "--family",
+  "--resolution-delay",
+  "--max-in-flight",
+]);
+const SCHEDULES: readonly ScheduleName[] = ["default", "rfc8305", "halving"];
+
+/**
+ * Parses the arguments after the program name. `--help` and `--version`
+ * win over everything else, so they work even on an otherwise bad line.
+ * Options take their value as `--opt value` or `--opt=value`; `--` ends the
+ * options.
+ *
+ * @example
+ * ```ts
+ * import { parseArgs } from "./args.ts";
+ * const command = parseArgs(["--json", "--timeout", "5000", "localhost", "8080"]);
+ * // { kind: "connect", options: { host: "localhost", port: 8080, json: true, timeout: 5000, ... } }
+ * ```
+ */
+export function parseArgs(argv: readonly string[]): Command {
+  const end = argv.indexOf("--");
+  const options = end < 0 ? argv : argv.slice(0, end);
+  if (options.includes("--help") || options.includes("-h")) return { kind: "help" };
+  if (options.includes("--version") || options.includes("-V")) return { kind: "version" };
+
+  const positional: string[] = [];
+  const values = new Map<string, string>();
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (i === end) {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    // "-1" is a (bad) port, not an option.
+    if (!arg.startsWith("-") || arg === "-" || /^-\d/.test(arg)) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq < 0 ? arg : arg.slice(0, eq);
+    if (FLAGS.has(name)) {
+      if (eq >= 0) throw new UsageError(`${name} takes no value, got ${JSON.stringify(arg)}`);
+      json = true;
+    } else if (VALUED.has(name)) {
+      let value: string | undefined;
+      if (eq >= 0) value = arg.slice(eq + 1);
+      else if (i + 1 < argv.length && i + 1 !== end && !argv[i + 1].startsWith("--")) value = argv[++i];
+      // "--timeout --json" is a forgotten value, not a timeout of "--json".
+      if (value === undefined) throw new UsageError(`${name} needs a value`);
+      values.set(name, value);
+    } else {
+      throw new UsageError(`unknown option ${JSON.stringify(name)}`);
+    }
+  }
+
+  if (positional.length === 0) throw new UsageError("missing HOST and PORT");
+  if (positional.length === 1) throw new UsageError("missing PORT (after HOST)");
+  if (positional.length > 2) throw new UsageError(`unexpected argument ${JSON.stringify(positional[2])}`);
+  const [host, portText] = positional;
+  if (host === "") throw new UsageError("HOST must not be empty");
+  const port = wholeNumber(portText, "PORT");
+  if (port < 1 || port > 65535) throw new UsageError(`PORT must be from 1 to 65535, got ${portText}`);
+
+  const get = <T>(name: string, parse: (text: string, name: string) => T): T | undefined => {
+    const text = values.get(name);
+    return text === undefined ? undefined : parse(text, name);
+  };
+  const repeat = get("--repeat", wholeNumber) ?? 1;
+  if (repeat < 1) throw new UsageError(`--repeat must be at least 1, got ${repeat}`);
+  const maxInFlight = get("--max-in-flight", wholeNumber);
+  if (maxInFlight === 0) throw new UsageError("--max-in-flight must be at least 1, got 0");
+  const attemptDelay = get("--attempt-delay", milliseconds);
+  const named = get("--schedule", scheduleName);
+  if (named === "default" && attemptDelay !== undefined) {
+    throw new UsageError("--attempt-delay does not apply to --schedule default (use rfc8305 or halving)");
+  }
+  return {
+    kind: "connect",
+    options: {
+      host,
+      port,
+      json,
+      repeat,
+      schedule: named ?? (attemptDelay === undefined ? "default" : "rfc8305"),
+      attemptDelay,
+      timeout: get("--timeout", milliseconds),
+      family: get("--family", family),
+      resolutionDelay: get("--resolution-delay", milliseconds),
+      maxInFlight,
+    },
+  };
+}
+
+/** A whole decimal number, e.g. a port or a count. */
+function wholeNumber(text: string, name: string): number {
+  if (!/^\d{1,9}$/.test(text)) throw new UsageError(`${name} must be a whole number, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** A duration in ms: a decimal number ≥ 0 such as `250` or `12.5`. */
+function milliseconds(text: string, name: string): number {
+  if (!/^\d{1,9}(\.\d+)?$/.test(text)) {
+    throw new UsageError(`${name} must be a number of milliseconds ≥ 0, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+function family(text: string, name: string): 4 | 6 {
+  if (text === "4" || text === "6") return Number(text) as 4 | 6;
+  throw new UsageError(`${name} must be 4 or 6, got ${JSON.stringify(text)}`);
+}
+
+function scheduleName(text: string, name: string): ScheduleName {
+  const found = SCHEDULES.find((s) => s === text);
+  if (found) return found;
+  throw new UsageError(`${name} must be one of ${SCHEDULES.join(", ")}; got ${JSON.stringify(text)}`);
+}

@@ -1,0 +1,196 @@
+/**
+ * Output of the CLI: a readable timeline per connect, or one JSON object
+ * per connect. Also used by scripts/demo.ts to show eyeballs' timeline.
+ *
+ * @module
+ */
+
+import { reasonOf } from "../core/errors.ts";
+import type { Attempt, ConnectEvent, Family } from "../core/types.ts";
+
+/** One attempt in the JSON output. Times in ms since the call to connect. */
+export interface AttemptRecord {
+  /** The address dialled. */
+  readonly address: string;
+  /** Its family. */
+  readonly family: Family;
+  /** When the attempt started. */
+  readonly startMs: number;
+  /** When it ended (null if it never did, which a finished connect does not leave). */
+  readonly endMs: number | null;
+  /** `won`, `lost`, `failed` or `aborted`. */
+  readonly outcome: string;
+  /** A short reason for a failure ("refused", "timed out"...), else null. */
+  readonly error: string | null;
+}
+
+/** The JSON line of a successful connect. */
+export interface SuccessRecord {
+  /** HOST as given. */
+  readonly host: string;
+  /** PORT. */
+  readonly port: number;
+  /** The address connected to. */
+  readonly address: string;
+  /** Its family. */
+  readonly family: Family;
+  /** Milliseconds from the call to the connection, resolution included. */
+  readonly ms: number;
+  /** Every attempt, in start order. */
+  readonly attempts: readonly AttemptRecord[];
+}
+
+/** The JSON line of a failed connect. */
+export interface FailureRecord {
+  /** HOST as given. */
+  readonly host: string;
+  /** PORT. */
+  readonly port: number;
+  /** The error message; it names every address and why it failed. */
+  readonly error: string;
+  /** Every attempt, in start order. */
+  readonly attempts: readonly AttemptRecord[];
+}
+
+/** Times are measured to the microsecond; two decimals are plenty to read. */
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/** The reason an attempt failed, or null when it did not fail. */
+function reason(attempt: Attempt): string | null {
+  return attempt.outcome === "failed" ? reasonOf(attempt.error) : null;
+}
+
+/**
+ * One attempt as a plain JSON-ready object.
+ *
+ * @example
+ * ```ts
+ * import { attemptRecord } from "./format.ts";
+ * attemptRecord({ index: 0, address: "::1", family: 6, port: 80, startMs: 0.4, endMs: 1.2, outcome: "won" });
+ * // { address: "::1", family: 6, startMs: 0.4, endMs: 1.2, outcome: "won", error: null }
+ * ```
+ */
+export function attemptRecord(attempt: Attempt): AttemptRecord {
+  return {
+    address: attempt.address,
+    family: attempt.family,
+    startMs: round(attempt.startMs),
+    endMs: attempt.endMs === undefined ? null : round(attempt.endMs),
+    outcome: attempt.outcome,
+    error: reason(attempt),
+  };
+}
+
+/**
+ * The JSON line for a connect that succeeded.
+ *
+ * @example
+ * ```ts
+ * import { successRecord } from "./format.ts";
+ * const line = JSON.stringify(successRecord("localhost", 80, { address: "::1", family: 6, ms: 1.5, attempts: [] }));
+ * ```
+ */
+export function successRecord(
+  host: string,
+  port: number,
+  result: { address: string; family: Family; ms: number; attempts: readonly Attempt[] },
+): SuccessRecord {
+  return {
+    host,
+    port,
+    address: result.address,
+    family: result.family,
+    ms: round(result.ms),
+    attempts: result.attempts.map(attemptRecord),
+  };
+}
+
+/**
+ * The JSON line for a connect that failed with `error` (a `ConnectError`
+ * carries the attempts; other errors have none).
+ *
+ * @example
+ * ```ts
+ * import { failureRecord } from "./format.ts";
+ * failureRecord("localhost", 9, new Error("could not connect"), []).error; // "could not connect"
+ * ```
+ */
+export function failureRecord(
+  host: string,
+  port: number,
+  error: unknown,
+  attempts: readonly Attempt[],
+): FailureRecord {
+  const message = error instanceof Error ? error.message : String(error);
+  return { host, port, error: message, attempts: attempts.map(attemptRecord) };
+}
+
+const ms = (value: number) => value.toFixed(1);
+const bracketed = (address: string, family: Family) => (family === 6 ? `[${address}]` : address);
+
+/**
+ * The readable timeline of one connect: how each family resolved (from
+ * the `onEvent` stream), then one row per attempt with its start and end in
+ * ms, address, outcome and reason.
+ *
+ * @example
+ * ```ts
+ * import { formatTimeline } from "./format.ts";
+ * for (const line of formatTimeline([], [
+ *   { index: 0, address: "::1", family: 6, port: 80, startMs: 0.3, endMs: 250.9, outcome: "aborted" },
+ *   { index: 1, address: "127.0.0.1", family: 4, port: 80, startMs: 250.5, endMs: 250.9, outcome: "won" },
+ * ])) console.log(line);
+ * //   #  start ms   end ms  address      outcome  reason
+ * //   1       0.3    250.9  [::1]        aborted
+ * //   2     250.5    250.9  127.0.0.1    won
+ * ```
+ */
+export function formatTimeline(events: readonly ConnectEvent[], attempts: readonly Attempt[]): string[] {
+  const lines: string[] = [];
+  for (const event of events) {
+    const record = (family: Family) => (family === 6 ? "IPv6 (AAAA)" : "IPv4 (A)");
+    if (event.type === "resolved") {
+      const list = event.addresses.length ? event.addresses.join(", ") : "no address";
+      lines.push(`  ${ms(event.atMs).padStart(8)} ms  resolved ${record(event.family)}: ${list}`);
+    } else if (event.type === "resolve-failed") {
+      lines.push(
+        `  ${ms(event.atMs).padStart(8)} ms  resolving ${record(event.family)} failed: ${reasonOf(event.error)}`,
+      );
+    } else if (event.type === "late-connection-closed") {
+      const where = bracketed(event.attempt.address, event.attempt.family);
+      lines.push(`  ${ms(event.atMs).padStart(8)} ms  closed a late connection to ${where}`);
+    }
+  }
+  if (attempts.length === 0) {
+    lines.push("  no attempt was made");
+    return lines;
+  }
+  const rows = attempts.map((a) => [
+    String(a.index + 1),
+    ms(a.startMs),
+    a.endMs === undefined ? "-" : ms(a.endMs),
+    bracketed(a.address, a.family),
+    a.outcome,
+    reason(a) ?? "",
+  ]);
+  const header = ["#", "start ms", "end ms", "address", "outcome", "reason"];
+  const width = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  // Numbers right-aligned, words left-aligned.
+  const pad = (cells: string[]) =>
+    "  " + cells.map((c, i) => (i < 3 ? c.padStart(width[i]) : i < 5 ? c.padEnd(width[i]) : c)).join("  ").trimEnd();
+  lines.push(pad(header), ...rows.map(pad));
+  return lines;
+}
+
+/**
+ * The closing line of a successful connect.
+ *
+ * @example
+ * ```ts
+ * import { formatSummary } from "./format.ts";
+ * formatSummary({ address: "127.0.0.1", port: 8080, ms: 12.34 }); // "connected to 127.0.0.1 port 8080 in 12.3 ms"
+ * ```
+ */
+export function formatSummary(result: { address: string; port: number; ms: number }): string {
+  return `connected to ${result.address} port ${result.port} in ${ms(result.ms)} ms`;
+}

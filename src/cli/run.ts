@@ -1,0 +1,140 @@
+/**
+ * The CLI itself, runtime-agnostic: parse the arguments, connect (once or
+ * `--repeat` times) through the runtime's dialer and resolver, print each
+ * connect, close it, and return the exit status. `main.ts` supplies the
+ * runtime and exits.
+ *
+ * @module
+ */
+
+import { connect } from "../core/connect.ts";
+import { ConnectError } from "../core/errors.ts";
+import type { Attempt, ConnectEvent, Dialer, Resolver } from "../core/types.ts";
+import { type CliOptions, parseArgs, UsageError } from "./args.ts";
+import { failureRecord, formatSummary, formatTimeline, successRecord } from "./format.ts";
+import { raceSettings } from "./settings.ts";
+import { USAGE, USAGE_HINT } from "./usage.ts";
+import { VERSION } from "./version.ts";
+
+/** How the CLI dials and resolves on this runtime. */
+export interface Runtime {
+  /** Dials one address; its connections are closed right after printing. */
+  readonly dialer: Dialer<unknown>;
+  /** Resolves HOST. */
+  readonly resolver: Resolver;
+}
+
+/** Where the CLI writes: one call per line. */
+export interface Output {
+  /** Results: timelines and JSON lines. */
+  out(line: string): void;
+  /** Errors and usage hints. */
+  err(line: string): void;
+}
+
+/** The exit statuses. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+const consoleOutput: Output = {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+};
+
+/**
+ * Runs `eyeballs` with `args` (the arguments after the program name) and
+ * resolves to its exit status: 0 when every connect succeeded, 1 when one
+ * failed, 2 for bad arguments (including options the library rejects).
+ *
+ * @example
+ * ```ts
+ * import { run } from "./run.ts";
+ * import { nodeDialer, systemResolver } from "../adapters/node/mod.ts";
+ * const status = await run(["--json", "localhost", "8080"], { dialer: nodeDialer, resolver: systemResolver });
+ * ```
+ */
+export async function run(args: readonly string[], runtime: Runtime, io: Output = consoleOutput): Promise<number> {
+  let options: CliOptions;
+  try {
+    const command = parseArgs(args);
+    if (command.kind === "help") {
+      io.out(USAGE);
+      return EXIT.ok;
+    }
+    if (command.kind === "version") {
+      io.out(VERSION);
+      return EXIT.ok;
+    }
+    options = command.options;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return usageError(io, error.message);
+  }
+
+  let failed = false;
+  for (let i = 0; i < options.repeat; i++) {
+    if (!options.json && options.repeat > 1) io.out(`${i > 0 ? "\n" : ""}connect ${i + 1} of ${options.repeat}`);
+    const status = await connectOnce(options, runtime, io);
+    if (status === EXIT.usage) return status; // the same options would fail the same way
+    if (status !== EXIT.ok) failed = true;
+  }
+  return failed ? EXIT.failed : EXIT.ok;
+}
+
+/** One connect: dial, print, close. Resolves to its exit status. */
+async function connectOnce(options: CliOptions, runtime: Runtime, io: Output): Promise<number> {
+  const { host, port } = options;
+  const events: ConnectEvent[] = [];
+  try {
+    const result = await connect({
+      ...raceSettings(options),
+      hostname: host,
+      port,
+      dialer: runtime.dialer,
+      resolver: runtime.resolver,
+      onEvent: (event) => events.push(event),
+    });
+    // The CLI only measures: the connection is closed once the race is known.
+    runtime.dialer.close(result.conn);
+    if (options.json) {
+      io.out(JSON.stringify(successRecord(host, port, result)));
+    } else {
+      for (const line of formatTimeline(events, result.attempts)) io.out(line);
+      io.out(formatSummary(result));
+    }
+    return EXIT.ok;
+  } catch (error) {
+    // The library names the bad field before dialling anything.
+    if (error instanceof TypeError || error instanceof RangeError) return usageError(io, asArgument(error.message));
+    const attempts: readonly Attempt[] = error instanceof ConnectError ? error.attempts : [];
+    if (options.json) {
+      io.out(JSON.stringify(failureRecord(host, port, error, attempts)));
+    } else {
+      for (const line of formatTimeline(events, attempts)) io.out(line);
+      io.err(`eyeballs: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return EXIT.failed;
+  }
+}
+
+/** The library's option names, as the command line spells them. */
+const ARGUMENTS: Record<string, string> = {
+  hostname: "HOST",
+  port: "PORT",
+  timeout: "--timeout",
+  family: "--family",
+  resolutionDelay: "--resolution-delay",
+  maxAttemptsInFlight: "--max-in-flight",
+  "fixedDelay(ms)": "--attempt-delay",
+  "halving(first)": "--attempt-delay",
+};
+
+/** Renames the field a library error starts with to the argument the user typed. */
+function asArgument(message: string): string {
+  return message.replace(/^[\w()]+/, (field) => ARGUMENTS[field] ?? field);
+}
+
+function usageError(io: Output, message: string): number {
+  io.err(`eyeballs: ${message}`);
+  io.err(USAGE_HINT);
+  return EXIT.usage;
+}

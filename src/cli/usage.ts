@@ -1,0 +1,57 @@
+/**
+ * The CLI's help text and the one-line hint printed after a usage error.
+ *
+ * @module
+ */
+
+/**
+ * The full `--help` text.
+ *
+ * @example
+ * ```ts
+ * import { USAGE } from "./usage.ts";
+ * console.log(USAGE);
+ * ```
+ */
+export const USAGE = `eyeballs: connect to HOST PORT the Happy Eyeballs way (RFC 8305) and show how.
+
+Usage: eyeballs [options] HOST PORT
+
+Resolves HOST (both IPv6 and IPv4, in parallel), races connection attempts
+to its addresses, prints a timeline of every attempt, then closes the
+connection: it only measures connects.
+
+Options:
+  --json                  One JSON object per connection on stdout (one line each)
+  --repeat N              Connect N times, one after another (default 1)
+  --schedule NAME         Delay between attempt starts:
+                            default  halving from 500 ms, floor 10 ms (the library's default)
+                            rfc8305  a fixed delay: --attempt-delay, default 250 ms
+                                     (clamped to RFC 8305's 10 ms .. 2 s)
+                            halving  the ISC article: --attempt-delay (default 500 ms),
+                                     halved each time the timer expires
+  --attempt-delay MS      The delay for rfc8305 or halving; alone, it means rfc8305
+  --timeout MS            Give up after MS in all, resolution included (default: none)
+  --family 4|6            Only use IPv4 or only IPv6
+  --resolution-delay MS   How long an IPv4 answer waits for the IPv6 one (default 50)
+  --max-in-flight N       At most N attempts connecting at once (default 8)
+  -h, --help              Show this help
+  -V, --version           Show the version
+
+Exit status: 0 connected (every time), 1 a connect failed, 2 bad arguments.
+
+Examples:
+  eyeballs example.com 443
+  eyeballs --json --repeat 3 --schedule rfc8305 localhost 8080`;
+
+/**
+ * The hint printed under a usage error.
+ *
+ * @example
+ * ```ts
+ * import { USAGE_HINT } from "./usage.ts";
+ * console.error("eyeballs: missing PORT");
+ * console.error(USAGE_HINT);
+ * ```
+ */
+export const USAGE_HINT = "usage: eyeballs [options] HOST PORT  (eyeballs --help for more)";

@@ -1,0 +1,206 @@
+"""The lab's DNS server (UDP, and TCP for long answers), scripted per name and type.
+
+A rule for (name, A|AAAA) says what to do with a query:
+  {"addrs": [...]}             answer these addresses (an empty list: NODATA)
+  {"delayMs": N}               answer N ms late (combine with any other field)
+  {"fail": "nxdomain"}         answer NXDOMAIN
+  {"fail": "servfail"}         answer SERVFAIL
+  {"fail": "refused"}          answer REFUSED
+  {"fail": "silent"}           never answer
+A name with no rule is NXDOMAIN; a known name without a rule for the asked
+type gets NODATA (NOERROR, no answers), as a real zone would.
+"""
+
+import ipaddress
+import socket
+import struct
+
+TYPES = {"A": 1, "AAAA": 28}
+RCODES = {"nxdomain": 3, "servfail": 2, "refused": 5}
+FAILS = ("nxdomain", "servfail", "refused", "silent")
+TTL = 0  # answers must not be cached between scenarios
+
+
+def normalize_name(name):
+    return name.lower().rstrip(".")
+
+
+def parse_rule(rtype, rule):
+    """Validate a rule from the control channel; a bare list means addresses."""
+    if isinstance(rule, list):
+        rule = {"addrs": rule}
+    if not isinstance(rule, dict):
+        raise ValueError(f"{rtype}: rule must be a list of addresses or an object")
+    unknown = set(rule) - {"addrs", "delayMs", "fail"}
+    if unknown:
+        raise ValueError(f"{rtype}: unknown rule fields {sorted(unknown)}")
+    fail = rule.get("fail")
+    if fail is not None and fail not in FAILS:
+        raise ValueError(f"{rtype}: fail must be one of {FAILS}")
+    version = 4 if rtype == "A" else 6
+    addrs = []
+    for a in rule.get("addrs", []):
+        ip = ipaddress.ip_address(a)
+        if ip.version != version:
+            raise ValueError(f"{rtype}: {a} is not an IPv{version} address")
+        addrs.append(ip)
+    delay = float(rule.get("delayMs", 0))
+    if delay < 0:
+        raise ValueError(f"{rtype}: delayMs must be >= 0")
+    return {"addrs": addrs, "delayMs": delay, "fail": fail}
+
+
+def _read_name(msg, offset):
+    labels = []
+    while True:
+        length = msg[offset]
+        if length == 0:
+            return ".".join(labels), offset + 1
+        if length & 0xC0:
+            raise ValueError("compressed name in question")
+        labels.append(msg[offset + 1 : offset + 1 + length].decode("ascii", "replace"))
+        offset += 1 + length
+
+
+class DnsServer:
+    """Answers queries on the given UDP sockets from a table of rules."""
+
+    def __init__(self, loop, udp_sockets, tcp_listeners):
+        self.loop = loop
+        self.zone = {}  # name -> {"A": rule, "AAAA": rule}
+        self.queries = []  # (name, type) log, for tests that check what was asked
+        self.tcp_conns = {}
+        for sock in udp_sockets:
+            loop.add_reader(sock.fileno(), lambda s=sock: self._on_udp(s))
+        for sock in tcp_listeners:
+            loop.add_reader(sock.fileno(), lambda s=sock: self._on_tcp_accept(s))
+
+    def set_name(self, name, rules):
+        """Replace all rules of one name; rules maps "A"/"AAAA" to a rule."""
+        parsed = {}
+        for rtype, rule in rules.items():
+            if rtype not in TYPES:
+                raise ValueError(f"record type must be A or AAAA, not {rtype!r}")
+            parsed[rtype] = parse_rule(rtype, rule)
+        self.zone[normalize_name(name)] = parsed
+
+    def remove_name(self, name):
+        self.zone.pop(normalize_name(name), None)
+
+    def _on_udp(self, sock):
+        while True:
+            try:
+                msg, peer = sock.recvfrom(4096)
+            except BlockingIOError:
+                return
+            self._handle(msg, 512, lambda reply, s=sock, p=peer: _sendto(s, reply, p))
+
+    def _on_tcp_accept(self, listener):
+        # A client retries over TCP when a UDP answer was truncated (TC).
+        try:
+            conn, _ = listener.accept()
+        except BlockingIOError:
+            return
+        conn.setblocking(False)
+        self.tcp_conns[conn.fileno()] = [conn, b""]
+        self.loop.add_reader(conn.fileno(), lambda c=conn: self._on_tcp_data(c))
+
+    def _on_tcp_data(self, conn):
+        entry = self.tcp_conns.get(conn.fileno())
+        try:
+            data = conn.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data or entry is None:
+            self._close_tcp(conn)
+            return
+        entry[1] += data
+        while len(entry[1]) >= 2 and len(entry[1]) >= 2 + struct.unpack_from("!H", entry[1])[0]:
+            size = struct.unpack_from("!H", entry[1])[0]
+            msg, entry[1] = entry[1][2 : 2 + size], entry[1][2 + size :]
+            self._handle(msg, 65535, lambda reply, c=conn: _send_tcp(c, reply))
+
+    def _close_tcp(self, conn):
+        if self.tcp_conns.pop(conn.fileno(), None) is not None:
+            self.loop.remove_reader(conn.fileno())
+        conn.close()
+
+    def close(self):
+        for conn, _ in list(self.tcp_conns.values()):
+            self._close_tcp(conn)
+
+    def _handle(self, msg, max_size, send):
+        try:
+            qid, flags, qdcount = struct.unpack_from("!HHH", msg, 0)
+            if flags & 0x8000 or qdcount != 1:
+                return
+            name, end = _read_name(msg, 12)
+            qtype, _qclass = struct.unpack_from("!HH", msg, end)
+        except (struct.error, IndexError, ValueError):
+            return
+        question = msg[12 : end + 4]
+        type_name = next((k for k, v in TYPES.items() if v == qtype), str(qtype))
+        self.queries.append([normalize_name(name), type_name])
+        rules = self.zone.get(normalize_name(name))
+        rcode, addrs, delay = 0, [], 0.0
+        if rules is None:
+            rcode = RCODES["nxdomain"]
+        elif type_name in rules:
+            rule = rules[type_name]
+            delay = rule["delayMs"]
+            if rule["fail"] == "silent":
+                return
+            if rule["fail"]:
+                rcode = RCODES[rule["fail"]]
+            else:
+                addrs = rule["addrs"]
+        reply = self._reply(qid, flags, question, qtype, rcode, addrs, max_size)
+        if delay > 0:
+            self.loop.call_later(delay, send, reply)
+        else:
+            send(reply)
+
+    @staticmethod
+    def _reply(qid, qflags, question, qtype, rcode, addrs, max_size):
+        # QR, AA, copy RD; RA set so stub resolvers accept it as a recursive answer.
+        flags = 0x8000 | 0x0400 | (qflags & 0x0100) | 0x0080 | rcode
+        answers = b""
+        for ip in addrs:
+            # 0xC00C points back at the question's name.
+            answers += struct.pack("!HHHIH", 0xC00C, qtype, 1, TTL, len(ip.packed)) + ip.packed
+        reply = struct.pack("!HHHHHH", qid, flags, 1, len(addrs), 0, 0) + question + answers
+        if len(reply) > max_size:
+            # Too big for plain UDP: set TC (the client retries over TCP).
+            flags |= 0x0200
+            reply = struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 0) + question
+        return reply
+
+
+def _sendto(sock, reply, peer):
+    try:
+        sock.sendto(reply, peer)
+    except OSError:
+        pass
+
+
+def _send_tcp(conn, reply):
+    try:
+        # Replies are small; the socket buffer takes them whole.
+        conn.send(struct.pack("!H", len(reply)) + reply)
+    except OSError:
+        pass
+
+
+def open_socket(addr, kind, port=53):
+    """A non-blocking UDP or listening TCP socket on addr (in the current namespace)."""
+    ip = ipaddress.ip_address(addr)
+    sock = socket.socket(socket.AF_INET6 if ip.version == 6 else socket.AF_INET, kind)
+    sock.setblocking(False)
+    if kind == socket.SOCK_STREAM:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((str(ip), port))
+    if kind == socket.SOCK_STREAM:
+        sock.listen(16)
+    return sock

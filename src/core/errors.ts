@@ -22,8 +22,10 @@ const REASONS: Record<string, string> = {
   EADDRNOTAVAIL: "address not available",
   AddrNotAvailable: "address not available",
   EAFNOSUPPORT: "family not supported",
-  ENOTFOUND: "no such name",
-  NotFound: "no such name",
+  // getaddrinfo says the same for a name that does not exist and for one with no address in the family asked.
+  ENOTFOUND: "not found",
+  NotFound: "not found",
+  EAI_AGAIN: "DNS server failed or did not answer",
   ENODATA: "no address",
   ESERVFAIL: "server failure",
   ECONNABORTED: "aborted",

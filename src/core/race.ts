@@ -71,6 +71,7 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
   let error: unknown;
   let mayStart = true; // the delay has passed, or the last attempt failed
   let expiries = 0;
+  let expiredDue: number | undefined; // when the expired timer was due: lateness must not add up
   let cancelTimer = () => {};
   let wake = () => {};
   const since = () => clock.now() - options.startedAt;
@@ -112,6 +113,7 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
         end(attempt, "failed", cause);
         if (!winner) {
           cancelTimer(); // a failure starts the next attempt now, and is no expiry
+          expiredDue = undefined;
           mayStart = true;
         }
         wake();
@@ -127,13 +129,16 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
       error = new RangeError(`schedule must return a finite number ≥ 0, got ${String(ms)}`);
       return;
     }
+    const due = (expiredDue ?? clock.now()) + ms; // counted from the schedule, not from a late timer
+    expiredDue = undefined;
     cancelTimer = clock.setTimer(() => {
       cancelTimer = () => {};
+      expiredDue = due;
       expiries++;
       mayStart = true;
       emit({ type: "timer-expired", atMs: since(), expiries });
       wake();
-    }, ms);
+    }, Math.max(0, due - clock.now()));
   };
 
   const onAbort = () => wake();
@@ -149,6 +154,7 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
         armTimer();
         continue;
       }
+      expiredDue = undefined; // an attempt that waits for an address or a slot counts from its real start
       if (running.size === 0 && queue.ended && queue.size === 0) break; // every address failed
       await new Promise<void>((resolve) => (wake = resolve));
     }

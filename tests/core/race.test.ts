@@ -9,8 +9,12 @@ import { FakeDialer, fakeResolver, type Script } from "../helpers/fake_dialer.ts
 /** Addresses 192.0.2.1..n, so order is easy to read. */
 const v4 = (n: number) => Array.from({ length: n }, (_, i) => `192.0.2.${i + 1}`);
 
-function setup(addresses: string[], scripts: Record<string, Script>, options: Record<string, unknown> = {}) {
-  const clock = new FakeClock();
+function setup(
+  addresses: string[],
+  scripts: Record<string, Script>,
+  options: Record<string, unknown> = {},
+  clock = new FakeClock(),
+) {
   const dialer = new FakeDialer(clock, scripts);
   const events: ConnectEvent[] = [];
   const result = connect({
@@ -51,6 +55,14 @@ describe("schedule start times", () => {
     // delays 500, 250, 125, 62, 31, 15, 7, 3, 1, 0, 0
     assert.deepEqual(t.starts(), [0, 500, 750, 875, 937, 968, 983, 990, 993, 994, 994, 994]);
     assert.ok(t.starts().every((ms) => ms < 2 * 500));
+  });
+
+  it("late timers do not add up: each start keeps to the schedule's deadline", async () => {
+    const t = setup(v4(8), {}, { schedule: halving(500) }, new FakeClock({ lateness: 7 }));
+    await t.clock.advance(2000);
+    // Every timer (the lookup's too) fires 7 ms late, yet each start stays 7 ms behind its deadline,
+    // 7 + 500, 250, 125, 62, 31, 15, 7: the lateness does not add up.
+    assert.deepEqual(t.starts(), [7, 514, 764, 889, 951, 982, 997, 1004]);
   });
 
   it("the default schedule is the article's with a 10 ms floor", async () => {

@@ -70,8 +70,8 @@ describe("resolution", () => {
     await t.clock.advance(100);
     const error = await t.result.then(() => assert.fail("should fail"), (e) => e);
     assert.ok(error instanceof AggregateError);
-    assert.match(error.message, /dual\.test IPv6 \(AAAA\): no such name/);
-    assert.match(error.message, /dual\.test IPv4 \(A\): no such name/);
+    assert.match(error.message, /dual\.test IPv6 \(AAAA\): not found/);
+    assert.match(error.message, /dual\.test IPv4 \(A\): not found/);
     assert.deepEqual(error.errors.map((e: { name: string; family: number }) => [e.name, e.family]), [
       ["ResolveError", 6],
       ["ResolveError", 4],

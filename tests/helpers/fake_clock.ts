@@ -15,16 +15,22 @@ export async function settle(): Promise<void> {
 
 /** A fake {@linkcode Clock}: `advance()` fires due timers in time order. */
 export class FakeClock implements Clock {
+  readonly #lateness: number;
   #now = 0;
   #seq = 0;
   #timers = new Set<Timer>();
+
+  /** `lateness` ms are added to every timer, as a busy event loop fires timers late. */
+  constructor(options: { lateness?: number } = {}) {
+    this.#lateness = options.lateness ?? 0;
+  }
 
   now(): number {
     return this.#now;
   }
 
   setTimer(callback: () => void, ms: number): () => void {
-    const timer = { at: this.#now + ms, seq: this.#seq++, callback };
+    const timer = { at: this.#now + ms + this.#lateness, seq: this.#seq++, callback };
     this.#timers.add(timer);
     return () => this.#timers.delete(timer);
   }

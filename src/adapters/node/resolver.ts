@@ -10,7 +10,8 @@ import dns from "node:dns";
 import type { Family, Resolver } from "../../core/types.ts";
 
 /**
- * Resolves one family with `dns.lookup(name, { family, all: true })`.
+ * Resolves one family with `dns.lookup(name, { family, all: true, verbatim: true })`,
+ * keeping the system resolver's order.
  *
  * `getaddrinfo` cannot be cancelled: on abort the promise rejects at once,
  * and the lookup finishes in the background (it holds no socket of ours).
@@ -28,7 +29,8 @@ export const systemResolver: Resolver = {
       if (signal.aborted) return reject(signal.reason);
       const onAbort = () => reject(signal.reason);
       signal.addEventListener("abort", onAbort, { once: true });
-      dns.lookup(hostname, { family, all: true }, (error, addresses) => {
+      // verbatim: the system's order (gai.conf, RFC 6724). Without it Deno's lookup reverses IPv4 answers.
+      dns.lookup(hostname, { family, all: true, verbatim: true }, (error, addresses) => {
         signal.removeEventListener("abort", onAbort);
         if (error) reject(error);
         else resolve(addresses.filter((a) => a.family === family).map((a) => a.address));

@@ -50,11 +50,20 @@ export function reasonOf(error: unknown): string {
     ? e.name
     : undefined;
   if (key) return REASONS[key];
-  const message = typeof e?.message === "string" && e.message ? e.message : String(error);
+  const message = typeof e?.message === "string" && e.message ? e.message : printable(error);
   for (const [code, reason] of Object.entries(REASONS)) {
     if (message.includes(code)) return reason;
   }
   return message;
+}
+
+/** `String(value)`, or a placeholder for a value that cannot be turned into text. */
+function printable(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return "an error that cannot be printed";
+  }
 }
 
 /** The code of an error (`ECONNREFUSED`...), its name, or undefined. */

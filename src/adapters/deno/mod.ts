@@ -24,8 +24,14 @@ import { systemResolver } from "../node/resolver.ts";
 export { systemResolver } from "../node/resolver.ts";
 
 /**
- * Dials one address with `Deno.connect`, passing the attempt's signal so an
- * abort cancels the pending connect.
+ * Dials one address with `Deno.connect`, whose signal cancels the pending
+ * connect when the attempt is aborted.
+ *
+ * The abort reaches `Deno.connect` one macrotask late: Deno 2.9 checks the
+ * signal again after a successful connect and, if it fired meanwhile, throws
+ * the new connection away without closing it (its fd leaks). A connect that
+ * completed in the same turn as the abort is thus handed to the race, which
+ * closes it.
  *
  * @example
  * ```ts
@@ -35,8 +41,17 @@ export { systemResolver } from "../node/resolver.ts";
  * ```
  */
 export const denoDialer: Dialer<Deno.TcpConn> = {
-  dial: (target: Target, signal: AbortSignal): Promise<Deno.TcpConn> =>
-    Deno.connect({ hostname: target.address, port: target.port, transport: "tcp", signal }),
+  async dial(target: Target, signal: AbortSignal): Promise<Deno.TcpConn> {
+    signal.throwIfAborted();
+    const cancel = new AbortController();
+    const onAbort = () => setTimeout(() => cancel.abort(signal.reason), 0);
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await Deno.connect({ hostname: target.address, port: target.port, transport: "tcp", signal: cancel.signal });
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  },
   close(conn: Deno.TcpConn): void {
     try {
       conn.close();

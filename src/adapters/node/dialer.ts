@@ -43,12 +43,12 @@ export const nodeDialer: Dialer<net.Socket> = {
       };
       const onError = (error: Error) => {
         settle();
-        socket.destroy();
+        discard(socket);
         reject(error);
       };
       const onAbort = () => {
         settle();
-        socket.destroy();
+        discard(socket);
         reject(signal.reason);
       };
       socket.on("connect", onConnect);
@@ -57,6 +57,16 @@ export const nodeDialer: Dialer<net.Socket> = {
     });
   },
   close(socket: net.Socket): void {
-    socket.destroy();
+    discard(socket);
   },
 };
+
+/**
+ * Destroys a socket nobody will use. An error may still be on its way (Deno's
+ * node:net emits a connect failure after destroy()), so it gets a listener that
+ * ignores it rather than crashing the process as an unhandled 'error'.
+ */
+function discard(socket: net.Socket): void {
+  socket.on("error", () => {});
+  socket.destroy();
+}

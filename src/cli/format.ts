@@ -20,7 +20,7 @@ export interface AttemptRecord {
   readonly endMs: number | null;
   /** `won`, `lost`, `failed` or `aborted`. */
   readonly outcome: string;
-  /** A short reason for a failure ("refused", "timed out"...), else null. */
+  /** A short reason for a failure or a cut-short attempt ("refused", "timed out"...), else null. */
   readonly error: string | null;
 }
 
@@ -55,9 +55,9 @@ export interface FailureRecord {
 /** Times are measured to the microsecond; two decimals are plenty to read. */
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-/** The reason an attempt failed, or null when it did not fail. */
+/** Why an attempt failed, or was aborted by a timeout or the caller; else null. */
 function reason(attempt: Attempt): string | null {
-  return attempt.outcome === "failed" ? reasonOf(attempt.error) : null;
+  return attempt.error === undefined ? null : reasonOf(attempt.error);
 }
 
 /**

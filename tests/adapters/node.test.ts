@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type net from "node:net";
-import { connect } from "../../src/adapters/node/mod.ts";
+import { connect, systemResolver } from "../../src/adapters/node/mod.ts";
 import { loopbackSuite } from "../helpers/loopback.ts";
 import { readSocket } from "../helpers/socket_io.ts";
 
@@ -18,5 +18,15 @@ describe("node adapter options", () => {
     await assert.rejects(connect({ host: "", port: 80 }), { name: "RangeError", message: /^host must not be empty/ });
     await assert.rejects(connect({ port: 80 } as never), { name: "TypeError", message: /^host must be a string/ });
     await assert.rejects(connect(undefined as never), { name: "TypeError", message: /^options must be an object/ });
+  });
+});
+
+describe("system resolver", () => {
+  it("answers the localhost names itself, never asking DNS", async () => {
+    const signal = new AbortController().signal;
+    for (const name of ["localhost", "LOCALHOST.", "app.localhost"]) {
+      assert.deepEqual(await systemResolver.resolve(name, 6, signal), ["::1"], name);
+      assert.deepEqual(await systemResolver.resolve(name, 4, signal), ["127.0.0.1"], name);
+    }
   });
 });

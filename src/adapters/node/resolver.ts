@@ -13,6 +13,10 @@ import type { Family, Resolver } from "../../core/types.ts";
  * Resolves one family with `dns.lookup(name, { family, all: true, verbatim: true })`,
  * keeping the system resolver's order.
  *
+ * `localhost` and names under `.localhost` are answered here, with `::1` and
+ * `127.0.0.1` (RFC 6761 §6.3): asked for one family, getaddrinfo would send
+ * the name to the DNS server whenever /etc/hosts lists it only for the other.
+ *
  * `getaddrinfo` cannot be cancelled: on abort the promise rejects at once,
  * and the lookup finishes in the background (it holds no socket of ours).
  *
@@ -25,6 +29,7 @@ import type { Family, Resolver } from "../../core/types.ts";
  */
 export const systemResolver: Resolver = {
   resolve(hostname: string, family: Family, signal: AbortSignal): Promise<string[]> {
+    if (isLocalhost(hostname)) return Promise.resolve([family === 6 ? "::1" : "127.0.0.1"]);
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
       const onAbort = () => reject(signal.reason);
@@ -38,3 +43,8 @@ export const systemResolver: Resolver = {
     });
   },
 };
+
+/** `localhost`, `LOCALHOST.`, `app.localhost`: the names RFC 6761 reserves for loopback. */
+function isLocalhost(hostname: string): boolean {
+  return /(^|\.)localhost\.?$/i.test(hostname);
+}

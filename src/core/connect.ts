@@ -128,15 +128,17 @@ export async function connect<Conn>(options: ConnectOptions<Conn>): Promise<Conn
     }
   };
 
-  // One signal ends everything: the caller's abort, the timeout, or the end of the race.
+  // One signal ends everything: the caller's abort, the timeout, or the end of the race. With
+  // none of them (an IP literal, no timeout, no signal) the race goes without: signals are costly on Node.
   const controller = new AbortController();
-  const timedOut = new Error(`timed out after ${options.timeout} ms`);
-  timedOut.name = "TimeoutError";
+  const cancellable = options.timeout !== undefined || options.signal !== undefined || !checked.host.literal;
+  let timedOut: Error | undefined;
   const onAbort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener("abort", onAbort, { once: true });
-  const cancelTimeout = options.timeout === undefined
-    ? () => {}
-    : clock.setTimer(() => controller.abort(timedOut), options.timeout);
+  const cancelTimeout = options.timeout === undefined ? () => {} : clock.setTimer(() => {
+    timedOut = Object.assign(new Error(`timed out after ${options.timeout} ms`), { name: "TimeoutError" });
+    controller.abort(timedOut);
+  }, options.timeout);
 
   const queue = new AddressQueue(port, {
     preferredFamily: checked.preferredFamily,
@@ -165,7 +167,7 @@ export async function connect<Conn>(options: ConnectOptions<Conn>): Promise<Conn
       queue,
       schedule: checked.schedule,
       maxInFlight: checked.maxAttemptsInFlight,
-      signal: controller.signal,
+      signal: cancellable ? controller.signal : undefined,
       clock,
       startedAt,
       emit,
@@ -179,14 +181,17 @@ export async function connect<Conn>(options: ConnectOptions<Conn>): Promise<Conn
     if (options.signal?.aborted) throw options.signal.reason;
     const resolveErrors = resolution?.failures() ?? [];
     const attemptErrors = result.attempts.map((a) => new AttemptError(a.address, a.family, port, a.error));
-    const why = controller.signal.reason === timedOut ? `timed out after ${options.timeout} ms` : undefined;
+    const why = timedOut?.message;
     throw new ConnectError(hostname, port, [...resolveErrors, ...attemptErrors], result.attempts, why);
   } finally {
     cancelTimeout();
     options.signal?.removeEventListener("abort", onAbort);
-    controller.abort(); // stops lookups still running
+    if (resolution) controller.abort(CONNECT_OVER); // stops lookups still running
   }
 }
+
+/** Why lookups still running are stopped once the connect is decided (made once: it is costly on Node). */
+const CONNECT_OVER = new DOMException("the connect is over", "AbortError");
 
 /** Checks every option, naming the bad field, and fills in defaults. */
 function checkOptions<Conn>(options: ConnectOptions<Conn>) {

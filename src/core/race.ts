@@ -23,8 +23,8 @@ export interface RaceOptions<Conn> {
   readonly schedule: Schedule;
   /** At most this many attempts connect at the same time. */
   readonly maxInFlight: number;
-  /** Ends the race early: every pending attempt is aborted. */
-  readonly signal: AbortSignal;
+  /** Ends the race early: every pending attempt is aborted. Omitted when nothing can end it early. */
+  readonly signal?: AbortSignal;
   /** Time and timers. */
   readonly clock: Clock;
   /** The clock time that `atMs`, `startMs` and `endMs` count from. */
@@ -99,7 +99,7 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
         if (attempt.outcome !== "pending") { // aborted when the race ended: too late
           closeSafely(dialer, conn);
           emit({ type: "late-connection-closed", atMs: since(), attempt });
-        } else if (winner || signal.aborted) { // connected in the same turn as the winner
+        } else if (winner || signal?.aborted) { // connected in the same turn as the winner
           closeSafely(dialer, conn);
           end(attempt, "lost");
         } else {
@@ -142,10 +142,10 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
   };
 
   const onAbort = () => wake();
-  signal.addEventListener("abort", onAbort);
+  signal?.addEventListener("abort", onAbort);
   const unsubscribe = queue.onChange(() => wake());
   try {
-    while (!winner && !signal.aborted && error === undefined) {
+    while (!winner && !signal?.aborted && error === undefined) {
       // Checked after the winner, so a timer and a success in the same turn start nothing.
       const target = mayStart && running.size < options.maxInFlight ? queue.take() : undefined;
       if (target) {
@@ -161,14 +161,18 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
   } finally {
     cancelTimer();
     unsubscribe();
-    signal.removeEventListener("abort", onAbort);
+    signal?.removeEventListener("abort", onAbort);
     for (const [attempt, controller] of running) {
-      end(attempt, "aborted", signal.aborted ? signal.reason : undefined); // a cut-short race says why
-      controller.abort(signal.aborted ? signal.reason : new DOMException("lost the race", "AbortError"));
+      const cutShort = signal?.aborted;
+      end(attempt, "aborted", cutShort ? signal!.reason : undefined); // a cut-short race says why
+      controller.abort(cutShort ? signal!.reason : LOST_THE_RACE);
     }
   }
   return { winner, attempts, error };
 }
+
+/** Why an attempt still connecting is aborted once another has won (made once: it is costly on Node). */
+const LOST_THE_RACE = new DOMException("lost the race", "AbortError");
 
 /** `dialer.dial`, with a synchronous throw or an empty result turned into a rejection. */
 async function dialSafely<Conn>(dialer: Dialer<Conn>, target: Target, signal: AbortSignal): Promise<Conn> {

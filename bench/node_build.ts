@@ -1,0 +1,64 @@
+/**
+ * Compiles the bench's runners (and the library sources they import) to
+ * JavaScript for Node 20, which cannot run TypeScript. Same compiler and
+ * module settings as scripts/build_npm.ts, but into a private temporary
+ * directory: npm/ belongs to the build and may be rebuilt while we measure.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+
+/** Where the compiled runners are, and how to remove them. */
+export interface NodeBuild {
+  /** Absolute path of the compiled `bench/` directory. */
+  readonly benchDir: string;
+  /** Deletes everything the build wrote. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Runs the pinned `tsc` on the runners (`bench/client.ts`, `overhead.ts`, `order.ts`) from
+ * `root`. Type checking is off (`noCheck`): the runners reach Deno's and
+ * Bun's globals dynamically, and the library is type-checked by its own build.
+ */
+export async function buildForNode(root: string): Promise<NodeBuild> {
+  const tmp = await Deno.makeTempDir({ prefix: "eyeballs-bench-" });
+  const remove = () => Deno.remove(tmp, { recursive: true }).catch(() => {});
+  try {
+    const out = join(tmp, "out");
+    const config = {
+      compilerOptions: {
+        target: "ES2022",
+        lib: ["ES2023", "DOM"],
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        rewriteRelativeImportExtensions: true,
+        noCheck: true,
+        skipLibCheck: true,
+        types: ["node"],
+        typeRoots: [join(root, "node_modules", "@types")],
+        rootDir: root,
+        outDir: out,
+      },
+      files: ["client.ts", "overhead.ts", "order.ts"].map((f) => join(root, "bench", f)),
+    };
+    const configPath = join(tmp, "tsconfig.json");
+    await Deno.writeTextFile(configPath, JSON.stringify(config));
+    const { code, stdout, stderr } = await new Deno.Command("node", {
+      args: [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", configPath],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (code !== 0) {
+      const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+      throw new Error(`tsc failed:\n${text}`);
+    }
+    // ESM for Node: the emitted .js files use import/export.
+    await Deno.writeTextFile(join(out, "package.json"), '{"type":"module"}\n');
+    return { benchDir: join(out, "bench"), remove };
+  } catch (e) {
+    await remove();
+    throw e;
+  }
+}

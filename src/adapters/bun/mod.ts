@@ -19,11 +19,10 @@
  */
 
 import type net from "node:net";
-import { connect as race, type RaceSettings } from "../../core/connect.ts";
+import type { RaceSettings } from "../../core/connect.ts";
 import type { Resolver } from "../../core/types.ts";
-import { describe } from "../../core/validate.ts";
+import { adapterConnect } from "../adapter_connect.ts";
 import { nodeDialer } from "../node/dialer.ts";
-import { systemResolver } from "../node/resolver.ts";
 
 export { nodeDialer } from "../node/dialer.ts";
 export { systemResolver } from "../node/resolver.ts";
@@ -53,11 +52,6 @@ export interface BunConnectOptions extends RaceSettings {
  * socket.write("PING\r\n");
  * ```
  */
-export async function connect(options: BunConnectOptions): Promise<net.Socket> {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`options must be an object, got ${describe(options)}`);
-  }
-  const { resolver = systemResolver, ...settings } = options;
-  const { conn } = await race({ ...settings, resolver, dialer: nodeDialer });
-  return conn;
+export function connect(options: BunConnectOptions): Promise<net.Socket> {
+  return adapterConnect(options, "hostname", nodeDialer);
 }

@@ -16,10 +16,9 @@
  * @module
  */
 
-import { connect as race, type RaceSettings } from "../../core/connect.ts";
+import type { RaceSettings } from "../../core/connect.ts";
 import type { Dialer, Resolver, Target } from "../../core/types.ts";
-import { describe } from "../../core/validate.ts";
-import { systemResolver } from "../node/resolver.ts";
+import { adapterConnect } from "../adapter_connect.ts";
 
 export { systemResolver } from "../node/resolver.ts";
 
@@ -75,11 +74,6 @@ export interface DenoConnectOptions extends RaceSettings {
  * const tls = await Deno.startTls(tcp, { hostname: "example.com" });
  * ```
  */
-export async function connect(options: DenoConnectOptions): Promise<Deno.TcpConn> {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`options must be an object, got ${describe(options)}`);
-  }
-  const { resolver = systemResolver, ...settings } = options;
-  const { conn } = await race({ ...settings, resolver, dialer: denoDialer });
-  return conn;
+export function connect(options: DenoConnectOptions): Promise<Deno.TcpConn> {
+  return adapterConnect(options, "hostname", denoDialer);
 }

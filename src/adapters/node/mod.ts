@@ -16,11 +16,10 @@
  */
 
 import type net from "node:net";
-import { connect as race, type RaceSettings } from "../../core/connect.ts";
+import type { RaceSettings } from "../../core/connect.ts";
 import type { Resolver } from "../../core/types.ts";
-import { describe, requireHost } from "../../core/validate.ts";
+import { adapterConnect } from "../adapter_connect.ts";
 import { nodeDialer } from "./dialer.ts";
-import { systemResolver } from "./resolver.ts";
 
 export { nodeDialer } from "./dialer.ts";
 export { systemResolver } from "./resolver.ts";
@@ -50,12 +49,6 @@ export interface NodeConnectOptions extends RaceSettings {
  * const secure = tls.connect({ socket, servername: "example.com" });
  * ```
  */
-export async function connect(options: NodeConnectOptions): Promise<net.Socket> {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`options must be an object, got ${describe(options)}`);
-  }
-  const { host, resolver = systemResolver, ...settings } = options;
-  requireHost(host, "host"); // named as the caller named it
-  const { conn } = await race({ ...settings, hostname: host, resolver, dialer: nodeDialer });
-  return conn;
+export function connect(options: NodeConnectOptions): Promise<net.Socket> {
+  return adapterConnect(options, "host", nodeDialer);
 }

@@ -101,6 +101,18 @@ function netConnect(extra: Partial<net.NetConnectOpts> = {}): Connector {
     });
 }
 
+/** What a connector returns for a Deno connection, native or eyeballs'. */
+function denoConnected(conn: { remoteAddr: { hostname: string }; close(): void }): Opened {
+  return {
+    address: plain(conn.remoteAddr.hostname),
+    close: () => {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    },
+  };
+}
+
 /** `Deno.connect({ hostname, port })`, capped through its `signal` option. */
 const denoNative: Connector = async (hostname, port, timeoutMs) => {
   try {
@@ -109,14 +121,7 @@ const denoNative: Connector = async (hostname, port, timeoutMs) => {
       port,
       signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
     });
-    return {
-      address: plain(conn.remoteAddr.hostname),
-      close: () => {
-        try {
-          conn.close();
-        } catch { /* already closed */ }
-      },
-    };
+    return denoConnected(conn);
   } catch (e) {
     if (e instanceof Error && e.name === "TimeoutError") throw timeoutError(timeoutMs!);
     throw e;
@@ -156,15 +161,7 @@ export async function eyeballsConnector(): Promise<Connector> {
   if (rt === "deno") {
     const { connect } = await import("../src/adapters/deno/mod.ts");
     return async (hostname, port, timeout) => {
-      const conn = await connect({ hostname, port, timeout });
-      return {
-        address: plain(conn.remoteAddr.hostname),
-        close: () => {
-          try {
-            conn.close();
-          } catch { /* already closed */ }
-        },
-      };
+      return denoConnected(await connect({ hostname, port, timeout }));
     };
   }
   if (rt === "bun") {

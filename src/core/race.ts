@@ -162,10 +162,10 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
     cancelTimer();
     unsubscribe();
     signal?.removeEventListener("abort", onAbort);
+    const cutShort = signal?.aborted ? signal.reason : undefined; // a cut-short race says why
     for (const [attempt, controller] of running) {
-      const cutShort = signal?.aborted;
-      end(attempt, "aborted", cutShort ? signal!.reason : undefined); // a cut-short race says why
-      controller.abort(cutShort ? signal!.reason : LOST_THE_RACE);
+      end(attempt, "aborted", cutShort);
+      controller.abort(cutShort ?? LOST_THE_RACE);
     }
   }
   return { winner, attempts, error };

@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { Lab, labFile, labUnavailable, python } from "./lab.ts";
+import { Lab, labFile, labUnavailable, leftovers, namespacesOf, python, waitGone } from "./lab.ts";
 
 const DELAY = 100; // one-way, ms: RTT 200 ms
 const skip = labUnavailable();
@@ -22,34 +22,6 @@ type Probe = {
   echoMs?: number[];
   banner?: string;
 };
-
-/** Our namespaces (of any lab owned by `pid`) in `ip netns list`. */
-function namespacesOf(pid: number): string[] {
-  const out = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ??
-    "";
-  return out.split("\n").map((l) => l.split(" ")[0]).filter((n) =>
-    n.endsWith(`-${pid}`) && n.startsWith("eyb-")
-  );
-}
-
-function leftovers(pid: number): string[] {
-  const found = namespacesOf(pid);
-  for (const side of ["c", "s"]) {
-    if (existsSync(`/etc/netns/eyb-${side}-${pid}`)) {
-      found.push(`/etc/netns/eyb-${side}-${pid}`);
-    }
-  }
-  if (existsSync(`/proc/${pid}`)) found.push(`process ${pid}`);
-  return found;
-}
-
-async function waitGone(pid: number, ms = 5000): Promise<string[]> {
-  const deadline = Date.now() + ms;
-  while (leftovers(pid).length && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return leftovers(pid);
-}
 
 describe("lab", { skip: skip ?? false }, () => {
   let lab: Lab;

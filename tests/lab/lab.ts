@@ -534,3 +534,33 @@ export class Lab {
     }
   }
 }
+
+/** Our namespaces (of any lab owned by `pid`) in `ip netns list`. */
+export function namespacesOf(pid: number): string[] {
+  const out = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ??
+    "";
+  return out.split("\n").map((l) => l.split(" ")[0]).filter((n) =>
+    n.endsWith(`-${pid}`) && n.startsWith("eyb-")
+  );
+}
+
+/** What a lab owned by `pid` left behind: namespaces, /etc/netns folders, its daemon. */
+export function leftovers(pid: number): string[] {
+  const found = namespacesOf(pid);
+  for (const side of ["c", "s"]) {
+    if (existsSync(`/etc/netns/eyb-${side}-${pid}`)) {
+      found.push(`/etc/netns/eyb-${side}-${pid}`);
+    }
+  }
+  if (existsSync(`/proc/${pid}`)) found.push(`process ${pid}`);
+  return found;
+}
+
+/** Waits up to `ms` for a stopped lab to be gone; returns what is still left (empty when clean). */
+export async function waitGone(pid: number, ms = 5000): Promise<string[]> {
+  const deadline = Date.now() + ms;
+  while (leftovers(pid).length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return leftovers(pid);
+}

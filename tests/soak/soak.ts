@@ -495,6 +495,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     process.off("uncaughtException", onUncaught);
     await stop();
   }
+  const unclosed = under.unclosed();
   return {
     runtime: runtimeName(),
     adapter: options.adapter,
@@ -511,8 +512,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     seconds,
     wallSeconds: (performance.now() - wallStarted) / 1000,
     unexpected,
-    unclosed: under.unclosed(),
-    droppedByDeno: under.unclosed() === 0 ? Math.max(0, countOf(after.handles, "rid:tcpStream") - countOf(before.handles, "rid:tcpStream")) : 0,
+    unclosed,
+    // Only when every returned connection was closed can an extra connection resource be Deno's own drop.
+    droppedByDeno: unclosed === 0
+      ? Math.max(0, countOf(after.handles, "rid:tcpStream") - countOf(before.handles, "rid:tcpStream"))
+      : 0,
   };
 }
 

@@ -19,14 +19,26 @@
  * @module
  */
 
-export * from "./src/core/types.ts";
-export * from "./src/core/schedule.ts";
-export * from "./src/core/sort.ts";
-export * from "./src/core/resolve.ts";
-export * from "./src/core/race.ts";
-export * from "./src/core/errors.ts";
-export * from "./src/core/timer.ts";
-export { parseAddressList, parseIp } from "./src/core/ip.ts";
-export type { IpLiteral } from "./src/core/ip.ts";
-export { connect, MAX_IN_FLIGHT } from "./src/core/connect.ts";
+export { connect, MAX_ATTEMPTS_IN_FLIGHT } from "./src/core/connect.ts";
 export type { Connected, ConnectOptions, RaceSettings } from "./src/core/connect.ts";
+export {
+  defaultSchedule,
+  fixedDelay,
+  halving,
+  MAX_ATTEMPT_DELAY,
+  MIN_ATTEMPT_DELAY,
+  RFC8305_ATTEMPT_DELAY,
+} from "./src/core/schedule.ts";
+export type { Schedule, ScheduleState } from "./src/core/schedule.ts";
+export { RESOLUTION_DELAY } from "./src/core/resolve.ts";
+export { AttemptError, ConnectError, reasonOf, ResolveError } from "./src/core/errors.ts";
+export type {
+  Attempt,
+  AttemptOutcome,
+  Clock,
+  ConnectEvent,
+  Dialer,
+  Family,
+  Resolver,
+  Target,
+} from "./src/core/types.ts";

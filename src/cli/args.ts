@@ -36,8 +36,8 @@ export interface CliOptions {
   readonly family?: 4 | 6;
   /** `--resolution-delay`, in ms. */
   readonly resolutionDelay?: number;
-  /** `--max-in-flight`. */
-  readonly maxInFlight?: number;
+  /** `--max-attempts-in-flight`. */
+  readonly maxAttemptsInFlight?: number;
 }
 
 /**
@@ -66,7 +66,7 @@ const VALUED = new Set([
   "--timeout",
   "--family",
   "--resolution-delay",
-  "--max-in-flight",
+  "--max-attempts-in-flight",
 ]);
 const SCHEDULES: readonly ScheduleName[] = ["default", "rfc8305", "halving"];
 
@@ -134,8 +134,8 @@ export function parseArgs(argv: readonly string[]): Command {
   };
   const repeat = get("--repeat", wholeNumber) ?? 1;
   if (repeat < 1) throw new UsageError(`--repeat must be at least 1, got ${repeat}`);
-  const maxInFlight = get("--max-in-flight", wholeNumber);
-  if (maxInFlight === 0) throw new UsageError("--max-in-flight must be at least 1, got 0");
+  const maxAttemptsInFlight = get("--max-attempts-in-flight", wholeNumber);
+  if (maxAttemptsInFlight === 0) throw new UsageError("--max-attempts-in-flight must be at least 1, got 0");
   const attemptDelay = get("--attempt-delay", milliseconds);
   const named = get("--schedule", scheduleName);
   if (named === "default" && attemptDelay !== undefined) {
@@ -153,7 +153,7 @@ export function parseArgs(argv: readonly string[]): Command {
       timeout: get("--timeout", milliseconds),
       family: get("--family", family),
       resolutionDelay: get("--resolution-delay", milliseconds),
-      maxInFlight,
+      maxAttemptsInFlight,
     },
   };
 }

@@ -123,7 +123,7 @@ const ARGUMENTS: Record<string, string> = {
   timeout: "--timeout",
   family: "--family",
   resolutionDelay: "--resolution-delay",
-  maxAttemptsInFlight: "--max-in-flight",
+  maxAttemptsInFlight: "--max-attempts-in-flight",
   "fixedDelay(ms)": "--attempt-delay",
   "halving(first)": "--attempt-delay",
 };

@@ -48,6 +48,6 @@ export function raceSettings(options: CliOptions): RaceSettings {
     ...(options.timeout !== undefined && { timeout: options.timeout }),
     ...(options.family !== undefined && { family: options.family }),
     ...(options.resolutionDelay !== undefined && { resolutionDelay: options.resolutionDelay }),
-    ...(options.maxInFlight !== undefined && { maxAttemptsInFlight: options.maxInFlight }),
+    ...(options.maxAttemptsInFlight !== undefined && { maxAttemptsInFlight: options.maxAttemptsInFlight }),
   };
 }

@@ -34,7 +34,7 @@ Options:
   --timeout MS            Give up after MS in all, resolution included (default: none)
   --family 4|6            Only use IPv4 or only IPv6
   --resolution-delay MS   How long an IPv4 answer waits for the IPv6 one (default 50)
-  --max-in-flight N       At most N attempts connecting at once (default 8)
+  --max-attempts-in-flight N  At most N attempts connecting at once (default 8)
   -h, --help              Show this help
   -V, --version           Show the version
 

@@ -9,21 +9,23 @@ import { AttemptError, ConnectError } from "./errors.ts";
 import { type Resolution, RESOLUTION_DELAY, resolveInto } from "./resolve.ts";
 import { race } from "./race.ts";
 import { defaultSchedule, type Schedule } from "./schedule.ts";
-import { AddressQueue } from "./sort.ts";
+import { otherFamily } from "./ip.ts";
+import { AddressQueue } from "./queue.ts";
 import { systemClock } from "./timer.ts";
 import type { Attempt, Clock, ConnectEvent, Dialer, Family, Resolver } from "./types.ts";
-import {
-  describe,
-  requireDelay,
-  requireFunction,
-  requireHost,
-  requireInteger,
-  requirePort,
-  requireSignal,
-} from "./validate.ts";
+import { checkConnectOptions } from "./validate.ts";
 
-/** Default cap on attempts connecting at the same time. */
-export const MAX_IN_FLIGHT = 8;
+/**
+ * The default for `maxAttemptsInFlight`: at most this many attempts connect
+ * at the same time.
+ *
+ * @example
+ * ```ts
+ * import { MAX_ATTEMPTS_IN_FLIGHT, type RaceSettings } from "@eyeballs/connect";
+ * const settings: RaceSettings = { maxAttemptsInFlight: MAX_ATTEMPTS_IN_FLIGHT * 2 };
+ * ```
+ */
+export const MAX_ATTEMPTS_IN_FLIGHT = 8;
 
 /**
  * Tuning shared by the core and every adapter. All fields are optional.
@@ -116,9 +118,20 @@ export interface Connected<Conn> {
  * // address === "192.0.2.1", attempts.length === 2
  * ```
  */
-export async function connect<Conn>(options: ConnectOptions<Conn>): Promise<Connected<Conn>> {
-  const checked = checkOptions(options);
-  const { hostname, port, clock } = checked;
+export function connect<Conn>(options: ConnectOptions<Conn>): Promise<Connected<Conn>> {
+  return connectAs(options, "hostname");
+}
+
+/**
+ * {@linkcode connect}, with the host field named `hostField` in errors, as
+ * an adapter's caller spelled it. For adapters, not exported by the package.
+ */
+export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: string): Promise<Connected<Conn>> {
+  const host = checkConnectOptions(options, hostField);
+  const hostname = host.literal ? host.literal.address : host.name;
+  const { port } = options;
+  const clock = options.clock ?? systemClock;
+  const preferredFamily = options.preferredFamily ?? 6;
   const startedAt = clock.now();
   const emit = (event: ConnectEvent) => {
     try {
@@ -131,7 +144,7 @@ export async function connect<Conn>(options: ConnectOptions<Conn>): Promise<Conn
   // One signal ends everything: the caller's abort, the timeout, or the end of the race. With
   // none of them (an IP literal, no timeout, no signal) the race goes without: signals are costly on Node.
   const controller = new AbortController();
-  const cancellable = options.timeout !== undefined || options.signal !== undefined || !checked.host.literal;
+  const cancellable = options.timeout !== undefined || options.signal !== undefined || !host.literal;
   let timedOut: Error | undefined;
   const onAbort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -141,19 +154,19 @@ export async function connect<Conn>(options: ConnectOptions<Conn>): Promise<Conn
   }, options.timeout);
 
   const queue = new AddressQueue(port, {
-    preferredFamily: checked.preferredFamily,
-    firstFamilyCount: checked.firstAddressFamilyCount,
+    preferredFamily,
+    firstAddressFamilyCount: options.firstAddressFamilyCount ?? 1,
   });
   let resolution: Resolution | undefined;
-  if (checked.host.literal) {
-    queue.add(checked.host.literal.family, [checked.host.literal.address]);
+  if (host.literal) {
+    queue.add(host.literal.family, [host.literal.address]);
     queue.end();
   } else {
     resolution = resolveInto(queue, {
       hostname,
-      families: checked.families,
+      families: options.family ? [options.family] : [preferredFamily, otherFamily(preferredFamily)],
       resolver: options.resolver!,
-      resolutionDelay: checked.resolutionDelay,
+      resolutionDelay: options.resolutionDelay ?? RESOLUTION_DELAY,
       signal: controller.signal,
       clock,
       startedAt,
@@ -165,8 +178,8 @@ export async function connect<Conn>(options: ConnectOptions<Conn>): Promise<Conn
     const result = await race({
       dialer: options.dialer,
       queue,
-      schedule: checked.schedule,
-      maxInFlight: checked.maxAttemptsInFlight,
+      schedule: options.schedule ?? defaultSchedule,
+      maxAttemptsInFlight: options.maxAttemptsInFlight ?? MAX_ATTEMPTS_IN_FLIGHT,
       signal: cancellable ? controller.signal : undefined,
       clock,
       startedAt,
@@ -192,66 +205,3 @@ export async function connect<Conn>(options: ConnectOptions<Conn>): Promise<Conn
 
 /** Why lookups still running are stopped once the connect is decided (made once: it is costly on Node). */
 const CONNECT_OVER = new DOMException("the connect is over", "AbortError");
-
-/** Checks every option, naming the bad field, and fills in defaults. */
-function checkOptions<Conn>(options: ConnectOptions<Conn>) {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`options must be an object, got ${describe(options)}`);
-  }
-  const host = requireHost(options.hostname);
-  requirePort(options.port);
-  const dialer = options.dialer as Partial<Dialer<Conn>> | undefined;
-  if (typeof dialer !== "object" || dialer === null) {
-    throw new TypeError(`dialer must be an object with dial() and close(), got ${describe(dialer)}`);
-  }
-  requireFunction(dialer.dial, "dialer.dial");
-  requireFunction(dialer.close, "dialer.close");
-  if (!host.literal) {
-    const resolver = options.resolver as Partial<Resolver> | undefined;
-    if (typeof resolver !== "object" || resolver === null) {
-      throw new TypeError(`resolver is required to resolve ${describe(options.hostname)}, got ${describe(resolver)}`);
-    }
-    requireFunction(resolver.resolve, "resolver.resolve");
-  }
-  const schedule = options.schedule ?? defaultSchedule;
-  requireFunction(schedule, "schedule");
-  const resolutionDelay = options.resolutionDelay ?? RESOLUTION_DELAY;
-  requireDelay(resolutionDelay, "resolutionDelay");
-  const firstAddressFamilyCount = options.firstAddressFamilyCount ?? 1;
-  requireInteger(firstAddressFamilyCount, "firstAddressFamilyCount", 1, Infinity);
-  const maxAttemptsInFlight = options.maxAttemptsInFlight ?? MAX_IN_FLIGHT;
-  requireInteger(maxAttemptsInFlight, "maxAttemptsInFlight", 1, Infinity);
-  const preferredFamily = options.preferredFamily ?? 6;
-  requireFamily(preferredFamily, "preferredFamily");
-  if (options.family !== undefined) requireFamily(options.family, "family");
-  if (options.timeout !== undefined) {
-    requireDelay(options.timeout, "timeout");
-    if (options.timeout === 0) throw new RangeError("timeout must be > 0 (omit it for no timeout)");
-  }
-  if (options.signal !== undefined) requireSignal(options.signal);
-  if (options.onEvent !== undefined) requireFunction(options.onEvent, "onEvent");
-  const clock = options.clock ?? systemClock;
-  requireFunction(clock?.now, "clock.now");
-  requireFunction(clock?.setTimer, "clock.setTimer");
-  if (host.literal && options.family !== undefined && host.literal.family !== options.family) {
-    throw new RangeError(`hostname ${options.hostname} is IPv${host.literal.family} but family is ${options.family}`);
-  }
-  const other: Family = preferredFamily === 6 ? 4 : 6;
-  const families: Family[] = options.family ? [options.family] : [preferredFamily, other];
-  return {
-    host,
-    hostname: host.literal?.address ?? host.name!,
-    port: options.port,
-    schedule,
-    resolutionDelay,
-    firstAddressFamilyCount,
-    maxAttemptsInFlight,
-    preferredFamily,
-    families,
-    clock,
-  };
-}
-
-function requireFamily(value: unknown, field: string): asserts value is Family {
-  if (value !== 4 && value !== 6) throw new RangeError(`${field} must be 4 or 6, got ${describe(value)}`);
-}

@@ -7,6 +7,19 @@
 
 import type { Family } from "./types.ts";
 
+/**
+ * The family that is not `family`.
+ *
+ * @example
+ * ```ts
+ * import { otherFamily } from "./ip.ts";
+ * otherFamily(6); // 4
+ * ```
+ */
+export function otherFamily(family: Family): Family {
+  return family === 6 ? 4 : 6;
+}
+
 /** An IP literal in canonical form, with its family. */
 export interface IpLiteral {
   /** Canonical text: dotted quad, or RFC 5952 IPv6. */
@@ -22,7 +35,7 @@ export interface IpLiteral {
  *
  * @example
  * ```ts
- * import { parseIp } from "@eyeballs/connect";
+ * import { parseIp } from "./ip.ts";
  * parseIp("[2001:DB8:0:0::1]"); // { address: "2001:db8::1", family: 6 }
  * parseIp("192.0.2.1");         // { address: "192.0.2.1", family: 4 }
  * parseIp("example.com");       // undefined
@@ -100,7 +113,7 @@ function formatIPv6(groups: number[]): string {
  *
  * @example
  * ```ts
- * import { parseAddressList } from "@eyeballs/connect";
+ * import { parseAddressList } from "./ip.ts";
  * parseAddressList(["2001:DB8::1"], 6); // ["2001:db8::1"]
  * ```
  */

@@ -4,13 +4,13 @@
  * the first connection to the caller and close every other.
  *
  * Policy lives elsewhere: the delays in `schedule.ts`, the order in
- * `sort.ts`, where addresses come from in `resolve.ts`.
+ * `queue.ts`, where addresses come from in `resolve.ts`.
  *
  * @module
  */
 
 import type { Schedule } from "./schedule.ts";
-import type { AddressQueue } from "./sort.ts";
+import type { AddressQueue } from "./queue.ts";
 import type { Attempt, AttemptOutcome, Clock, ConnectEvent, Dialer, Target } from "./types.ts";
 
 /** What the race needs. */
@@ -22,7 +22,7 @@ export interface RaceOptions<Conn> {
   /** The delay between starts. */
   readonly schedule: Schedule;
   /** At most this many attempts connect at the same time. */
-  readonly maxInFlight: number;
+  readonly maxAttemptsInFlight: number;
   /** Ends the race early: every pending attempt is aborted. Omitted when nothing can end it early. */
   readonly signal?: AbortSignal;
   /** Time and timers. */
@@ -51,13 +51,16 @@ export interface RaceResult<Conn> {
  *
  * @example
  * ```ts
- * import { AddressQueue, defaultSchedule, race, systemClock } from "@eyeballs/connect";
- * const queue = new AddressQueue(80, { preferredFamily: 6, firstFamilyCount: 1 });
+ * import { AddressQueue } from "./queue.ts";
+ * import { race } from "./race.ts";
+ * import { defaultSchedule } from "./schedule.ts";
+ * import { systemClock } from "./timer.ts";
+ * const queue = new AddressQueue(80, { preferredFamily: 6, firstAddressFamilyCount: 1 });
  * queue.add(4, ["192.0.2.1"]);
  * queue.end();
  * const { winner } = await race({
  *   dialer: { dial: (t) => Promise.resolve(t.address), close: () => {} },
- *   queue, schedule: defaultSchedule, maxInFlight: 8, signal: new AbortController().signal,
+ *   queue, schedule: defaultSchedule, maxAttemptsInFlight: 8, signal: new AbortController().signal,
  *   clock: systemClock, startedAt: systemClock.now(), emit: () => {},
  * });
  * winner?.conn; // "192.0.2.1"
@@ -147,7 +150,7 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
   try {
     while (!winner && !signal?.aborted && error === undefined) {
       // Checked after the winner, so a timer and a success in the same turn start nothing.
-      const target = mayStart && running.size < options.maxInFlight ? queue.take() : undefined;
+      const target = mayStart && running.size < options.maxAttemptsInFlight ? queue.take() : undefined;
       if (target) {
         mayStart = false;
         start(target);

@@ -10,10 +10,19 @@
 
 import { ResolveError } from "./errors.ts";
 import { parseAddressList } from "./ip.ts";
-import type { AddressQueue } from "./sort.ts";
+import type { AddressQueue } from "./queue.ts";
 import type { Clock, ConnectEvent, Family, Resolver } from "./types.ts";
 
-/** RFC 8305 §3: the recommended Resolution Delay. */
+/**
+ * RFC 8305 §3: the recommended Resolution Delay, 50 ms: how long an IPv4
+ * answer waits for the IPv6 one.
+ *
+ * @example
+ * ```ts
+ * import { RESOLUTION_DELAY } from "@eyeballs/connect";
+ * const settings = { resolutionDelay: RESOLUTION_DELAY / 2 };
+ * ```
+ */
 export const RESOLUTION_DELAY = 50;
 
 /** What resolution needs. */
@@ -54,8 +63,10 @@ export interface Resolution {
  *
  * @example
  * ```ts
- * import { AddressQueue, resolveInto, systemClock } from "@eyeballs/connect";
- * const queue = new AddressQueue(443, { preferredFamily: 6, firstFamilyCount: 1 });
+ * import { AddressQueue } from "./queue.ts";
+ * import { resolveInto } from "./resolve.ts";
+ * import { systemClock } from "./timer.ts";
+ * const queue = new AddressQueue(443, { preferredFamily: 6, firstAddressFamilyCount: 1 });
  * resolveInto(queue, {
  *   hostname: "localhost", families: [6, 4], resolutionDelay: 50,
  *   resolver: { resolve: (_n, f) => Promise.resolve(f === 6 ? ["::1"] : ["127.0.0.1"]) },

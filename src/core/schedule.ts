@@ -31,11 +31,35 @@ export interface ScheduleState {
  */
 export type Schedule = (state: ScheduleState) => number;
 
-/** RFC 8305 §8: the recommended Connection Attempt Delay. */
+/**
+ * RFC 8305 §8: the recommended Connection Attempt Delay, 250 ms.
+ *
+ * @example
+ * ```ts
+ * import { fixedDelay, RFC8305_ATTEMPT_DELAY } from "@eyeballs/connect";
+ * const schedule = fixedDelay(RFC8305_ATTEMPT_DELAY);
+ * ```
+ */
 export const RFC8305_ATTEMPT_DELAY = 250;
-/** RFC 8305 §5: the delay must never be below 10 ms... */
+/**
+ * RFC 8305 §5: the delay must never be below 10 ms.
+ *
+ * @example
+ * ```ts
+ * import { halving, MIN_ATTEMPT_DELAY } from "@eyeballs/connect";
+ * const schedule = halving(250, { min: MIN_ATTEMPT_DELAY });
+ * ```
+ */
 export const MIN_ATTEMPT_DELAY = 10;
-/** ...and should not be above 2 seconds. */
+/**
+ * RFC 8305 §5: the delay should not be above 2 seconds.
+ *
+ * @example
+ * ```ts
+ * import { fixedDelay, MAX_ATTEMPT_DELAY } from "@eyeballs/connect";
+ * fixedDelay(5000)({ started: 1, expiries: 0 }) === MAX_ATTEMPT_DELAY; // true: clamped
+ * ```
+ */
 export const MAX_ATTEMPT_DELAY = 2000;
 
 /**

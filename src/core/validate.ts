@@ -6,6 +6,8 @@
  */
 
 import { type IpLiteral, parseIp } from "./ip.ts";
+import type { ConnectOptions } from "./connect.ts";
+import type { Dialer, Family, Resolver } from "./types.ts";
 
 /** A short description of a bad value, for error messages. */
 export function describe(value: unknown): string {
@@ -18,6 +20,18 @@ export function describe(value: unknown): string {
   if (typeof value === "function") return "a function";
   if (typeof value === "symbol") return "a symbol";
   return String(value);
+}
+
+/** Throws unless `value` is a non-null object (the options bag of a call). */
+export function requireObject(value: unknown, field = "options"): asserts value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(`${field} must be an object, got ${describe(value)}`);
+  }
+}
+
+/** Throws unless `value` is 4 or 6. */
+export function requireFamily(value: unknown, field: string): asserts value is Family {
+  if (value !== 4 && value !== 6) throw new RangeError(`${field} must be 4 or 6, got ${describe(value)}`);
 }
 
 /** Throws unless `ms` is a finite number ≥ 0. */
@@ -114,4 +128,52 @@ export function requireHost(value: unknown, field = "hostname"): Host {
     throw new RangeError(`${field} ${describe(value)} is not a valid IPv4 address`);
   }
   return { name };
+}
+
+/**
+ * Checks every field of `connect`'s options that is set, naming the bad one;
+ * defaults are filled in by `connect`. The host is named `hostField`, as the
+ * caller spelled it (`host` for the Node adapter). Returns the parsed host.
+ */
+export function checkConnectOptions<Conn>(options: ConnectOptions<Conn>, hostField = "hostname"): Host {
+  requireObject(options);
+  const host = requireHost(options.hostname, hostField);
+  requirePort(options.port);
+  const dialer = options.dialer as Partial<Dialer<Conn>> | undefined;
+  if (typeof dialer !== "object" || dialer === null) {
+    throw new TypeError(`dialer must be an object with dial() and close(), got ${describe(dialer)}`);
+  }
+  requireFunction(dialer.dial, "dialer.dial");
+  requireFunction(dialer.close, "dialer.close");
+  if (!host.literal) {
+    const resolver = options.resolver as Partial<Resolver> | undefined;
+    if (typeof resolver !== "object" || resolver === null) {
+      throw new TypeError(`resolver is required to resolve ${describe(options.hostname)}, got ${describe(resolver)}`);
+    }
+    requireFunction(resolver.resolve, "resolver.resolve");
+  }
+  if (options.schedule !== undefined) requireFunction(options.schedule, "schedule");
+  if (options.resolutionDelay !== undefined) requireDelay(options.resolutionDelay, "resolutionDelay");
+  if (options.firstAddressFamilyCount !== undefined) {
+    requireInteger(options.firstAddressFamilyCount, "firstAddressFamilyCount", 1, Infinity);
+  }
+  if (options.maxAttemptsInFlight !== undefined) {
+    requireInteger(options.maxAttemptsInFlight, "maxAttemptsInFlight", 1, Infinity);
+  }
+  if (options.preferredFamily !== undefined) requireFamily(options.preferredFamily, "preferredFamily");
+  if (options.family !== undefined) requireFamily(options.family, "family");
+  if (options.timeout !== undefined) {
+    requireDelay(options.timeout, "timeout");
+    if (options.timeout === 0) throw new RangeError("timeout must be > 0 (omit it for no timeout)");
+  }
+  if (options.signal !== undefined) requireSignal(options.signal);
+  if (options.onEvent !== undefined) requireFunction(options.onEvent, "onEvent");
+  if (options.clock !== undefined) {
+    requireFunction(options.clock?.now, "clock.now");
+    requireFunction(options.clock?.setTimer, "clock.setTimer");
+  }
+  if (host.literal && options.family !== undefined && host.literal.family !== options.family) {
+    throw new RangeError(`${hostField} ${options.hostname} is IPv${host.literal.family} but family is ${options.family}`);
+  }
+  return host;
 }

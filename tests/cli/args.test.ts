@@ -29,7 +29,7 @@ describe("CLI arguments", () => {
       timeout: undefined,
       family: undefined,
       resolutionDelay: undefined,
-      maxInFlight: undefined,
+      maxAttemptsInFlight: undefined,
     });
     assert.deepEqual(raceSettings(o), { schedule: defaultSchedule });
   });
@@ -45,7 +45,7 @@ describe("CLI arguments", () => {
       "--family=6",
       "--resolution-delay",
       "0",
-      "--max-in-flight",
+      "--max-attempts-in-flight",
       "2",
     );
     assert.equal(o.host, "::1");
@@ -81,8 +81,8 @@ describe("CLI arguments", () => {
       [["h", "0"], /PORT must be from 1 to 65535, got 0/],
       [["--timeout", "-5", "h", "1"], /--timeout must be a number of milliseconds ≥ 0, got "-5"/],
       [["--timeout", "--json", "h", "1"], /--timeout needs a value/],
-      [["--max-in-flight", "0", "h", "1"], /--max-in-flight must be at least 1/],
-      [["--max-in-flight", "1.5", "h", "1"], /--max-in-flight must be a whole number/],
+      [["--max-attempts-in-flight", "0", "h", "1"], /--max-attempts-in-flight must be at least 1/],
+      [["--max-attempts-in-flight", "1.5", "h", "1"], /--max-attempts-in-flight must be a whole number/],
       [["--schedule", "default", "--attempt-delay", "5", "h", "1"], /--attempt-delay does not apply/],
       [["--json=yes", "h", "1"], /--json takes no value/],
       [["-x", "h", "1"], /unknown option "-x"/],

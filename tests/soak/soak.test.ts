@@ -7,7 +7,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { nodeDialer } from "../../src/adapters/node/dialer.ts";
+import { nodeDialer } from "../../src/adapters/shared/net_dialer.ts";
 import { startBannerServer } from "../helpers/loopback.ts";
 import { problems, runSoak, type SoakReport } from "./soak.ts";
 

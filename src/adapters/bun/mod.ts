@@ -21,11 +21,11 @@
 import type net from "node:net";
 import type { RaceSettings } from "../../core/connect.ts";
 import type { Resolver } from "../../core/types.ts";
-import { adapterConnect } from "../adapter_connect.ts";
-import { nodeDialer } from "../node/dialer.ts";
+import { adapterConnect } from "../shared/connect.ts";
+import { nodeDialer } from "../shared/net_dialer.ts";
 
-export { nodeDialer } from "../node/dialer.ts";
-export { systemResolver } from "../node/resolver.ts";
+export { nodeDialer } from "../shared/net_dialer.ts";
+export { systemResolver } from "../shared/system_resolver.ts";
 
 /** Options for {@linkcode connect}: `hostname` and `port` as in `Bun.connect`, plus the race settings. */
 export interface BunConnectOptions extends RaceSettings {

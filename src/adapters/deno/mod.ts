@@ -18,9 +18,9 @@
 
 import type { RaceSettings } from "../../core/connect.ts";
 import type { Dialer, Resolver, Target } from "../../core/types.ts";
-import { adapterConnect } from "../adapter_connect.ts";
+import { adapterConnect } from "../shared/connect.ts";
 
-export { systemResolver } from "../node/resolver.ts";
+export { systemResolver } from "../shared/system_resolver.ts";
 
 /**
  * Dials one address with `Deno.connect`, passing the attempt's signal so an

@@ -18,11 +18,11 @@
 import type net from "node:net";
 import type { RaceSettings } from "../../core/connect.ts";
 import type { Resolver } from "../../core/types.ts";
-import { adapterConnect } from "../adapter_connect.ts";
-import { nodeDialer } from "./dialer.ts";
+import { adapterConnect } from "../shared/connect.ts";
+import { nodeDialer } from "../shared/net_dialer.ts";
 
-export { nodeDialer } from "./dialer.ts";
-export { systemResolver } from "./resolver.ts";
+export { nodeDialer } from "../shared/net_dialer.ts";
+export { systemResolver } from "../shared/system_resolver.ts";
 
 /** Options for {@linkcode connect}: `host` and `port` as in `net.connect`, plus the race settings. */
 export interface NodeConnectOptions extends RaceSettings {

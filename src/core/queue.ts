@@ -1,7 +1,8 @@
 /**
- * The address queue (RFC 8305 §4): families interleaved, the preferred
+ * The address queue (RFC 8305 §4): families interleaved, the leading
  * family first for `firstAddressFamilyCount` addresses, then alternating;
- * duplicates dropped. Addresses may keep arriving while the race runs, so the
+ * duplicates dropped. An optional ranking (RFC 6724, history) orders the
+ * addresses within each family and picks the leading family. Addresses may keep arriving while the race runs, so the
  * order is decided one address at a time, when the race takes the next one:
  * an IPv6 answer that arrives late is still tried next.
  *
@@ -15,8 +16,16 @@ import type { Family, Target } from "./types.ts";
 export interface InterleaveOptions {
   /** The family tried first (RFC 8305: IPv6). */
   readonly preferredFamily: Family;
-  /** How many addresses of the preferred family come before the first of the other (RFC 8305: 1). */
+  /** How many addresses of the leading family come before the first of the other (RFC 8305: 1). */
   readonly firstAddressFamilyCount: number;
+  /**
+   * Ranks two addresses (of any family): negative when `a` should be tried
+   * before `b`, 0 to keep the order they arrived in. It sorts each family's
+   * waiting addresses, and when the first address is taken with both
+   * families waiting, the family of the better head leads (a tie leaves
+   * `preferredFamily`). Default: arrival order.
+   */
+  readonly rank?: (a: string, b: string) => number;
 }
 
 /**
@@ -43,6 +52,7 @@ export class AddressQueue {
   readonly #seen = new Set<string>();
   readonly #listeners = new Set<() => void>();
   #taken = 0;
+  #leading: Family | undefined;
   #lastFamily: Family | undefined;
   #ended = false;
 
@@ -71,7 +81,9 @@ export class AddressQueue {
       this.#seen.add(address);
       this.#pending[family].push(address);
     }
-    if (this.#pending[family].length > before) this.#notify();
+    if (this.#pending[family].length === before) return;
+    if (this.#order.rank) this.#pending[family].sort(this.#order.rank); // stable: ties keep arrival order
+    this.#notify();
   }
 
   /** Marks the queue complete: no more addresses will come. */
@@ -98,9 +110,17 @@ export class AddressQueue {
   }
 
   #nextFamily(): Family {
-    const { preferredFamily, firstAddressFamilyCount } = this.#order;
-    if (this.#taken < firstAddressFamilyCount) return preferredFamily;
-    return this.#lastFamily === preferredFamily ? otherFamily(preferredFamily) : preferredFamily;
+    const leading = this.#leading ??= this.#leadingFamily();
+    if (this.#taken < this.#order.firstAddressFamilyCount) return leading;
+    return this.#lastFamily === leading ? otherFamily(leading) : leading;
+  }
+
+  /** The preferred family, unless the ranking puts the other family's head first. */
+  #leadingFamily(): Family {
+    const { preferredFamily, rank } = this.#order;
+    const [best, other] = [this.#pending[preferredFamily][0], this.#pending[otherFamily(preferredFamily)][0]];
+    if (!rank || best === undefined || other === undefined) return preferredFamily;
+    return rank(other, best) < 0 ? otherFamily(preferredFamily) : preferredFamily;
   }
 
   #notify(): void {

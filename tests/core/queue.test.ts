@@ -60,3 +60,37 @@ describe("address order", () => {
     assert.equal(queue.take()?.port, 80);
   });
 });
+
+describe("address order with a ranking", () => {
+  // A toy ranking: addresses ending in ::2 or .2 first; everything else keeps its order.
+  const rank = (a: string, b: string) => Number(!/[.:]2$/.test(a)) - Number(!/[.:]2$/.test(b));
+
+  it("sorts each family by the ranking, ties in arrival order", () => {
+    const queue = new AddressQueue(80, { preferredFamily: 6, firstAddressFamilyCount: 1, rank });
+    queue.add(6, ["2001:db8::1", "2001:db8::3", "2001:db8::2"]);
+    assert.deepEqual(drain(queue), ["2001:db8::2", "2001:db8::1", "2001:db8::3"]);
+  });
+
+  it("lets the other family lead when its head ranks better", () => {
+    const queue = new AddressQueue(80, { preferredFamily: 6, firstAddressFamilyCount: 1, rank });
+    queue.add(6, ["2001:db8::1", "2001:db8::3"]);
+    queue.add(4, ["192.0.2.1", "192.0.2.2"]);
+    assert.deepEqual(drain(queue), ["192.0.2.2", "2001:db8::1", "192.0.2.1", "2001:db8::3"]);
+  });
+
+  it("keeps the preferred family on a tie between the heads", () => {
+    const queue = new AddressQueue(80, { preferredFamily: 6, firstAddressFamilyCount: 2, rank });
+    queue.add(4, ["192.0.2.1"]);
+    queue.add(6, ["2001:db8::1", "2001:db8::3"]);
+    assert.deepEqual(drain(queue), ["2001:db8::1", "2001:db8::3", "192.0.2.1"]);
+  });
+
+  it("ranks a late answer among the addresses still waiting", () => {
+    const queue = new AddressQueue(80, { preferredFamily: 6, firstAddressFamilyCount: 1, rank });
+    queue.add(4, ["192.0.2.1", "192.0.2.3"]);
+    assert.equal(queue.take()?.address, "192.0.2.1");
+    queue.add(4, ["192.0.2.2"]);
+    queue.end();
+    assert.deepEqual(drain(queue), ["192.0.2.2", "192.0.2.3"]);
+  });
+});

@@ -1,36 +1,21 @@
 #!/usr/bin/env node
 /**
- * The `eyeballs` command: connects to HOST PORT the Happy Eyeballs way and
- * prints how (see `eyeballs --help`).
+ * The `eyeballs` program (the npm package's bin): runs the CLI with this
+ * process's arguments and exits with its status (see `eyeballs --help`).
  *
  *   deno run -A src/cli/main.ts HOST PORT
  *   bun src/cli/main.ts HOST PORT
- *   npx eyeballs HOST PORT            (the npm build)
+ *   npx @eyeballs/connect HOST PORT     (the npm build)
  *
- * This file only picks the runtime's dialer; the CLI is in `run.ts`.
+ * To use the CLI from code without running it, import `./mod.ts`
+ * (`@eyeballs/connect/cli`).
  *
  * @module
  */
 
 import process from "node:process";
-import { run, type Runtime } from "./run.ts";
+import { main } from "./mod.ts";
 
-/**
- * Deno dials with `Deno.connect`; Bun and Node with `node:net` (Bun's own
- * connect cannot be cancelled). Imported on demand so Node never loads the
- * Deno adapter.
- */
-async function loadRuntime(): Promise<Runtime> {
-  if ("Deno" in globalThis) {
-    const { denoDialer, systemResolver } = await import("../adapters/deno/mod.ts");
-    return { dialer: denoDialer, resolver: systemResolver };
-  }
-  const { nodeDialer, systemResolver } = await import("../adapters/node/mod.ts");
-  return { dialer: nodeDialer, resolver: systemResolver };
-}
-
-const args = "Deno" in globalThis ? Deno.args : process.argv.slice(2);
-const status = await run(args, await loadRuntime());
 // Exit now rather than when the event loop drains: a lookup of the other
 // family may still be running in the background, and the CLI is done.
-process.exit(status);
+process.exit(await main());

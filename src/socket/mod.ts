@@ -1,0 +1,143 @@
+/**
+ * One socket for code that runs on Deno, Bun and Node: {@linkcode connect}
+ * races the addresses the Happy Eyeballs way with the runtime's own adapter
+ * and returns a socket shaped like the WinterTC Sockets API (`readable`,
+ * `writable`, `opened`, `closed`, `close()`, `startTls()`), so a protocol
+ * client written once against web streams runs on all three.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@eyeballs/connect/socket";
+ * const socket = connect({ hostname: "localhost", port: 6379 }, { timeout: 5000 });
+ * const writer = socket.writable.getWriter();
+ * await writer.write(new TextEncoder().encode("PING\r\n"));
+ * const { value } = await socket.readable.getReader().read();
+ * console.log(new TextDecoder().decode(value)); // "+PONG\r\n"
+ * await socket.close();
+ * ```
+ *
+ * @module
+ */
+
+import { checkConnectOptions } from "../core/validate.ts";
+import type { Dialer, Resolver } from "../core/types.ts";
+import { createSocket } from "./socket.ts";
+import type { Transport } from "./transport.ts";
+import type { SecureTransport, Socket, SocketAddress, SocketOptions } from "./types.ts";
+
+export type { SecureTransport, Socket, SocketAddress, SocketInfo, SocketOptions, TlsOptions } from "./types.ts";
+
+const MODES: readonly SecureTransport[] = ["off", "on", "starttls"];
+
+/** Stand-ins that let the core check every option at once, before anything is dialled. */
+const unusedDialer: Dialer<never> = { dial: () => Promise.reject(), close: () => {} };
+const unusedResolver: Resolver = { resolve: () => Promise.resolve([]) };
+
+/**
+ * Parses `"host:port"` or `"[v6]:port"`; an object is taken as it is.
+ *
+ * @example
+ * ```ts
+ * import { parseAddress } from "@eyeballs/connect/socket";
+ * parseAddress("[::1]:8080"); // { hostname: "::1", port: 8080 }
+ * ```
+ */
+export function parseAddress(address: SocketAddress | string): SocketAddress {
+  if (typeof address !== "string") return address;
+  const match = /^(?:\[([^\]]*)\]|([^:\[\]]*)):(\d{1,5})$/.exec(address);
+  if (!match) {
+    throw new TypeError(`address must be "host:port" or "[ipv6]:port", got ${JSON.stringify(address)}`);
+  }
+  return { hostname: match[1] ?? match[2], port: Number(match[3]) };
+}
+
+/** Connects with this runtime's adapter: Deno's `Deno.connect`, else `node:net` (Node, and Bun). */
+async function dialTransport(
+  address: SocketAddress,
+  options: SocketOptions,
+  signal: AbortSignal,
+): Promise<Transport> {
+  const { secureTransport: _mode, allowHalfOpen: _half, expectedServerHostname: _name, caCerts: _ca, ...race } =
+    options;
+  const settings = { ...race, signal, port: address.port };
+  if ("Deno" in globalThis) {
+    const [{ connect }, { denoTransport }] = await Promise.all([
+      import("../adapters/deno/mod.ts"),
+      import("./deno_transport.ts"),
+    ]);
+    return denoTransport(await connect({ ...settings, hostname: address.hostname }));
+  }
+  const { nodeTransport } = await import("./node_transport.ts");
+  if ("Bun" in globalThis) {
+    const { connect } = await import("../adapters/bun/mod.ts");
+    return nodeTransport(await connect({ ...settings, hostname: address.hostname }));
+  }
+  const { connect } = await import("../adapters/node/mod.ts");
+  return nodeTransport(await connect({ ...settings, host: address.hostname }));
+}
+
+/**
+ * Connects to `address` the Happy Eyeballs way and returns the socket at
+ * once; `opened` tells when (and to which address) it connected. Bad input
+ * throws a TypeError or RangeError naming the field, before anything is
+ * dialled; a failed connect rejects `opened` and `closed` with a
+ * `ConnectError` naming every address.
+ *
+ * `options` takes the Sockets API's `secureTransport` and `allowHalfOpen`,
+ * and every race setting of eyeballs (`timeout`, `signal`, `schedule`,
+ * `family`...).
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@eyeballs/connect/socket";
+ * const socket = connect("example.com:443", { secureTransport: "on" });
+ * console.log((await socket.opened).remoteAddress);
+ * await socket.close();
+ * ```
+ */
+export function connect(address: SocketAddress | string, options: SocketOptions = {}): Socket {
+  const target = parseAddress(address);
+  if (typeof target !== "object" || target === null) {
+    throw new TypeError(`address must be an object { hostname, port } or a string, got ${String(target)}`);
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`options must be an object, got ${options === null ? "null" : typeof options}`);
+  }
+  const mode = options.secureTransport ?? "off";
+  if (!MODES.includes(mode)) {
+    throw new TypeError(`secureTransport must be "off", "on" or "starttls", got ${JSON.stringify(mode)}`);
+  }
+  if (options.allowHalfOpen !== undefined && typeof options.allowHalfOpen !== "boolean") {
+    throw new TypeError(`allowHalfOpen must be a boolean, got ${typeof options.allowHalfOpen}`);
+  }
+  if (
+    options.caCerts !== undefined &&
+    !(Array.isArray(options.caCerts) && options.caCerts.every((c) => typeof c === "string"))
+  ) {
+    throw new TypeError("caCerts must be an array of PEM strings");
+  }
+  if (options.expectedServerHostname !== undefined && typeof options.expectedServerHostname !== "string") {
+    throw new TypeError(`expectedServerHostname must be a string, got ${typeof options.expectedServerHostname}`);
+  }
+  checkConnectOptions({
+    ...options,
+    hostname: target.hostname,
+    port: target.port,
+    dialer: unusedDialer,
+    resolver: options.resolver ?? unusedResolver,
+  });
+
+  // close() before the connect finished cancels it, as does the caller's signal.
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const tlsHostname = options.expectedServerHostname ?? target.hostname;
+  let connecting = dialTransport(target, options, signal);
+  if (mode === "on") connecting = connecting.then((t) => t.startTls(tlsHostname, options));
+  return createSocket(connecting, {
+    secureTransport: mode,
+    allowHalfOpen: options.allowHalfOpen ?? false,
+    tlsHostname,
+    upgraded: false,
+    abortConnect: (reason) => controller.abort(reason),
+  });
+}

@@ -1,0 +1,363 @@
+/**
+ * `@eyeballs/connect/socket` on whichever runtime runs this file (Deno, Bun,
+ * or Node against the npm build): the same Sockets API shape everywhere,
+ * against real loopback servers.
+ */
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import tls from "node:tls";
+import { connect, parseAddress, type Socket } from "../../src/socket/mod.ts";
+import { ConnectError } from "../../src/core/errors.ts";
+import { loopbackResolver } from "../helpers/loopback.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A line protocol client written once against web streams: what a driver would be. */
+class LineClient {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #buffered = "";
+  constructor(socket: Socket) {
+    this.#reader = socket.readable.getReader();
+    this.#writer = socket.writable.getWriter();
+  }
+  async send(line: string): Promise<void> {
+    await this.#writer.write(encoder.encode(line + "\n"));
+  }
+  /** The next line, or null at EOF. */
+  async receive(): Promise<string | null> {
+    for (;;) {
+      const end = this.#buffered.indexOf("\n");
+      if (end >= 0) {
+        const line = this.#buffered.slice(0, end);
+        this.#buffered = this.#buffered.slice(end + 1);
+        return line;
+      }
+      const { value, done } = await this.#reader.read();
+      if (done) return null;
+      this.#buffered += decoder.decode(value, { stream: true });
+    }
+  }
+  async request(line: string): Promise<string | null> {
+    await this.send(line);
+    return await this.receive();
+  }
+}
+
+interface Server {
+  port: number;
+  /** Sockets accepted so far. */
+  accepted: net.Socket[];
+  close(): Promise<void>;
+}
+
+async function listen(host: string, onSocket: (socket: net.Socket) => void, allowHalfOpen = false): Promise<Server> {
+  const accepted: net.Socket[] = [];
+  const server = net.createServer({ allowHalfOpen }, (socket) => {
+    accepted.push(socket);
+    socket.on("error", () => {});
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host, port: 0 }, () => resolve());
+  });
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    accepted,
+    close: () => {
+      for (const s of accepted) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A tiny line protocol: `ADD a b`, `UPPER text`, `QUIT` (answers BYE and hangs up). */
+function lineProtocol(socket: net.Socket): void {
+  let buffered = "";
+  socket.setEncoding("utf8").on("data", (text: string) => {
+    buffered += text;
+    for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n")) {
+      const [verb, ...args] = buffered.slice(0, end).split(" ");
+      buffered = buffered.slice(end + 1);
+      if (verb === "ADD") socket.write(`${Number(args[0]) + Number(args[1])}\n`);
+      else if (verb === "UPPER") socket.write(args.join(" ").toUpperCase() + "\n");
+      else if (verb === "QUIT") socket.end("BYE\n");
+      else socket.write(`ERR unknown ${verb}\n`);
+    }
+  });
+}
+
+/** Resolves once `socket` ended its side (FIN received). */
+const ended = (socket: net.Socket) => new Promise<void>((resolve) => socket.once("end", () => resolve()));
+/** Resolves after `ms`; used only to let a condition NOT happen (no timing is asserted). */
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Whether `promise` is still pending after the queued tasks ran. */
+async function pending(promise: Promise<unknown>): Promise<boolean> {
+  const marker = Symbol();
+  return (await Promise.race([promise.then(() => null, () => null), pause(0).then(() => marker)])) === marker;
+}
+
+async function readAll(socket: Socket): Promise<number> {
+  let total = 0;
+  for await (const chunk of socket.readable) total += chunk.byteLength;
+  return total;
+}
+
+describe("socket: a line protocol client", () => {
+  let server: Server;
+  before(async () => (server = await listen("127.0.0.1", lineProtocol)));
+  after(() => server.close());
+
+  it("talks a line protocol, by name, raced over both families", async () => {
+    // "localhost": ::1 is tried first and refused (nothing listens there), 127.0.0.1 wins.
+    const socket = connect({ hostname: "localhost", port: server.port }, { resolver: loopbackResolver });
+    const info = await socket.opened;
+    assert.equal(info.remoteAddress, `127.0.0.1:${server.port}`);
+    assert.match(info.localAddress ?? "", /^127\.0\.0\.1:\d+$/);
+    const client = new LineClient(socket);
+    assert.equal(await client.request("ADD 2 40"), "42");
+    assert.equal(await client.request("UPPER happy eyeballs"), "HAPPY EYEBALLS");
+    assert.equal(await client.request("QUIT"), "BYE");
+    assert.equal(await client.receive(), null, "EOF after BYE");
+    await socket.closed;
+    assert.equal(socket.upgraded, false);
+    assert.equal(socket.secureTransport, "off");
+  });
+
+  it('takes a "host:port" string', async () => {
+    const socket = connect(`127.0.0.1:${server.port}`);
+    assert.equal((await socket.opened).remoteAddress, `127.0.0.1:${server.port}`);
+    assert.equal(await new LineClient(socket).request("ADD 1 1"), "2");
+    await socket.close();
+  });
+});
+
+describe("socket: half-close", () => {
+  it("closing the writable sends FIN and the readable still gets the answer", async () => {
+    // The server answers with everything it got, once the client is done sending.
+    const server = await listen("127.0.0.1", (s) => {
+      const chunks: Buffer[] = [];
+      s.on("data", (c: Buffer) => chunks.push(c));
+      s.on("end", () => s.end(Buffer.concat(chunks).toString().toUpperCase()));
+    }, true);
+    try {
+      const socket = connect({ hostname: "127.0.0.1", port: server.port });
+      const writer = socket.writable.getWriter();
+      await writer.write(encoder.encode("half "));
+      await writer.write(encoder.encode("closed"));
+      await writer.close();
+      let text = "";
+      for await (const chunk of socket.readable) text += decoder.decode(chunk);
+      assert.equal(text, "HALF CLOSED");
+      await socket.closed;
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("allowHalfOpen false (default): the peer's FIN closes the writable too", async () => {
+    const server = await listen("127.0.0.1", (s) => s.end("done\n"), true);
+    try {
+      const socket = connect({ hostname: "127.0.0.1", port: server.port });
+      await socket.opened;
+      const serverSaw = ended(await waitAccepted(server));
+      const reader = socket.readable.getReader();
+      assert.equal(decoder.decode((await reader.read()).value), "done\n");
+      assert.equal((await reader.read()).done, true);
+      await serverSaw; // our FIN reached the server without any write
+      await assert.rejects(socket.writable.getWriter().write(encoder.encode("late")), TypeError);
+      await socket.closed;
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("allowHalfOpen true: after the peer's FIN we can still write", async () => {
+    const received: string[] = [];
+    const server = await listen("127.0.0.1", (s) => {
+      s.setEncoding("utf8").on("data", (t: string) => received.push(t));
+      s.end("your turn\n");
+    }, true);
+    try {
+      const socket = connect({ hostname: "127.0.0.1", port: server.port }, { allowHalfOpen: true });
+      const reader = socket.readable.getReader();
+      assert.equal(decoder.decode((await reader.read()).value), "your turn\n");
+      assert.equal((await reader.read()).done, true);
+      const serverSaw = ended(await waitAccepted(server));
+      const writer = socket.writable.getWriter();
+      await writer.write(encoder.encode("still here"));
+      await writer.close();
+      await serverSaw;
+      assert.equal(received.join(""), "still here");
+      await socket.closed;
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** The first socket the server accepted, once it did. */
+async function waitAccepted(server: Server): Promise<net.Socket> {
+  while (server.accepted.length === 0) await pause(5);
+  return server.accepted[0];
+}
+
+describe("socket: backpressure", () => {
+  const BIG = 64 * 1024 * 1024; // well beyond what the kernel's loopback buffers hold
+
+  it("does not read from the network faster than the reader reads", async () => {
+    const payload = Buffer.alloc(BIG, 7);
+    const server = await listen("127.0.0.1", (s) => s.end(payload));
+    try {
+      const socket = connect({ hostname: "127.0.0.1", port: server.port });
+      await socket.opened;
+      const peer = await waitAccepted(server);
+      await pause(300); // nobody reads: the data must stay queued at the server
+      assert.ok(peer.writableLength > BIG / 2, `server still holds ${peer.writableLength} bytes`);
+      assert.equal(await readAll(socket), BIG);
+      await socket.closed;
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a write stays pending while the peer does not read", async () => {
+    let received = 0;
+    const server = await listen("127.0.0.1", (s) => {
+      s.pause();
+      s.on("data", (c: Buffer) => (received += c.length));
+    });
+    try {
+      const socket = connect({ hostname: "127.0.0.1", port: server.port });
+      const writer = socket.writable.getWriter();
+      const write = writer.write(new Uint8Array(BIG));
+      await pause(300);
+      assert.equal(await pending(write), true, "the write waits for the peer");
+      (await waitAccepted(server)).resume();
+      await write;
+      await writer.close();
+      while (received < BIG) await pause(10);
+      assert.equal(received, BIG);
+      await socket.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("socket: closing and failing", () => {
+  it("close() ends a pending read and releases the connection", async () => {
+    const server = await listen("127.0.0.1", () => {});
+    try {
+      const socket = connect({ hostname: "127.0.0.1", port: server.port });
+      await socket.opened;
+      const read = socket.readable.getReader().read();
+      const peerClosed = new Promise((resolve) => waitAccepted(server).then((s) => s.once("close", resolve)));
+      await socket.close();
+      assert.equal((await read).done, true);
+      await peerClosed;
+      await socket.closed;
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("close() before the connect finished cancels it", async () => {
+    const socket = connect({ hostname: "127.0.0.1", port: 9 }, { timeout: 60_000 });
+    await socket.close();
+    await socket.closed;
+    await assert.rejects(socket.opened);
+  });
+
+  it("a refused connect rejects opened and closed with a ConnectError naming the address", async () => {
+    const server = await listen("127.0.0.1", () => {});
+    const port = server.port;
+    await server.close();
+    const socket = connect({ hostname: "127.0.0.1", port });
+    await assert.rejects(socket.opened, (e) => e instanceof ConnectError && /127\.0\.0\.1/.test(e.message));
+    await assert.rejects(socket.closed, ConnectError);
+    await assert.rejects(socket.readable.getReader().read(), ConnectError);
+  });
+
+  it("bad input throws at once, naming the field", () => {
+    assert.throws(() => connect({ hostname: "127.0.0.1", port: 0 }), { name: "RangeError", message: /^port/ });
+    assert.throws(() => connect({ hostname: "", port: 80 }), { name: "RangeError", message: /^hostname/ });
+    assert.throws(() => connect("no-port"), { name: "TypeError", message: /^address/ });
+    assert.throws(() => connect("127.0.0.1:80", { secureTransport: "yes" as never }), {
+      name: "TypeError",
+      message: /^secureTransport/,
+    });
+    assert.throws(() => connect("127.0.0.1:80", { allowHalfOpen: 1 as never }), /^TypeError: allowHalfOpen/);
+    assert.throws(() => connect("127.0.0.1:80", { timeout: -1 }), { name: "RangeError", message: /^timeout/ });
+    assert.throws(() => connect("127.0.0.1:80").startTls(), /^TypeError: startTls needs secureTransport "starttls"/);
+  });
+
+  it("parses host:port strings", () => {
+    assert.deepEqual(parseAddress("[::1]:8080"), { hostname: "::1", port: 8080 });
+    assert.deepEqual(parseAddress("example.com:443"), { hostname: "example.com", port: 443 });
+    assert.throws(() => parseAddress("::1:80"), /^TypeError: address/);
+  });
+});
+
+describe("socket: TLS", () => {
+  let pems: { cert: string; private: string };
+  before(async () => {
+    const selfsigned = await import("selfsigned");
+    pems = await selfsigned.generate([{ name: "commonName", value: "localhost" }], {
+      algorithm: "sha256",
+      keyType: "ec",
+      extensions: [{ name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }] }],
+    } as never);
+  });
+
+  it("startTls upgrades a plain connection after a STARTTLS line", async () => {
+    const server = await listen("127.0.0.1", (plain) => {
+      plain.once("data", () => {
+        plain.write("GO\n", () => {
+          const secure = new tls.TLSSocket(plain, { isServer: true, cert: pems.cert, key: pems.private });
+          secure.on("error", () => {});
+          secure.setEncoding("utf8").on("data", (t: string) => secure.end(`secret ${t}`));
+        });
+      });
+    });
+    try {
+      const socket = connect({ hostname: "127.0.0.1", port: server.port }, { secureTransport: "starttls" });
+      const plain = new LineClient(socket);
+      assert.equal(await plain.request("STARTTLS"), "GO");
+      const secure = socket.startTls({ expectedServerHostname: "localhost", caCerts: [pems.cert] });
+      await socket.closed; // the plain socket is released to TLS
+      assert.equal(secure.upgraded, true);
+      await secure.opened;
+      const writer = secure.writable.getWriter();
+      await writer.write(encoder.encode("hello"));
+      let text = "";
+      for await (const chunk of secure.readable) text += decoder.decode(chunk);
+      assert.equal(text, "secret hello");
+      await secure.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("startTls rejects a certificate for another name", async () => {
+    const server = await listen("127.0.0.1", (plain) => {
+      const secure = new tls.TLSSocket(plain, { isServer: true, cert: pems.cert, key: pems.private });
+      secure.on("error", () => {});
+    });
+    try {
+      const socket = connect({ hostname: "127.0.0.1", port: server.port }, {
+        secureTransport: "on",
+        expectedServerHostname: "example.com",
+        caCerts: [pems.cert],
+      });
+      await assert.rejects(socket.opened);
+      await assert.rejects(socket.closed);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -2,7 +2,13 @@
  * Builds the npm package `@eyeballs/connect` into `npm/` and proves it works
  * on Node by running the whole test suite against it.
  *
- *   deno run -A scripts/build_npm.ts [--junit <file>] [--no-test]
+ *   deno run -A scripts/build_npm.ts [--junit <file>] [--no-test] [--no-build]
+ *                                    [--node <path>] [--skip <dir>]...
+ *
+ * `--node` names the Node binary that runs the tests (default: the first
+ * `node` on PATH; scripts/test.ts passes each pinned version by absolute
+ * path). `--no-build` reuses npm/ and npm_test/ from an earlier build.
+ * `--skip tests/lab` leaves out the compiled tests under that folder.
  *
  * Steps: one `tsc` program (the TypeScript pinned in package.json, with
  * `rewriteRelativeImportExtensions`) compiles mod.ts, src/** and tests/** to
@@ -21,14 +27,32 @@ const outDir = join(root, "npm");
 const testDir = join(root, "npm_test");
 
 /** Entry points of the library itself; everything else emitted is test code. */
-const LIB_PATHS = ["mod.js", "mod.d.ts", "src"];
+const LIB_PATHS = ["mod.js", "mod.js.map", "mod.d.ts", "src"];
 
-/** Parses `--junit <file>` and `--no-test`. */
-function parseArgs(args: string[]): { junit?: string; runTests: boolean } {
-  const junitAt = args.indexOf("--junit");
+/** The bin, apart from `./cli` (importing that module must not run the CLI). */
+const BIN_SOURCE = "src/cli/main.ts";
+
+/** The command line: see the module comment. */
+interface BuildArgs {
+  junit?: string;
+  runTests: boolean;
+  build: boolean;
+  node: string;
+  skip: string[];
+}
+
+/** Parses the command line. */
+function parseArgs(args: string[]): BuildArgs {
+  const valueOf = (flag: string) => {
+    const at = args.indexOf(flag);
+    return at >= 0 ? args[at + 1] : undefined;
+  };
   return {
-    junit: junitAt >= 0 ? args[junitAt + 1] : undefined,
+    junit: valueOf("--junit"),
     runTests: !args.includes("--no-test"),
+    build: !args.includes("--no-build"),
+    node: valueOf("--node") ?? "node",
+    skip: args.flatMap((a, i) => (args[i - 1] === "--skip" ? [a.replace(/\/$/, "")] : [])),
   };
 }
 
@@ -101,6 +125,9 @@ async function compile(tmp: string): Promise<void> {
       rewriteRelativeImportExtensions: true,
       strict: true,
       declaration: true,
+      // Maps with their sources inlined: stack traces point at the TypeScript, which is not shipped.
+      sourceMap: true,
+      inlineSources: true,
       // Deno's and Node's global types overlap; neither is ours to check.
       skipLibCheck: true,
       types: ["node"],
@@ -159,6 +186,33 @@ async function prepareCli(cliPath: string): Promise<void> {
   await Deno.chmod(file, 0o755);
 }
 
+/**
+ * What the package says about itself. There is no public source repository
+ * yet: `repository` and `bugs` are copied from the development package.json
+ * once it has them; until then the homepage is the JSR page.
+ */
+const KEYWORDS = [
+  "happy-eyeballs",
+  "rfc8305",
+  "rfc6555",
+  "ipv6",
+  "dual-stack",
+  "tcp",
+  "connect",
+  "socket",
+  "sockets-api",
+  "deno",
+  "bun",
+  "node",
+];
+
+/**
+ * Node versions the package supports: it is ESM-only, and `require()` of
+ * ESM works unflagged only from 20.19 and 22.12 (the versions tested are
+ * 20, 22 and 24).
+ */
+const NODE_ENGINES = "^20.19.0 || >=22.12.0";
+
 /** Maps `./x.ts` to `./x.js` (and its `.d.ts`). */
 function toJs(path: string): { types: string; default: string } {
   const base = path.replace(/\.ts$/, "");
@@ -171,7 +225,8 @@ function toJs(path: string): { types: string; default: string } {
  */
 async function writeManifest(): Promise<{ cli: string; missing: string[] }> {
   const deno = JSON.parse(await Deno.readTextFile(join(root, "deno.json")));
-  const exports: Record<string, { types: string; default: string }> = {};
+  const dev = JSON.parse(await Deno.readTextFile(join(root, "package.json")));
+  const exports: Record<string, { types: string; default: string } | string> = {};
   const missing: string[] = [];
   for (
     const [key, path] of Object.entries(deno.exports as Record<string, string>)
@@ -179,20 +234,28 @@ async function writeManifest(): Promise<{ cli: string; missing: string[] }> {
     exports[key] = toJs(path);
     if (!existsSync(join(root, path))) missing.push(`${key} -> ${path}`);
   }
-  const cli = exports["./cli"].default;
+  exports["./package.json"] = "./package.json";
+  const main = toJs(deno.exports["."]);
+  // npm wants bin paths without "./" (it rewrites them and warns otherwise).
+  const cli = toJs(BIN_SOURCE).default;
+  if (!existsSync(join(root, BIN_SOURCE))) missing.push(`bin -> ${BIN_SOURCE}`);
   const manifest = {
     name: deno.name,
     version: deno.version,
-    description:
-      "Happy Eyeballs (RFC 8305) connection racing for Deno, Bun and Node.",
+    description: "Happy Eyeballs (RFC 8305) connection racing for Deno, Bun and Node: one connect, one socket, a CLI.",
+    keywords: KEYWORDS,
+    homepage: `https://jsr.io/${deno.name}`,
+    ...(dev.repository ? { repository: dev.repository } : {}),
+    ...(dev.bugs ? { bugs: dev.bugs } : {}),
     ...(deno.license ? { license: deno.license } : {}),
     type: "module",
-    main: exports["."].default,
-    types: exports["."].types,
+    sideEffects: false,
+    main: main.default,
+    types: main.types,
     exports,
     bin: { eyeballs: cli },
     files: LIB_PATHS.filter((p) => p !== "src").concat(["src/"]),
-    engines: { node: ">=20" },
+    engines: { node: NODE_ENGINES },
   };
   await Deno.writeTextFile(
     join(outDir, "package.json"),
@@ -241,27 +304,32 @@ async function checkPack(cli: string): Promise<void> {
 }
 
 /**
- * Imports every export (but the CLI, which runs when loaded) by the package's
- * own name on Node, so the `exports` map itself is proven, not just the files.
+ * Imports every export by the package's own name on Node, so the `exports`
+ * map itself is proven, not just the files. `./cli` included: importing it
+ * must not run the CLI (which would exit the process).
  */
-async function checkImports(): Promise<void> {
+async function checkImports(node: string): Promise<void> {
   const manifest = JSON.parse(
     await Deno.readTextFile(join(outDir, "package.json")),
   );
   const specifiers = Object.keys(manifest.exports)
-    .filter((key) => key !== "./cli")
+    .filter((key) => key !== "./package.json")
     .map((key) => manifest.name + key.slice(1));
   const script = `for (const s of ${JSON.stringify(specifiers)}) {
     if (Object.keys(await import(s)).length === 0) throw new Error(s + " exports nothing");
-  }`;
-  if (await run("node", ["--input-type=module", "-e", script], outDir) !== 0) {
+  }
+  console.log("imported ${specifiers.length} exports");`;
+  if (await run(node, ["--input-type=module", "-e", script], outDir) !== 0) {
     throw new Error(`importing ${specifiers.join(", ")} on Node failed`);
   }
 }
 
-/** Runs every compiled test file with node --test; returns the exit code. */
-async function runNodeTests(junit?: string): Promise<number> {
-  const files = walk(relative(root, testDir), (n) => n.endsWith(".test.js"));
+/** Runs every compiled test file (but those under `skip`) with node --test; returns the exit code. */
+async function runNodeTests(node: string, skip: string[], junit?: string): Promise<number> {
+  const skipped = skip.map((dir) => join(relative(root, testDir), dir) + "/");
+  const files = walk(relative(root, testDir), (n) => n.endsWith(".test.js"))
+    .filter((f) => !skipped.some((dir) => f.startsWith(dir)));
+  if (skipped.length) console.log(`build_npm: leaving out ${skip.join(", ")}`);
   if (files.length === 0) {
     console.error("build_npm: no compiled *.test.js files to run");
     return 1;
@@ -279,11 +347,17 @@ async function runNodeTests(junit?: string): Promise<number> {
       `--test-reporter-destination=${junit}`,
     );
   }
-  return await run("node", ["--test", ...reporters, ...files]);
+  return await run(node, ["--test", ...reporters, ...files]);
 }
 
 async function main(): Promise<number> {
   const args = parseArgs(Deno.args);
+  const { stdout } = await new Deno.Command(args.node, { args: ["--version"], stdout: "piped" }).output();
+  console.log(`build_npm: Node ${new TextDecoder().decode(stdout).trim()} (${args.node})`);
+  if (!args.build) {
+    await checkImports(args.node);
+    return args.runTests ? await runNodeTests(args.node, args.skip, args.junit) : 0;
+  }
   await Deno.remove(outDir, { recursive: true }).catch(() => {});
   await Deno.remove(testDir, { recursive: true }).catch(() => {});
   const tmp = await Deno.makeTempDir({ prefix: "eyeballs-build-" });
@@ -298,11 +372,11 @@ async function main(): Promise<number> {
   if (missing.length === 0) {
     await prepareCli(cli);
     await checkPack(cli);
-    await checkImports();
+    await checkImports(args.node);
     console.log(`built ${relative(root, outDir)}/`);
   }
   // Still run the tests on an incomplete build: their results stay useful.
-  const code = args.runTests ? await runNodeTests(args.junit) : 0;
+  const code = args.runTests ? await runNodeTests(args.node, args.skip, args.junit) : 0;
   if (missing.length) {
     console.error(
       `build_npm: deno.json exports missing sources: ${missing.join(", ")}`,

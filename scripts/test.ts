@@ -5,9 +5,23 @@
  *   deno run -A scripts/test.ts      (what `npm test` and `deno task test` do)
  *
  * Order, one phase at a time (the lab tests share network namespaces and the
- * machine has two cores): the JSR publish dry run, `deno check` of the
- * scripts, `deno test`, `bun test`, then scripts/build_npm.ts, which builds
- * npm/ and runs the same test files on Node against it.
+ * machine has two cores): `deno lint`, `deno fmt --check`, the JSR publish
+ * dry run, `deno check` of the scripts and of the README's examples,
+ * `deno test`, `bun test`, then scripts/build_npm.ts, which builds npm/ and
+ * runs the same test files against it on Node 20, 22 and 24, and last the
+ * consumer test (scripts/consumer_test.ts: the packed tarball installed in a
+ * scratch project).
+ *
+ * Node versions: Node 20 is the machine's (the one running npm); 22 and 24
+ * are the pinned `node22` and `node24` dev packages, run by absolute path.
+ * Each Node phase gets a PATH whose first `node` is its own version, so a
+ * test that spawns `node` runs that version too (those packages also link
+ * node_modules/.bin/node, which would otherwise shadow Node 20 inside npm
+ * scripts). Each phase prints the version it ran.
+ *
+ * Node 22 and 24 run every test but tests/lab and tests/soak: the lab and
+ * the soak test the network and the race, which do not depend on the Node
+ * version, and take most of the time; they run on Node 20, Deno and Bun.
  *
  * Each runner keeps its normal console output; counts come from the JUnit
  * XML each one writes on the side. A test case counts once, as a leaf: a
@@ -63,11 +77,12 @@ function killGroup(child: Deno.ChildProcess): void {
  * whatever it started (build_npm.ts starts node, node starts one process per
  * test file).
  */
-async function run(cmd: string, args: string[]): Promise<number> {
+async function run(cmd: string, args: string[], env?: Record<string, string>): Promise<number> {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(cmd, {
       args,
+      env,
       cwd: root,
       stdin: "null",
       stdout: "inherit",
@@ -118,8 +133,7 @@ function decodeXml(text: string): string {
  */
 export function parseJUnit(xml: string): Case[] {
   const cases: Case[] = [];
-  const tag =
-    /<testcase\b([^>]*?)(\/?)>|<\/testcase>|<(failure|error|skipped)\b/g;
+  const tag = /<testcase\b([^>]*?)(\/?)>|<\/testcase>|<(failure|error|skipped)\b/g;
   let open: Case | undefined;
   for (const m of xml.matchAll(tag)) {
     if (m[0].startsWith("<testcase")) {
@@ -211,7 +225,91 @@ const checked = (code: number): Counts => ({
   skipped: 0,
 });
 
+/** A Node binary the test command runs, and the major version it must be. */
+interface NodeVersion {
+  major: number;
+  path: string | undefined;
+  /** Test folders left out on this version (see the module comment). */
+  skip: string[];
+}
+
+/** Test folders only the first Node version runs. */
+const NODE_SLOW_DIRS = ["tests/lab", "tests/soak"];
+
+/**
+ * Node 20: the node that runs npm (`npm_node_execpath`), else the first
+ * `node` on PATH outside node_modules/.bin. 22 and 24: the pinned packages.
+ */
+function nodeVersions(): NodeVersion[] {
+  const pinned = (name: string) => join(root, "node_modules", name, "bin", "node");
+  return [
+    { major: 20, path: Deno.env.get("npm_node_execpath") ?? systemNode(), skip: [] },
+    { major: 22, path: pinned("node22"), skip: NODE_SLOW_DIRS },
+    { major: 24, path: pinned("node24"), skip: NODE_SLOW_DIRS },
+  ];
+}
+
+function systemNode(): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (!dir || dir.includes("node_modules")) continue;
+    try {
+      if (Deno.statSync(join(dir, "node")).isFile) return join(dir, "node");
+    } catch { /* not here */ }
+  }
+  return undefined;
+}
+
+/** `node --version` of a binary, or undefined if it does not run. */
+async function versionOf(path: string): Promise<string | undefined> {
+  try {
+    const { code, stdout } = await new Deno.Command(path, { args: ["--version"], stdout: "piped" }).output();
+    return code === 0 ? new TextDecoder().decode(stdout).trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The environment of a Node phase: PATH starts with a folder whose only
+ * entry is `node`, the version under test.
+ */
+async function nodeEnv(tmp: string, node: string, major: number): Promise<Record<string, string>> {
+  const dir = join(tmp, `node${major}-bin`);
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.remove(join(dir, "node")).catch(() => {});
+  await Deno.symlink(node, join(dir, "node"));
+  return { PATH: `${dir}:${Deno.env.get("PATH") ?? ""}` };
+}
+
+/** One Node phase: the npm build's tests on that version (the first one also builds). */
+function nodePhase(version: NodeVersion, first: boolean): Phase {
+  const title = `node ${version.major} --test (npm build${
+    version.skip.length ? `, without ${version.skip.join(", ")}` : ""
+  })`;
+  return [title, "tests", async (tmp) => {
+    const path = version.path;
+    const actual = path && await versionOf(path);
+    if (!path || !actual) {
+      console.error(`no Node ${version.major} found (${path ?? "not on PATH"}); run npm ci`);
+      return { passed: 0, failed: 1, skipped: 0 };
+    }
+    console.log(`node --version: ${actual} (${path})`);
+    if (!actual.startsWith(`v${version.major}.`)) {
+      console.error(`expected Node ${version.major}, ${path} is ${actual}`);
+      return { passed: 0, failed: 1, skipped: 0 };
+    }
+    const report = join(tmp, `node${version.major}.xml`);
+    const args = ["run", "-A", "scripts/build_npm.ts", "--node", path, "--junit", report];
+    if (!first) args.push("--no-build");
+    for (const dir of version.skip) args.push("--skip", dir);
+    const code = await run(Deno.execPath(), args, await nodeEnv(tmp, path, version.major));
+    return tally(parseJUnit(await readReport(report)), code);
+  }];
+}
+
 const phases: Phase[] = [
+  ["deno lint", "check", async () => checked(await run(Deno.execPath(), ["lint"]))],
+  ["deno fmt --check", "check", async () => checked(await run(Deno.execPath(), ["fmt", "--check"]))],
   // JSR's own checks (type check, slow types, file list) work offline;
   // --allow-dirty so that uncommitted work can be tested too.
   [
@@ -227,6 +325,12 @@ const phases: Phase[] = [
     "deno check scripts",
     "check",
     async () => checked(await run(Deno.execPath(), ["check", ...scriptDirs()])),
+  ],
+  // Every TypeScript block of README.md, against this checkout's exports.
+  [
+    "deno check README examples",
+    "check",
+    async () => checked(await run(Deno.execPath(), ["run", "-A", "scripts/check_readme.ts"])),
   ],
   ["deno test", "tests", async (tmp) => {
     const report = join(tmp, "deno.xml");
@@ -251,15 +355,12 @@ const phases: Phase[] = [
     ]);
     return tally(parseJUnit(await readReport(report)), code);
   }],
-  ["node --test (npm build)", "tests", async (tmp) => {
-    const report = join(tmp, "node.xml");
-    const code = await run(Deno.execPath(), [
-      "run",
-      "-A",
-      "scripts/build_npm.ts",
-      "--junit",
-      report,
-    ]);
+  ...nodeVersions().map((version, i) => nodePhase(version, i === 0)),
+  // The packed tarball, installed as a user would, on every Node version.
+  ["consumer (npm pack, install, ESM, require, tsc, bin)", "tests", async (tmp) => {
+    const report = join(tmp, "consumer.xml");
+    const nodes = nodeVersions().flatMap((v) => (v.path ? ["--node", v.path] : []));
+    const code = await run(Deno.execPath(), ["run", "-A", "scripts/consumer_test.ts", "--junit", report, ...nodes]);
     return tally(parseJUnit(await readReport(report)), code);
   }],
 ];

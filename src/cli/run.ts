@@ -7,11 +7,13 @@
  * @module
  */
 
+import process from "node:process";
 import { connect } from "../core/connect.ts";
 import { ConnectError } from "../core/errors.ts";
 import type { Attempt, ConnectEvent, Dialer, Resolver } from "../core/types.ts";
 import { type CliOptions, parseArgs, UsageError } from "./args.ts";
 import { failureRecord, formatSummary, formatTimeline, successRecord } from "./format.ts";
+import { LiveView } from "./live.ts";
 import { raceSettings } from "./settings.ts";
 import { USAGE, USAGE_HINT } from "./usage.ts";
 import { VERSION } from "./version.ts";
@@ -30,6 +32,8 @@ export interface Output {
   out(line: string): void;
   /** Errors and usage hints. */
   err(line: string): void;
+  /** Raw text to a terminal, for the live view; absent when stdout is not a terminal. */
+  live?: (text: string) => void;
 }
 
 /** The exit statuses. */
@@ -38,12 +42,15 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 const consoleOutput: Output = {
   out: (line) => console.log(line),
   err: (line) => console.error(line),
+  live: process.stdout.isTTY ? (text) => process.stdout.write(text) : undefined,
 };
 
 /**
  * Runs `eyeballs` with `args` (the arguments after the program name) and
  * resolves to its exit status: 0 when every connect succeeded, 1 when one
  * failed, 2 for bad arguments (including options the library rejects).
+ * With `io.live` (stdout is a terminal) a live view of the race is drawn
+ * while it runs, then replaced by the static timeline.
  *
  * @example
  * ```ts
@@ -84,6 +91,9 @@ export async function run(args: readonly string[], runtime: Runtime, io: Output 
 async function connectOnce(options: CliOptions, runtime: Runtime, io: Output): Promise<number> {
   const { host, port } = options;
   const events: ConnectEvent[] = [];
+  const started = performance.now();
+  const write = options.json ? undefined : io.live;
+  const live = write && new LiveView({ write, now: () => performance.now() - started });
   try {
     const result = await connect({
       ...raceSettings(options),
@@ -91,8 +101,12 @@ async function connectOnce(options: CliOptions, runtime: Runtime, io: Output): P
       port,
       dialer: runtime.dialer,
       resolver: runtime.resolver,
-      onEvent: (event) => events.push(event),
+      onEvent: (event) => {
+        events.push(event);
+        live?.update(events);
+      },
     });
+    live?.stop();
     // The CLI only measures: the connection is closed once the race is known.
     runtime.dialer.close(result.conn);
     if (options.json) {
@@ -103,6 +117,7 @@ async function connectOnce(options: CliOptions, runtime: Runtime, io: Output): P
     }
     return EXIT.ok;
   } catch (error) {
+    live?.stop();
     // The library names the bad field before dialling anything.
     if (error instanceof TypeError || error instanceof RangeError) return usageError(io, asArgument(error.message));
     const attempts: readonly Attempt[] = error instanceof ConnectError ? error.attempts : [];

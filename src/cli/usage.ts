@@ -19,7 +19,8 @@ Usage: eyeballs [options] HOST PORT
 
 Resolves HOST (both IPv6 and IPv4, in parallel), races connection attempts
 to its addresses, prints a timeline of every attempt, then closes the
-connection: it only measures connects.
+connection: it only measures connects. On a terminal it shows the race
+live while attempts are pending (address, elapsed time, what failed).
 
 Options:
   --json                  One JSON object per connection on stdout (one line each)

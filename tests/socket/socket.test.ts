@@ -10,7 +10,8 @@ import net from "node:net";
 import tls from "node:tls";
 import { connect, parseAddress, type Socket } from "../../src/socket/mod.ts";
 import { ConnectError } from "../../src/core/errors.ts";
-import { loopbackResolver } from "../helpers/loopback.ts";
+import { loopbackResolver, openFds } from "../helpers/loopback.ts";
+import { startFullQueueListener } from "../../scripts/full_queue.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -266,11 +267,20 @@ describe("socket: closing and failing", () => {
     }
   });
 
-  it("close() before the connect finished cancels it", async () => {
-    const socket = connect({ hostname: "127.0.0.1", port: 9 }, { timeout: 60_000 });
-    await socket.close();
-    await socket.closed;
-    await assert.rejects(socket.opened);
+  it("close() while the connect is pending cancels it and leaks no descriptor", async () => {
+    const silent = await startFullQueueListener("127.0.0.1"); // drops SYNs: the attempt stays pending
+    try {
+      const before = openFds();
+      const socket = connect({ hostname: "127.0.0.1", port: silent.port });
+      await pause(50); // the attempt is under way
+      await socket.close();
+      await socket.closed;
+      await assert.rejects(socket.opened);
+      await pause(50);
+      if (before !== undefined) assert.equal(openFds(), before, "the pending attempt's socket was closed");
+    } finally {
+      await silent.stop();
+    }
   });
 
   it("a refused connect rejects opened and closed with a ConnectError naming the address", async () => {

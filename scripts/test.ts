@@ -15,9 +15,9 @@
  * Node versions: Node 20 is the machine's (the one running npm); 22 and 24
  * are the pinned `node22` and `node24` dev packages, run by absolute path.
  * Each Node phase gets a PATH whose first `node` is its own version, so a
- * test that spawns `node` runs that version too (those packages also link
- * node_modules/.bin/node, which would otherwise shadow Node 20 inside npm
- * scripts). Each phase prints the version it ran.
+ * test that spawns `node` runs that version too. (Those packages also
+ * declare a `node` bin; scripts/postinstall.mjs removes its link, but this
+ * runner does not rely on that.) Each phase prints the version it ran.
  *
  * Node 22 and 24 run every test but tests/lab and tests/soak: the lab and
  * the soak test the network and the race, which do not depend on the Node

@@ -69,13 +69,16 @@ console.log("esm ok", pkg.version, process.version);
 const CJS = `const core = require("@eyeballs/connect");
 const { connect } = require("@eyeballs/connect/node");
 const { connect: socketConnect } = require("@eyeballs/connect/socket");
+const { main } = require("@eyeballs/connect/cli");
 const net = require("node:net");
 const server = net.createServer((s) => s.on("error", () => {}).end());
 server.listen(0, "127.0.0.1", async () => {
   const socket = await connect({ host: "127.0.0.1", port: server.address().port });
   socket.destroy();
   server.close();
-  if (typeof core.halving !== "function" || typeof socketConnect !== "function") throw new Error("bad");
+  if (typeof core.halving !== "function" || typeof socketConnect !== "function" || typeof main !== "function") {
+    throw new Error("bad");
+  }
   console.log("cjs ok", process.version);
 });
 `;

@@ -64,4 +64,5 @@ export async function main(args: readonly string[] = commandLine()): Promise<num
 
 // Only as the entry point. Exit at once rather than when the event loop
 // drains: a lookup of the other family may still run in the background.
-if ((import.meta as { main?: boolean }).main) process.exit(await main());
+// No top-level await: that would make the module impossible to require() (require(esm)).
+if ((import.meta as { main?: boolean }).main) main().then((status) => process.exit(status));

@@ -51,7 +51,17 @@ export function renderLive(events: readonly ConnectEvent[], nowMs: number): stri
   return [head, ...table.map((r) => `  ${r[0].padEnd(width[0])}  ${r[1].padEnd(width[1])}  ${r[2]}`)];
 }
 
-/** Where a live view draws, and its clock. */
+/**
+ * Where a live view draws, and its clock.
+ *
+ * @example
+ * ```ts
+ * import process from "node:process";
+ * import type { LiveTarget } from "./live.ts";
+ * const started = performance.now();
+ * const target: LiveTarget = { write: (t) => process.stdout.write(t), now: () => performance.now() - started };
+ * ```
+ */
 export interface LiveTarget {
   /** Writes raw text (escape codes included) to the terminal. */
   write(text: string): void;
@@ -59,7 +69,15 @@ export interface LiveTarget {
   now(): number;
 }
 
-/** Redraws every this many ms, so pending attempts' ages count up. */
+/**
+ * Redraws every this many ms, so pending attempts' ages count up.
+ *
+ * @example
+ * ```ts
+ * import { LIVE_REFRESH_MS } from "./live.ts";
+ * console.log(`${1000 / LIVE_REFRESH_MS} frames a second`);
+ * ```
+ */
 export const LIVE_REFRESH_MS = 100;
 
 /**

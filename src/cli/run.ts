@@ -36,7 +36,15 @@ export interface Output {
   live?: (text: string) => void;
 }
 
-/** The exit statuses. */
+/**
+ * The exit statuses: 0 every connect succeeded, 1 a connect failed, 2 bad arguments.
+ *
+ * @example
+ * ```ts
+ * import { EXIT, main } from "@eyeballs/connect/cli";
+ * if (await main(["localhost", "8080"]) === EXIT.failed) console.error("nothing answered");
+ * ```
+ */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 const consoleOutput: Output = {

@@ -10,7 +10,18 @@
 import type { SecureTransport, Socket, SocketInfo, TlsOptions } from "./types.ts";
 import type { Transport } from "./transport.ts";
 
-/** How a socket was opened, and where to upgrade it to. */
+/**
+ * How a socket was opened, and where to upgrade it to.
+ *
+ * @example
+ * ```ts
+ * import type { SocketSetup } from "./socket.ts";
+ * const setup: SocketSetup = {
+ *   secureTransport: "starttls", allowHalfOpen: false, tlsHostname: "mail.example.com", upgraded: false,
+ *   abortConnect: () => {},
+ * };
+ * ```
+ */
 export interface SocketSetup {
   readonly secureTransport: SecureTransport;
   readonly allowHalfOpen: boolean;

@@ -7,7 +7,19 @@
 
 import type { SocketInfo, TlsOptions } from "./types.ts";
 
-/** A connected byte stream, both directions, pull-based. */
+/**
+ * A connected byte stream, both directions, pull-based.
+ *
+ * @example
+ * ```ts
+ * import type { Transport } from "./transport.ts";
+ * async function echoOnce(t: Transport): Promise<void> {
+ *   const chunk = await t.read();
+ *   if (chunk) await t.write(chunk);
+ *   await t.closeWrite();
+ * }
+ * ```
+ */
 export interface Transport {
   /** The next chunk from the peer, or null at EOF. Reads nothing until called: that is the backpressure. */
   read(): Promise<Uint8Array | null>;

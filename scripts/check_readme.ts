@@ -6,7 +6,12 @@
  *
  *   deno run -A scripts/check_readme.ts [file.md...]
  *
- * Exit status: non-zero if a block does not type-check or none was found.
+ * It also checks the links: README.md is read on npm and JSR, so every link
+ * must be absolute, and a link to one of this package's files on JSR must
+ * carry the current version and name a file that exists.
+ *
+ * Exit status: non-zero if a block does not type-check, none was found, or a
+ * link is wrong.
  *
  * @module
  */
@@ -58,12 +63,49 @@ export function packageImports(): Record<string, string> {
   return imports;
 }
 
+/**
+ * What is wrong with the markdown links of `markdown`: relative links, and
+ * links to this package's files on JSR at another version or to a missing file.
+ *
+ * @example
+ * ```ts
+ * import { badLinks } from "./check_readme.ts";
+ * badLinks("[lab](docs/lab.md)"); // ["relative link docs/lab.md: README.md is read on npm and JSR"]
+ * ```
+ */
+export function badLinks(markdown: string): string[] {
+  const deno = JSON.parse(Deno.readTextFileSync(join(root, "deno.json")));
+  const files = `https://jsr.io/${deno.name}/`;
+  const problems: string[] = [];
+  for (const [, target] of markdown.matchAll(/\]\(([^)\s]+)\)/g)) {
+    if (!/^https?:\/\//.test(target)) {
+      problems.push(`relative link ${target}: README.md is read on npm and JSR`);
+      continue;
+    }
+    const versioned = /^(\d+\.\d+\.\d+[^/]*)\/(.+)$/.exec(target.startsWith(files) ? target.slice(files.length) : "");
+    if (!versioned) continue;
+    if (versioned[1] !== deno.version) problems.push(`${target}: not the current version ${deno.version}`);
+    try {
+      Deno.statSync(join(root, versioned[2]));
+    } catch {
+      problems.push(`${target}: no such file ${versioned[2]}`);
+    }
+  }
+  return problems;
+}
+
 async function main(files: string[]): Promise<number> {
   const tmp = await Deno.makeTempDir({ prefix: "eyeballs-readme-" });
   try {
     const written: string[] = [];
+    let linkProblems = 0;
     for (const file of files) {
-      const blocks = tsBlocks(await Deno.readTextFile(join(root, file)));
+      const text = await Deno.readTextFile(join(root, file));
+      for (const problem of badLinks(text)) {
+        console.error(`check_readme: ${file}: ${problem}`);
+        linkProblems++;
+      }
+      const blocks = tsBlocks(text);
       for (const block of blocks) {
         const name = `${file.replace(/\W+/g, "_")}_line${block.line}.ts`;
         await Deno.writeTextFile(join(tmp, name), `// ${file}:${block.line}\n${block.code}`);
@@ -84,8 +126,12 @@ async function main(files: string[]): Promise<number> {
       stdout: "inherit",
       stderr: "inherit",
     }).output();
-    console.log(`check_readme: ${written.length} blocks from ${files.join(", ")}: ${code === 0 ? "ok" : "FAILED"}`);
-    return code;
+    console.log(
+      `check_readme: ${written.length} blocks from ${files.join(", ")}: ${
+        code === 0 && linkProblems === 0 ? "ok" : "FAILED"
+      }`,
+    );
+    return code === 0 && linkProblems === 0 ? 0 : 1;
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

@@ -95,11 +95,11 @@ export function resolveInto(queue: AddressQueue, options: ResolveOptions): Resol
   const lookup = async (family: Family) => {
     try {
       const addresses = parseAddressList(await resolver.resolve(hostname, family, signal), family);
+      if (signal.aborted) return; // the connect is over: nothing more to add or tell
       answered.add(family);
+      emit({ type: "resolved", atMs: since(), family, addresses }); // when it arrived, even if held
       const add = () => {
-        if (queue.ended) return;
-        queue.add(family, addresses);
-        emit({ type: "resolved", atMs: since(), family, addresses });
+        if (!queue.ended && !signal.aborted) queue.add(family, addresses);
       };
       if (family === preferred || preferredDone) add();
       else {
@@ -115,10 +115,17 @@ export function resolveInto(queue: AddressQueue, options: ResolveOptions): Resol
     }
   };
 
+  // Once the connect is over, a held answer is dropped and its timer cancelled: nothing runs after.
+  const drop = () => {
+    held.length = 0;
+    cancelDelay();
+  };
   const finish = () => {
+    signal.removeEventListener("abort", drop);
     release();
     if (!queue.ended) queue.end();
   };
+  signal.addEventListener("abort", drop, { once: true });
   Promise.all(families.map(lookup)).then(finish, finish);
   return {
     failures: () =>

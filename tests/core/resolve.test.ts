@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { connect } from "../../src/core/connect.ts";
 import { fixedDelay } from "../../src/core/schedule.ts";
 import type { ConnectEvent } from "../../src/core/types.ts";
-import { FakeClock } from "../helpers/fake_clock.ts";
+import { FakeClock, settle } from "../helpers/fake_clock.ts";
 import { FakeDialer, fakeResolver, type Script } from "../helpers/fake_dialer.ts";
 
 function setup(answers: Parameters<typeof fakeResolver>[1], scripts: Record<string, Script> = {}, options = {}) {
@@ -12,8 +12,14 @@ function setup(answers: Parameters<typeof fakeResolver>[1], scripts: Record<stri
   const resolver = fakeResolver(clock, answers);
   const events: ConnectEvent[] = [];
   const result = connect({
-    hostname: "dual.test", port: 443, clock, dialer, resolver,
-    schedule: fixedDelay(250), onEvent: (e) => events.push(e), ...options,
+    hostname: "dual.test",
+    port: 443,
+    clock,
+    dialer,
+    resolver,
+    schedule: fixedDelay(250),
+    onEvent: (e) => events.push(e),
+    ...options,
   });
   result.catch(() => {});
   const starts = () => events.flatMap((e) => (e.type === "attempt-start" ? [`${e.atMs} ${e.attempt.address}`] : []));
@@ -108,4 +114,47 @@ describe("resolution", () => {
     assert.equal((await t.result).family, 4);
     assert.deepEqual(t.resolver.calls, [4]);
   });
+
+  it("the resolved event carries the time the answer arrived, not when the Resolution Delay released it", async () => {
+    const t = setup({ 6: ["2001:db8::1"], 4: ["192.0.2.1"], delay4: 10, delay6: 30 });
+    await t.clock.advance(100);
+    const resolved = t.events.flatMap((e) => (e.type === "resolved" ? [`${e.atMs} IPv${e.family}`] : []));
+    assert.deepEqual(resolved, ["10 IPv4", "30 IPv6"]);
+    assert.deepEqual(t.starts(), ["30 2001:db8::1"]); // IPv4 was still held back until IPv6 came
+  });
+
+  /** A resolver whose A answer comes at 5 ms and whose AAAA lookup never settles, deaf to its signal. */
+  const deafAAAA = (clock: FakeClock) => ({
+    resolve: (_name: string, family: 4 | 6) =>
+      new Promise<string[]>((resolve) => family === 4 && clock.setTimer(() => resolve(["192.0.2.1"]), 5)),
+  });
+
+  for (const [how, options] of [["a timeout", { timeout: 20 }], ["an abort", {}]] as const) {
+    it(`${how} during the Resolution Delay cancels its timer: nothing runs, nothing is told after`, async () => {
+      const clock = new FakeClock();
+      const controller = new AbortController();
+      const dialer = new FakeDialer(clock, {});
+      const events: ConnectEvent[] = [];
+      const result = connect({
+        hostname: "dual.test",
+        port: 443,
+        clock,
+        dialer,
+        resolver: deafAAAA(clock),
+        signal: controller.signal,
+        onEvent: (e) => events.push(e),
+        ...options,
+      });
+      let told: number | undefined;
+      result.catch(() => {}).finally(() => (told = events.length));
+      await clock.advance(10); // the A answer is held, waiting for AAAA
+      clock.setTimer(() => controller.abort(new Error("stop")), 10);
+      await clock.advance(10);
+      await assert.rejects(result, /stop|timed out after 20 ms/);
+      assert.equal(clock.pending, 0, "the Resolution Delay timer is still pending");
+      await clock.advance(1000);
+      assert.equal(events.length, told, `events after the connect settled: ${events.map((e) => e.type)}`);
+      assert.deepEqual(dialer.dialed, []);
+    });
+  }
 });

@@ -15,14 +15,19 @@ export async function settle(): Promise<void> {
 
 /** A fake {@linkcode Clock}: `advance()` fires due timers in time order. */
 export class FakeClock implements Clock {
-  readonly #lateness: number;
+  readonly #lateness: (ms: number, index: number) => number;
   #now = 0;
   #seq = 0;
   #timers = new Set<Timer>();
 
-  /** `lateness` ms are added to every timer, as a busy event loop fires timers late. */
-  constructor(options: { lateness?: number } = {}) {
-    this.#lateness = options.lateness ?? 0;
+  /**
+   * `lateness` ms are added to every timer, as a busy event loop fires timers
+   * late; a function gets each timer's delay and index (0 for the first timer
+   * set) and returns its lateness, for uneven stalls.
+   */
+  constructor(options: { lateness?: number | ((ms: number, index: number) => number) } = {}) {
+    const { lateness = 0 } = options;
+    this.#lateness = typeof lateness === "number" ? () => lateness : lateness;
   }
 
   now(): number {
@@ -30,7 +35,8 @@ export class FakeClock implements Clock {
   }
 
   setTimer(callback: () => void, ms: number): () => void {
-    const timer = { at: this.#now + ms + this.#lateness, seq: this.#seq++, callback };
+    const seq = this.#seq++;
+    const timer = { at: this.#now + ms + this.#lateness(ms, seq), seq, callback };
     this.#timers.add(timer);
     return () => this.#timers.delete(timer);
   }

@@ -13,6 +13,14 @@ export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+/**
+ * Lets pending promise callbacks run without any real timer: `turns` microtask
+ * turns. Enough for code whose only waits are promises and the fake clock.
+ */
+export async function drainMicrotasks(turns = 200): Promise<void> {
+  for (let i = 0; i < turns; i++) await null;
+}
+
 /** A fake {@linkcode Clock}: `advance()` fires due timers in time order. */
 export class FakeClock implements Clock {
   readonly #lateness: (ms: number, index: number) => number;
@@ -65,5 +73,22 @@ export class FakeClock implements Clock {
     }
     this.#now = end;
     await settle();
+  }
+
+  /**
+   * Jumps from timer to timer (draining microtasks after each) until `done()`
+   * holds, no timer is left, or the next is due after `horizon`. Fast: no
+   * real timer is waited for, so code under test must not use any.
+   */
+  async runUntil(done: () => boolean, horizon = Infinity): Promise<void> {
+    await drainMicrotasks();
+    while (!done()) {
+      const [timer] = [...this.#timers].sort((a, b) => a.at - b.at || a.seq - b.seq);
+      if (!timer || timer.at > horizon) return;
+      this.#now = Math.max(this.#now, timer.at);
+      this.#timers.delete(timer);
+      timer.callback();
+      await drainMicrotasks();
+    }
   }
 }

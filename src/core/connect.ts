@@ -37,7 +37,7 @@ export const MAX_ATTEMPTS_IN_FLIGHT = 8;
  * ```
  */
 export interface RaceSettings {
-  /** Delay between attempt starts. Default {@linkcode defaultSchedule} (halving from 500 ms, floor 10 ms). */
+  /** Delay between attempt starts. Default {@linkcode defaultSchedule} (halving from 250 ms, floor 10 ms). */
   readonly schedule?: Schedule;
   /** How long an IPv4 answer waits for the IPv6 one, in ms (RFC 8305: 50). */
   readonly resolutionDelay?: number;

@@ -5,9 +5,11 @@
  * caller and close every other.
  *
  * When an attempt is due and `maxAttemptsInFlight` attempts are already
- * connecting, the oldest is aborted to make room: it has had the longest
- * chance, and waiting for the kernel to give up on it (minutes) would stall
- * the race while a live address waits.
+ * connecting, the oldest makes room: it is aborted as soon as it has been
+ * pending for 2 s (RFC 8305's longest attempt delay). It has had the longest
+ * chance; waiting for the kernel to give up on it (minutes) would stall the
+ * race while a live address waits, and aborting it any sooner would kill
+ * attempts on a link whose RTT exceeds the shrinking delays.
  *
  * Policy lives elsewhere: the delays in `schedule.ts`, the order in
  * `queue.ts`, where addresses come from in `resolve.ts`.
@@ -15,7 +17,7 @@
  * @module
  */
 
-import { MIN_ATTEMPT_DELAY, type Schedule } from "./schedule.ts";
+import { MAX_ATTEMPT_DELAY, MIN_ATTEMPT_DELAY, type Schedule } from "./schedule.ts";
 import type { AddressQueue } from "./queue.ts";
 import type { Attempt, AttemptOutcome, Clock, ConnectEvent, Dialer, Target } from "./types.ts";
 
@@ -27,7 +29,7 @@ export interface RaceOptions<Conn> {
   readonly queue: AddressQueue;
   /** The delay between starts. */
   readonly schedule: Schedule;
-  /** At most this many attempts connect at the same time; a due attempt makes room by aborting the oldest. */
+  /** At most this many attempts connect at the same time; a due attempt makes room by aborting the oldest once it is 2 s old. */
   readonly maxAttemptsInFlight: number;
   /** Ends the race early: every pending attempt is aborted. Omitted when nothing can end it early. */
   readonly signal?: AbortSignal;
@@ -173,9 +175,14 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
     }, Math.max(0, due - clock.now()));
   };
 
-  /** True, with a timer armed, while the last start is under 10 ms old: a late timer must not bring a burst. */
-  const tooSoon = () => {
-    const ms = lastStartAt + MIN_ATTEMPT_DELAY - clock.now();
+  /**
+   * True, with a timer armed, while the next start must wait: for the floor since the last start (a late
+   * timer must not bring a burst), and with every slot taken, for the oldest attempt to have had its chance.
+   */
+  const tooSoon = (oldest: Attempt | undefined) => {
+    const full = running.size >= options.maxAttemptsInFlight;
+    const roomAt = full && oldest ? options.startedAt + oldest.startMs + MAKE_ROOM_AFTER : -Infinity;
+    const ms = Math.max(lastStartAt + MIN_ATTEMPT_DELAY, roomAt) - clock.now();
     if (ms <= 0) return false;
     cancelTimer();
     cancelTimer = clock.setTimer(() => wake(), ms);
@@ -188,9 +195,8 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
   try {
     while (!winner && !signal?.aborted && error === undefined) {
       // Checked after the winner, so a timer and a success in the same turn start nothing.
-      if (mayStart && queue.size > 0 && !tooSoon()) {
-        // Every slot taken: the oldest attempt, which has had the longest chance, makes room.
-        const [oldest] = running.keys();
+      const [oldest] = running.keys();
+      if (mayStart && queue.size > 0 && !tooSoon(oldest)) {
         if (running.size >= options.maxAttemptsInFlight) abort(oldest, MADE_ROOM, MADE_ROOM);
         mayStart = false;
         start(queue.take()!);
@@ -214,6 +220,8 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
 
 /** Why an attempt still connecting is aborted once another has won (made once: it is costly on Node). */
 const LOST_THE_RACE = new DOMException("lost the race", "AbortError");
+/** How long the oldest attempt may keep its slot when a new one is due and every slot is taken. */
+const MAKE_ROOM_AFTER = MAX_ATTEMPT_DELAY;
 /** Why the oldest attempt is aborted when a new one is due and every slot is taken. */
 const MADE_ROOM = new Error("aborted to make room for the next attempt (maxAttemptsInFlight reached)");
 

@@ -230,6 +230,11 @@ async function check(c: Case): Promise<void> {
       assert.ok(waited <= LONGEST_WAIT, `${address} waited ${waited} ms to start`);
     }
   }
+  // An attempt makes room only once it has had 2 s: a slow link's attempts are not killed.
+  for (const e of events) {
+    if (e.type !== "attempt-aborted" || !/make room/.test(String((e.attempt.error as Error)?.message))) continue;
+    assert.ok(e.attempt.endMs! - e.attempt.startMs >= MAX_ATTEMPT_DELAY, `${e.attempt.address} made room too soon`);
+  }
   // Never more attempts in flight than the cap.
   let inFlight = 0;
   for (const e of events) {

@@ -69,11 +69,19 @@ describe("schedule start times", () => {
     assert.deepEqual(t.starts(), [7, 514, 764, 889, 951, 982, 997, 1014]);
   });
 
-  it("the default schedule is the article's with a 10 ms floor", async () => {
+  it("the default schedule is the article's halving from RFC 8305's 250 ms, with a 10 ms floor", async () => {
     const t = setup(v4(9), {}, { maxAttemptsInFlight: 9 });
     await t.clock.advance(2000);
-    assert.deepEqual(t.starts(), [0, 500, 750, 875, 937, 968, 983, 993, 1003]);
-    assert.ok(t.starts().slice(0, 8).every((ms) => ms < 1000));
+    assert.deepEqual(t.starts(), [0, 250, 375, 437, 468, 483, 493, 503, 513]);
+    assert.ok(t.starts().slice(0, 8).every((ms) => ms <= 2 * 250 + 3), "8 attempts started within about 2 × 250 ms");
+  });
+
+  it("while no attempt fails, every attempt starts within 2 × first; a failure resets the delay to the current one", async () => {
+    // 192.0.2.2 fails 120 ms after it starts: 192.0.2.3 starts at once, and the delay after it is
+    // 125 ms again (not halved), so the 2 × 250 ms bound no longer holds for the rest.
+    const t = setup(v4(8), { "192.0.2.2": { fail: 120 } }, { schedule: halving(250, { min: 10 }) });
+    await t.clock.advance(2000);
+    assert.deepEqual(t.starts(), [0, 250, 370, 495, 557, 588, 603, 613]);
   });
 
   it("a failure starts the next attempt at once and does not halve the delay", async () => {
@@ -112,43 +120,55 @@ describe("schedule start times", () => {
     assert.equal((await t.result).address, "192.0.2.1");
   });
 
-  it("caps attempts in flight: a due attempt makes room by aborting the oldest", async () => {
-    const t = setup(v4(4), { "192.0.2.1": { fail: 2000 } }, { schedule: fixedDelay(100), maxAttemptsInFlight: 2 });
-    await t.clock.advance(150);
+  it("caps attempts in flight: a due attempt waits for a slot, at most until the oldest is 2 s old", async () => {
+    const t = setup(v4(4), { "192.0.2.2": { fail: 1500 } }, { schedule: fixedDelay(100), maxAttemptsInFlight: 2 });
+    await t.clock.advance(1000);
     assert.deepEqual(t.starts(), [0, 100]);
-    await t.clock.advance(100);
-    assert.deepEqual(t.starts(), [0, 100, 200]);
+    await t.clock.advance(600); // 192.0.2.2 fails at 1600: its slot goes to the waiting attempt
+    assert.deepEqual(t.starts(), [0, 100, 1600]);
+    await t.clock.advance(500); // at 2000 the oldest, 192.0.2.1, has had 2 s: it makes room
+    assert.deepEqual(t.starts(), [0, 100, 1600, 2000]);
     assert.equal(t.dialer.signals.get("192.0.2.1")?.aborted, true, "the oldest made room");
-    assert.equal(t.dialer.signals.get("192.0.2.2")?.aborted, false);
+    assert.equal(t.dialer.signals.get("192.0.2.3")?.aborted, false);
     const aborted = t.events.flatMap((e) => (e.type === "attempt-aborted" ? [`${e.atMs} ${e.attempt.address}`] : []));
-    assert.deepEqual(aborted, ["200 192.0.2.1"]);
+    assert.deepEqual(aborted, ["2000 192.0.2.1"]);
   });
 });
 
 describe("the cap never stalls the race", () => {
-  it("more silent addresses than the cap, the live one last: it connects within the schedule", async () => {
+  it("more silent addresses than the cap, the live one last: it connects seconds later, not minutes", async () => {
     const live = "192.0.2.12";
     const t = setup(v4(12), { [live]: { connect: 20 } }, { schedule: fixedDelay(250), maxAttemptsInFlight: 4 });
-    await t.clock.advance(11 * 250 + 20);
+    await t.clock.advance(10_000);
     const won = await Promise.race([t.result, settle().then(() => undefined)]);
     assert.ok(won, "still waiting: the cap stalled the race");
     assert.equal(won.address, live);
-    assert.equal(won.ms, 11 * 250 + 20);
-    // At most 4 in flight at any time: each start after the 4th aborted the oldest.
-    const outcomes = won.attempts.map((a) => a.outcome);
-    assert.deepEqual(outcomes, [...Array(11).fill("aborted"), "won"]);
-    for (const a of won.attempts.slice(0, 7)) {
+    // Four start 250 ms apart; each later one takes the slot of the oldest when it turns 2 s old.
+    assert.deepEqual(t.starts(), [0, 250, 500, 750, 2000, 2250, 2500, 2750, 4000, 4250, 4500, 4750]);
+    assert.equal(won.ms, 4750 + 20);
+    assert.deepEqual(won.attempts.map((a) => a.outcome), [...Array(11).fill("aborted"), "won"]);
+    for (const a of won.attempts.slice(0, 8)) {
       assert.match(String((a.error as Error).message), /make room .*maxAttemptsInFlight/);
-      assert.equal(a.endMs, a.startMs + 4 * 250, `${a.address} made room when the 4th after it started`);
+      assert.equal(a.endMs, a.startMs + 2000, `${a.address} made room when it was 2 s old`);
     }
     assert.equal(t.dialer.open.length, 1);
   });
 
-  it("maxAttemptsInFlight 1: each due attempt replaces the one before", async () => {
+  it("a slow link: an attempt is never aborted to make room before it is 2 s old", async () => {
+    // RTT 600 ms, 8 addresses, cap 3, halving from 250 ms: the first connects at 600 ms and wins.
+    const scripts = Object.fromEntries(v4(8).map((a) => [a, { connect: 600 }]));
+    const t = setup(v4(8), scripts, { schedule: halving(250, { min: 10 }), maxAttemptsInFlight: 3 });
+    await t.clock.advance(1000);
+    const won = await t.result;
+    assert.equal(won.address, "192.0.2.1");
+    assert.deepEqual(t.starts(), [0, 250, 375]);
+  });
+
+  it("maxAttemptsInFlight 1: each due attempt replaces the one before once it is 2 s old", async () => {
     const t = setup(v4(3), { "192.0.2.3": { connect: 5 } }, { schedule: fixedDelay(100), maxAttemptsInFlight: 1 });
-    await t.clock.advance(300);
+    await t.clock.advance(5000);
     assert.equal((await t.result).address, "192.0.2.3");
-    assert.deepEqual(t.starts(), [0, 100, 200]);
+    assert.deepEqual(t.starts(), [0, 2000, 4000]);
   });
 
   it("an attempt aborted to make room that connects anyway is closed, and the race goes on", async () => {
@@ -170,19 +190,19 @@ describe("the cap never stalls the race", () => {
       clock,
       dialer,
       maxAttemptsInFlight: 1,
-      timeout: 1000,
+      timeout: 5000,
       schedule: fixedDelay(100),
       resolver: fakeResolver(clock, { 4: v4(3) }),
       onEvent: (e) => events.push(e.type),
     });
     result.catch(() => {});
-    await clock.advance(150);
+    await clock.advance(2050);
     finishLate(late);
     await settle();
     assert.equal(late.closed, true);
     assert.ok(events.includes("late-connection-closed"));
-    await clock.advance(1000);
-    await assert.rejects(result, /timed out after 1000 ms/);
+    await clock.advance(5000);
+    await assert.rejects(result, /timed out after 5000 ms/);
   });
 });
 

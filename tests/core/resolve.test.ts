@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { connect } from "../../src/core/connect.ts";
 import { fixedDelay } from "../../src/core/schedule.ts";
 import type { ConnectEvent } from "../../src/core/types.ts";
-import { FakeClock, settle } from "../helpers/fake_clock.ts";
+import { FakeClock } from "../helpers/fake_clock.ts";
 import { FakeDialer, fakeResolver, type Script } from "../helpers/fake_dialer.ts";
 
 function setup(answers: Parameters<typeof fakeResolver>[1], scripts: Record<string, Script> = {}, options = {}) {

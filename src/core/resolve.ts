@@ -41,7 +41,7 @@ export interface ResolveOptions {
   readonly clock: Clock;
   /** The clock time that `atMs` counts from. */
   readonly startedAt: number;
-  /** Told of every answer and failure. */
+  /** Told of every answer (when it arrives) and failure, until `signal` aborts. Its throws are ignored. */
   readonly emit: (event: ConnectEvent) => void;
 }
 
@@ -77,7 +77,7 @@ export interface Resolution {
  * ```
  */
 export function resolveInto(queue: AddressQueue, options: ResolveOptions): Resolution {
-  const { hostname, families, resolver, clock, signal, emit } = options;
+  const { hostname, families, resolver, clock, signal } = options;
   const [preferred] = families;
   const failed = new Map<Family, ResolveError>();
   const answered = new Set<Family>();
@@ -85,6 +85,13 @@ export function resolveInto(queue: AddressQueue, options: ResolveOptions): Resol
   let preferredDone = families.length < 2;
   let cancelDelay = () => {};
   const since = () => clock.now() - options.startedAt;
+  const emit = (event: ConnectEvent) => {
+    try {
+      options.emit(event);
+    } catch {
+      // An observer's error is no lookup's: the answer still counts.
+    }
+  };
 
   const release = () => {
     preferredDone = true;

@@ -1,6 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "../../src/core/connect.ts";
+import { AddressQueue } from "../../src/core/queue.ts";
+import { resolveInto } from "../../src/core/resolve.ts";
 import { fixedDelay } from "../../src/core/schedule.ts";
 import type { ConnectEvent } from "../../src/core/types.ts";
 import { FakeClock } from "../helpers/fake_clock.ts";
@@ -157,4 +159,26 @@ describe("resolution", () => {
       assert.deepEqual(dialer.dialed, []);
     });
   }
+
+  it("resolveInto: an emit that throws loses no answer and ends the queue only when both families are in", async () => {
+    const clock = new FakeClock();
+    const queue = new AddressQueue(443, { preferredFamily: 6, firstAddressFamilyCount: 1 });
+    resolveInto(queue, {
+      hostname: "dual.test",
+      families: [6, 4],
+      resolutionDelay: 50,
+      clock,
+      startedAt: 0,
+      signal: new AbortController().signal,
+      resolver: fakeResolver(clock, { 6: new Error("SERVFAIL"), 4: ["192.0.2.1"], delay6: 0, delay4: 100 }),
+      emit: (e) => {
+        throw new Error(`observer broke on ${e.type}`);
+      },
+    });
+    await clock.advance(10);
+    assert.equal(queue.ended, false, "ended before the A answer");
+    await clock.advance(100);
+    assert.equal(queue.take()?.address, "192.0.2.1");
+    assert.equal(queue.ended, true);
+  });
 });

@@ -51,9 +51,9 @@ export interface RaceSettings {
   readonly maxAttemptsInFlight?: number;
   /** Gives up after this many ms in all, resolution included; the error names every address. Default: none. */
   readonly timeout?: number;
-  /** Aborts the connect: every socket is released and the promise rejects with the signal's reason (at once if it has already fired). */
+  /** Aborts the connect: every socket is released, the promise rejects with the signal's reason (at once if fired). */
   readonly signal?: AbortSignal;
-  /** Told of every resolution, attempt and timer event as it happens, never after the promise settles. Exceptions it throws are ignored. */
+  /** Told of every resolution, attempt and timer event as it happens, never after settling; its throws are ignored. */
   readonly onEvent?: (event: ConnectEvent) => void;
   /** The clock; tests inject a fake one. */
   readonly clock?: Clock;

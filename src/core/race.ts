@@ -29,7 +29,7 @@ export interface RaceOptions<Conn> {
   readonly queue: AddressQueue;
   /** The delay between starts. */
   readonly schedule: Schedule;
-  /** At most this many attempts connect at the same time; a due attempt makes room by aborting the oldest once it is 2 s old. */
+  /** At most this many attempts connect at once; a due attempt takes the slot of the oldest once it is 2 s old. */
   readonly maxAttemptsInFlight: number;
   /** Ends the race early: every pending attempt is aborted. Omitted when nothing can end it early. */
   readonly signal?: AbortSignal;
@@ -37,7 +37,7 @@ export interface RaceOptions<Conn> {
   readonly clock: Clock;
   /** The clock time that `atMs`, `startMs` and `endMs` count from. */
   readonly startedAt: number;
-  /** Told of every start, failure, win, loss, abort and timer expiry, until the race returns. Its throws are ignored. */
+  /** Told of every start, failure, win, loss, abort and timer expiry until the race returns; its throws are ignored. */
   readonly emit: (event: ConnectEvent) => void;
 }
 

@@ -249,7 +249,7 @@ async function check(c: Case): Promise<void> {
 }
 
 describe("properties of connect's race (fast-check)", () => {
-  it("one connection at most, every other closed once, the floor, no start after a winner, no late event, settles", async () => {
+  it("one winner at most, others closed once, the floor, no start after a win, no late event, settles", async () => {
     const seed = Number(process.env.EYB_PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
     const numRuns = Number(process.env.EYB_PROPERTY_RUNS ?? 1000);
     try {

@@ -76,7 +76,7 @@ describe("schedule start times", () => {
     assert.ok(t.starts().slice(0, 8).every((ms) => ms <= 2 * 250 + 3), "8 attempts started within about 2 × 250 ms");
   });
 
-  it("while no attempt fails, every attempt starts within 2 × first; a failure resets the delay to the current one", async () => {
+  it("all start within 2 × first only while none fails: a failure restarts the current delay", async () => {
     // 192.0.2.2 fails 120 ms after it starts: 192.0.2.3 starts at once, and the delay after it is
     // 125 ms again (not halved), so the 2 × 250 ms bound no longer holds for the rest.
     const t = setup(v4(8), { "192.0.2.2": { fail: 120 } }, { schedule: halving(250, { min: 10 }) });

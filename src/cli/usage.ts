@@ -26,7 +26,7 @@ Options:
   --json                  One JSON object per connection on stdout (one line each)
   --repeat N              Connect N times, one after another (default 1)
   --schedule NAME         Delay between attempt starts:
-                            default  halving from 500 ms, floor 10 ms (the library's default)
+                            default  halving from 250 ms, floor 10 ms (the library's default)
                             rfc8305  a fixed delay: --attempt-delay, default 250 ms
                                      (clamped to RFC 8305's 10 ms .. 2 s)
                             halving  the ISC article: --attempt-delay (default 500 ms),

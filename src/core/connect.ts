@@ -37,7 +37,7 @@ export const MAX_ATTEMPTS_IN_FLIGHT = 8;
  * ```
  */
 export interface RaceSettings {
-  /** Delay between attempt starts. Default {@linkcode defaultSchedule} (halving from 500 ms, floor 10 ms). */
+  /** Delay between attempt starts. Default {@linkcode defaultSchedule} (halving from 250 ms, floor 10 ms). */
   readonly schedule?: Schedule;
   /** How long an IPv4 answer waits for the IPv6 one, in ms (RFC 8305: 50). */
   readonly resolutionDelay?: number;
@@ -51,9 +51,9 @@ export interface RaceSettings {
   readonly maxAttemptsInFlight?: number;
   /** Gives up after this many ms in all, resolution included; the error names every address. Default: none. */
   readonly timeout?: number;
-  /** Aborts the connect: every socket is released and the promise rejects with the signal's reason. */
+  /** Aborts the connect: every socket is released, the promise rejects with the signal's reason (at once if fired). */
   readonly signal?: AbortSignal;
-  /** Told of every resolution, attempt and timer event as it happens. Exceptions it throws are ignored. */
+  /** Told of every resolution, attempt and timer event as it happens, never after settling; its throws are ignored. */
   readonly onEvent?: (event: ConnectEvent) => void;
   /** The clock; tests inject a fake one. */
   readonly clock?: Clock;
@@ -102,7 +102,8 @@ export interface Connected<Conn> {
  *
  * Throws a TypeError or RangeError naming the field for bad options, before
  * anything is dialled; a {@linkcode ConnectError} when no address connects
- * (or `timeout` passes); the signal's reason when `signal` aborts.
+ * (or `timeout` passes); the signal's reason when `signal` aborts, or had
+ * already aborted.
  *
  * @example
  * ```ts
@@ -132,8 +133,11 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   const { port } = options;
   const clock = options.clock ?? systemClock;
   const preferredFamily = options.preferredFamily ?? 6;
+  if (options.signal?.aborted) throw options.signal.reason; // as fetch and the runtimes' connects do
   const startedAt = clock.now();
+  let settled = false; // no event once the promise has settled
   const emit = (event: ConnectEvent) => {
+    if (settled) return;
     try {
       options.onEvent?.(event);
     } catch {
@@ -199,7 +203,8 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   } finally {
     cancelTimeout();
     options.signal?.removeEventListener("abort", onAbort);
-    if (resolution) controller.abort(CONNECT_OVER); // stops lookups still running
+    if (resolution) controller.abort(CONNECT_OVER); // stops lookups and the Resolution Delay
+    settled = true;
   }
 }
 

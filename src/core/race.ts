@@ -1,7 +1,15 @@
 /**
  * The race: start attempts one after another, a scheduled delay apart and at
- * once when one fails; never kill an attempt because its timer fired; hand
- * the first connection to the caller and close every other.
+ * once when one fails, but never two within RFC 8305's 10 ms floor; never
+ * kill an attempt because its timer fired; hand the first connection to the
+ * caller and close every other.
+ *
+ * When an attempt is due and `maxAttemptsInFlight` attempts are already
+ * connecting, the oldest makes room: it is aborted as soon as it has been
+ * pending for 2 s (RFC 8305's longest attempt delay). It has had the longest
+ * chance; waiting for the kernel to give up on it (minutes) would stall the
+ * race while a live address waits, and aborting it any sooner would kill
+ * attempts on a link whose RTT exceeds the shrinking delays.
  *
  * Policy lives elsewhere: the delays in `schedule.ts`, the order in
  * `queue.ts`, where addresses come from in `resolve.ts`.
@@ -9,7 +17,7 @@
  * @module
  */
 
-import type { Schedule } from "./schedule.ts";
+import { MAX_ATTEMPT_DELAY, MIN_ATTEMPT_DELAY, type Schedule } from "./schedule.ts";
 import type { AddressQueue } from "./queue.ts";
 import type { Attempt, AttemptOutcome, Clock, ConnectEvent, Dialer, Target } from "./types.ts";
 
@@ -21,7 +29,7 @@ export interface RaceOptions<Conn> {
   readonly queue: AddressQueue;
   /** The delay between starts. */
   readonly schedule: Schedule;
-  /** At most this many attempts connect at the same time. */
+  /** At most this many attempts connect at once; a due attempt takes the slot of the oldest once it is 2 s old. */
   readonly maxAttemptsInFlight: number;
   /** Ends the race early: every pending attempt is aborted. Omitted when nothing can end it early. */
   readonly signal?: AbortSignal;
@@ -29,7 +37,7 @@ export interface RaceOptions<Conn> {
   readonly clock: Clock;
   /** The clock time that `atMs`, `startMs` and `endMs` count from. */
   readonly startedAt: number;
-  /** Told of every start, failure, win, loss, abort and timer expiry. */
+  /** Told of every start, failure, win, loss, abort and timer expiry until the race returns; its throws are ignored. */
   readonly emit: (event: ConnectEvent) => void;
 }
 
@@ -39,7 +47,7 @@ export interface RaceResult<Conn> {
   readonly winner?: { readonly conn: Conn; readonly attempt: Attempt };
   /** Every attempt, in start order. */
   readonly attempts: readonly Attempt[];
-  /** Set when a schedule returned a bad delay. */
+  /** Set when the schedule returned a bad delay or threw (what it threw). */
   readonly error?: unknown;
 }
 
@@ -67,17 +75,27 @@ export interface RaceResult<Conn> {
  * ```
  */
 export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult<Conn>> {
-  const { dialer, queue, schedule, clock, signal, emit } = options;
+  const { dialer, queue, schedule, clock, signal } = options;
   const attempts: Attempt[] = [];
-  const running = new Map<Attempt, AbortController>();
+  const running = new Map<Attempt, AbortController>(); // in start order: the first is the oldest
   let winner: { conn: Conn; attempt: Attempt } | undefined;
   let error: unknown;
+  let over = false; // once the race has returned, nothing it started may speak
   let mayStart = true; // the delay has passed, or the last attempt failed
   let expiries = 0;
   let expiredDue: number | undefined; // when the expired timer was due: lateness must not add up
+  let lastStartAt = -Infinity;
   let cancelTimer = () => {};
   let wake = () => {};
   const since = () => clock.now() - options.startedAt;
+  const emit = (event: ConnectEvent) => {
+    if (over) return;
+    try {
+      options.emit(event);
+    } catch {
+      // A broken observer must not break the race.
+    }
+  };
 
   const end = (attempt: Attempt, outcome: AttemptOutcome, cause?: unknown) => {
     running.delete(attempt);
@@ -91,7 +109,14 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
     }
   };
 
+  const abort = (attempt: Attempt, reason: unknown, recorded?: unknown) => {
+    const controller = running.get(attempt)!;
+    end(attempt, "aborted", recorded);
+    controller.abort(reason);
+  };
+
   const start = (target: Target) => {
+    lastStartAt = clock.now();
     const attempt: Attempt = { ...target, index: attempts.length, startMs: since(), outcome: "pending" };
     const controller = new AbortController();
     attempts.push(attempt);
@@ -99,7 +124,7 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
     emit({ type: "attempt-start", atMs: attempt.startMs, attempt });
     dialSafely(dialer, target, controller.signal).then(
       (conn) => {
-        if (attempt.outcome !== "pending") { // aborted when the race ended: too late
+        if (attempt.outcome !== "pending") { // aborted (race over, or made room): too late
           closeSafely(dialer, conn);
           emit({ type: "late-connection-closed", atMs: since(), attempt });
         } else if (winner || signal?.aborted) { // connected in the same turn as the winner
@@ -127,7 +152,13 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
   const armTimer = () => {
     cancelTimer();
     if (queue.ended && queue.size === 0) return; // the last attempt has no timer
-    const ms = schedule({ started: attempts.length, expiries });
+    let ms: unknown;
+    try {
+      ms = schedule({ started: attempts.length, expiries });
+    } catch (cause) {
+      error = cause;
+      return;
+    }
     if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
       error = new RangeError(`schedule must return a finite number ≥ 0, got ${String(ms)}`);
       return;
@@ -144,20 +175,35 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
     }, Math.max(0, due - clock.now()));
   };
 
+  /**
+   * True, with a timer armed, while the next start must wait: for the floor since the last start (a late
+   * timer must not bring a burst), and with every slot taken, for the oldest attempt to have had its chance.
+   */
+  const tooSoon = (oldest: Attempt | undefined) => {
+    const full = running.size >= options.maxAttemptsInFlight;
+    const roomAt = full && oldest ? options.startedAt + oldest.startMs + MAKE_ROOM_AFTER : -Infinity;
+    const ms = Math.max(lastStartAt + MIN_ATTEMPT_DELAY, roomAt) - clock.now();
+    if (ms <= 0) return false;
+    cancelTimer();
+    cancelTimer = clock.setTimer(() => wake(), ms);
+    return true;
+  };
+
   const onAbort = () => wake();
   signal?.addEventListener("abort", onAbort);
   const unsubscribe = queue.onChange(() => wake());
   try {
     while (!winner && !signal?.aborted && error === undefined) {
       // Checked after the winner, so a timer and a success in the same turn start nothing.
-      const target = mayStart && running.size < options.maxAttemptsInFlight ? queue.take() : undefined;
-      if (target) {
+      const [oldest] = running.keys();
+      if (mayStart && queue.size > 0 && !tooSoon(oldest)) {
+        if (running.size >= options.maxAttemptsInFlight) abort(oldest, MADE_ROOM, MADE_ROOM);
         mayStart = false;
-        start(target);
+        start(queue.take()!);
         armTimer();
         continue;
       }
-      expiredDue = undefined; // an attempt that waits for an address or a slot counts from its real start
+      if (queue.size === 0) expiredDue = undefined; // waiting for an address: count from the real start
       if (running.size === 0 && queue.ended && queue.size === 0) break; // every address failed
       await new Promise<void>((resolve) => (wake = resolve));
     }
@@ -166,16 +212,18 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
     unsubscribe();
     signal?.removeEventListener("abort", onAbort);
     const cutShort = signal?.aborted ? signal.reason : undefined; // a cut-short race says why
-    for (const [attempt, controller] of running) {
-      end(attempt, "aborted", cutShort);
-      controller.abort(cutShort ?? LOST_THE_RACE);
-    }
+    for (const attempt of [...running.keys()]) abort(attempt, cutShort ?? LOST_THE_RACE, cutShort);
+    over = true;
   }
   return { winner, attempts, error };
 }
 
 /** Why an attempt still connecting is aborted once another has won (made once: it is costly on Node). */
 const LOST_THE_RACE = new DOMException("lost the race", "AbortError");
+/** How long the oldest attempt may keep its slot when a new one is due and every slot is taken. */
+const MAKE_ROOM_AFTER = MAX_ATTEMPT_DELAY;
+/** Why the oldest attempt is aborted when a new one is due and every slot is taken. */
+const MADE_ROOM = new Error("aborted to make room for the next attempt (maxAttemptsInFlight reached)");
 
 /** `dialer.dial`, with a synchronous throw or an empty result turned into a rejection. */
 async function dialSafely<Conn>(dialer: Dialer<Conn>, target: Target, signal: AbortSignal): Promise<Conn> {

@@ -41,7 +41,7 @@ export interface ResolveOptions {
   readonly clock: Clock;
   /** The clock time that `atMs` counts from. */
   readonly startedAt: number;
-  /** Told of every answer and failure. */
+  /** Told of every answer (when it arrives) and failure, until `signal` aborts. Its throws are ignored. */
   readonly emit: (event: ConnectEvent) => void;
 }
 
@@ -77,7 +77,7 @@ export interface Resolution {
  * ```
  */
 export function resolveInto(queue: AddressQueue, options: ResolveOptions): Resolution {
-  const { hostname, families, resolver, clock, signal, emit } = options;
+  const { hostname, families, resolver, clock, signal } = options;
   const [preferred] = families;
   const failed = new Map<Family, ResolveError>();
   const answered = new Set<Family>();
@@ -85,6 +85,13 @@ export function resolveInto(queue: AddressQueue, options: ResolveOptions): Resol
   let preferredDone = families.length < 2;
   let cancelDelay = () => {};
   const since = () => clock.now() - options.startedAt;
+  const emit = (event: ConnectEvent) => {
+    try {
+      options.emit(event);
+    } catch {
+      // An observer's error is no lookup's: the answer still counts.
+    }
+  };
 
   const release = () => {
     preferredDone = true;
@@ -95,11 +102,11 @@ export function resolveInto(queue: AddressQueue, options: ResolveOptions): Resol
   const lookup = async (family: Family) => {
     try {
       const addresses = parseAddressList(await resolver.resolve(hostname, family, signal), family);
+      if (signal.aborted) return; // the connect is over: nothing more to add or tell
       answered.add(family);
+      emit({ type: "resolved", atMs: since(), family, addresses }); // when it arrived, even if held
       const add = () => {
-        if (queue.ended) return;
-        queue.add(family, addresses);
-        emit({ type: "resolved", atMs: since(), family, addresses });
+        if (!queue.ended && !signal.aborted) queue.add(family, addresses);
       };
       if (family === preferred || preferredDone) add();
       else {
@@ -115,10 +122,17 @@ export function resolveInto(queue: AddressQueue, options: ResolveOptions): Resol
     }
   };
 
+  // Once the connect is over, a held answer is dropped and its timer cancelled: nothing runs after.
+  const drop = () => {
+    held.length = 0;
+    cancelDelay();
+  };
   const finish = () => {
+    signal.removeEventListener("abort", drop);
     release();
     if (!queue.ended) queue.end();
   };
+  signal.addEventListener("abort", drop, { once: true });
   Promise.all(families.map(lookup)).then(finish, finish);
   return {
     failures: () =>

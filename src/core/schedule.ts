@@ -84,14 +84,16 @@ export function fixedDelay(ms: number = RFC8305_ATTEMPT_DELAY): Schedule {
  * The halving schedule of ISC's 2011 article "How to Connect to a
  * Multi-Homed Server Over TCP": the first delay is `first` ms (500 in the
  * article) and it is halved, in whole milliseconds as the article's C code
- * does, each time the timer expires. Every attempt has therefore started
- * within 2 × `first` ms, however many addresses there are.
+ * does, each time the timer expires. While no attempt fails, every attempt
+ * has therefore started within 2 × `first` ms, however many addresses there
+ * are. A failed attempt starts the next at once and does not halve the
+ * delay (only an expiry does), so the delay after it starts over from the
+ * current, un-halved value, as in the article's code: the 2 × `first` bound
+ * then no longer holds.
  *
- * A failed attempt starts the next at once and does not halve the delay;
- * only an expiry does.
- *
- * `min` sets a floor (0 by default: exactly the article). The library's
- * default, {@linkcode defaultSchedule}, uses the RFC 8305 floor of 10 ms.
+ * `min` sets a floor (0 by default: exactly the article's delays). The race
+ * itself never starts two attempts less than {@linkcode MIN_ATTEMPT_DELAY}
+ * (10 ms) apart, whatever the schedule says.
  *
  * @example
  * ```ts
@@ -109,19 +111,20 @@ export function halving(first = 500, options: { min?: number } = {}): Schedule {
 }
 
 /**
- * The default schedule: the article's halving schedule from 500 ms with the
- * RFC 8305 floor of 10 ms.
+ * The default schedule: the article's halving shape started at RFC 8305's
+ * 250 ms, with the RFC's 10 ms floor: 250, 125, 62, 31, 15, 10, 10...
  *
- * Why: a healthy name whose first address answers within 500 ms sends one
- * SYN (a fixed 250 ms sends two on a link with an RTT over 250 ms), and a
- * name with up to 8 dead addresses still has every attempt started within
- * 500 + 250 + 125 + 62 + 31 + 15 + 10 = 993 ms.
+ * Why (measured in the lab, docs/schedule.md): a healthy two-address name
+ * whose RTT is under 250 ms sends one SYN; with IPv6 blackholed, IPv4
+ * starts after 250 ms, as Deno's and Node's own connects do; and with
+ * 7 of 8 addresses silent, the 8th starts at 250 + 125 + 62 + 31 + 15 + 10
+ * + 10 = 503 ms, where a fixed 250 ms needs 1750 ms.
  *
  * @example
  * ```ts
  * import { defaultSchedule } from "@eyeballs/connect";
- * defaultSchedule({ started: 1, expiries: 0 }); // 500
+ * defaultSchedule({ started: 1, expiries: 0 }); // 250
  * defaultSchedule({ started: 8, expiries: 7 }); // 10
  * ```
  */
-export const defaultSchedule: Schedule = halving(500, { min: MIN_ATTEMPT_DELAY });
+export const defaultSchedule: Schedule = halving(RFC8305_ATTEMPT_DELAY, { min: MIN_ATTEMPT_DELAY });

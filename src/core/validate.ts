@@ -72,7 +72,11 @@ export function requireFunction(value: unknown, field: string): void {
   }
 }
 
-/** Throws unless `value` is an AbortSignal that has not fired yet. */
+/**
+ * Throws unless `value` is an AbortSignal. One that has already fired is
+ * valid: the call then rejects with its reason, as `fetch`, `Deno.connect`
+ * and `net.connect` do.
+ */
 export function requireSignal(value: unknown, field = "signal"): asserts value is AbortSignal {
   const signal = value as AbortSignal;
   if (
@@ -80,9 +84,6 @@ export function requireSignal(value: unknown, field = "signal"): asserts value i
     typeof signal.addEventListener !== "function"
   ) {
     throw new TypeError(`${field} must be an AbortSignal, got ${describe(value)}`);
-  }
-  if (signal.aborted) {
-    throw new RangeError(`${field} is already aborted`, { cause: signal.reason });
   }
 }
 
@@ -173,7 +174,9 @@ export function checkConnectOptions<Conn>(options: ConnectOptions<Conn>, hostFie
     requireFunction(options.clock?.setTimer, "clock.setTimer");
   }
   if (host.literal && options.family !== undefined && host.literal.family !== options.family) {
-    throw new RangeError(`${hostField} ${options.hostname} is IPv${host.literal.family} but family is ${options.family}`);
+    throw new RangeError(
+      `${hostField} ${options.hostname} is IPv${host.literal.family} but family is ${options.family}`,
+    );
   }
   return host;
 }

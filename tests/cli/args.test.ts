@@ -62,7 +62,7 @@ describe("CLI arguments", () => {
     assert.deepEqual(delays(["--schedule", "halving"]), [500, 250, 125, 62]);
     assert.deepEqual(delays(["--schedule", "halving", "--attempt-delay", "300"]), [300, 150, 75, 37]);
     assert.deepEqual(delays(["--attempt-delay", "300"]), [300, 300, 300, 300]);
-    assert.deepEqual(delays([]), [500, 250, 125, 62]);
+    assert.deepEqual(delays([]), [250, 125, 62, 31]);
     assert.equal(scheduleOf(options("h", "1")), defaultSchedule);
   });
 

@@ -1,6 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "../../src/core/connect.ts";
+import { AddressQueue } from "../../src/core/queue.ts";
+import { resolveInto } from "../../src/core/resolve.ts";
 import { fixedDelay } from "../../src/core/schedule.ts";
 import type { ConnectEvent } from "../../src/core/types.ts";
 import { FakeClock } from "../helpers/fake_clock.ts";
@@ -12,8 +14,14 @@ function setup(answers: Parameters<typeof fakeResolver>[1], scripts: Record<stri
   const resolver = fakeResolver(clock, answers);
   const events: ConnectEvent[] = [];
   const result = connect({
-    hostname: "dual.test", port: 443, clock, dialer, resolver,
-    schedule: fixedDelay(250), onEvent: (e) => events.push(e), ...options,
+    hostname: "dual.test",
+    port: 443,
+    clock,
+    dialer,
+    resolver,
+    schedule: fixedDelay(250),
+    onEvent: (e) => events.push(e),
+    ...options,
   });
   result.catch(() => {});
   const starts = () => events.flatMap((e) => (e.type === "attempt-start" ? [`${e.atMs} ${e.attempt.address}`] : []));
@@ -107,5 +115,70 @@ describe("resolution", () => {
     await t.clock.advance(10);
     assert.equal((await t.result).family, 4);
     assert.deepEqual(t.resolver.calls, [4]);
+  });
+
+  it("the resolved event carries the time the answer arrived, not when the Resolution Delay released it", async () => {
+    const t = setup({ 6: ["2001:db8::1"], 4: ["192.0.2.1"], delay4: 10, delay6: 30 });
+    await t.clock.advance(100);
+    const resolved = t.events.flatMap((e) => (e.type === "resolved" ? [`${e.atMs} IPv${e.family}`] : []));
+    assert.deepEqual(resolved, ["10 IPv4", "30 IPv6"]);
+    assert.deepEqual(t.starts(), ["30 2001:db8::1"]); // IPv4 was still held back until IPv6 came
+  });
+
+  /** A resolver whose A answer comes at 5 ms and whose AAAA lookup never settles, deaf to its signal. */
+  const deafAAAA = (clock: FakeClock) => ({
+    resolve: (_name: string, family: 4 | 6) =>
+      new Promise<string[]>((resolve) => family === 4 && clock.setTimer(() => resolve(["192.0.2.1"]), 5)),
+  });
+
+  for (const [how, options] of [["a timeout", { timeout: 20 }], ["an abort", {}]] as const) {
+    it(`${how} during the Resolution Delay cancels its timer: nothing runs, nothing is told after`, async () => {
+      const clock = new FakeClock();
+      const controller = new AbortController();
+      const dialer = new FakeDialer(clock, {});
+      const events: ConnectEvent[] = [];
+      const result = connect({
+        hostname: "dual.test",
+        port: 443,
+        clock,
+        dialer,
+        resolver: deafAAAA(clock),
+        signal: controller.signal,
+        onEvent: (e) => events.push(e),
+        ...options,
+      });
+      let told: number | undefined;
+      result.catch(() => {}).finally(() => (told = events.length));
+      await clock.advance(10); // the A answer is held, waiting for AAAA
+      clock.setTimer(() => controller.abort(new Error("stop")), 10);
+      await clock.advance(10);
+      await assert.rejects(result, /stop|timed out after 20 ms/);
+      assert.equal(clock.pending, 0, "the Resolution Delay timer is still pending");
+      await clock.advance(1000);
+      assert.equal(events.length, told, `events after the connect settled: ${events.map((e) => e.type)}`);
+      assert.deepEqual(dialer.dialed, []);
+    });
+  }
+
+  it("resolveInto: an emit that throws loses no answer and ends the queue only when both families are in", async () => {
+    const clock = new FakeClock();
+    const queue = new AddressQueue(443, { preferredFamily: 6, firstAddressFamilyCount: 1 });
+    resolveInto(queue, {
+      hostname: "dual.test",
+      families: [6, 4],
+      resolutionDelay: 50,
+      clock,
+      startedAt: 0,
+      signal: new AbortController().signal,
+      resolver: fakeResolver(clock, { 6: new Error("SERVFAIL"), 4: ["192.0.2.1"], delay6: 0, delay4: 100 }),
+      emit: (e) => {
+        throw new Error(`observer broke on ${e.type}`);
+      },
+    });
+    await clock.advance(10);
+    assert.equal(queue.ended, false, "ended before the A answer");
+    await clock.advance(100);
+    assert.equal(queue.take()?.address, "192.0.2.1");
+    assert.equal(queue.ended, true);
   });
 });

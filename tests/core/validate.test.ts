@@ -15,11 +15,12 @@ function spyDialer() {
 }
 
 const resolver = { resolve: () => Promise.resolve(["127.0.0.1"]) };
-const aborted = (() => {
+/** A signal that has already fired with `reason`. */
+function aborted(reason?: unknown): AbortSignal {
   const c = new AbortController();
-  c.abort();
+  c.abort(reason);
   return c.signal;
-})();
+}
 
 // [what, bad options, error class, field named in the message]
 const cases: Array<[string, Record<string, unknown>, typeof TypeError | typeof RangeError, RegExp]> = [
@@ -32,7 +33,12 @@ const cases: Array<[string, Record<string, unknown>, typeof TypeError | typeof R
   ["port missing", { port: undefined }, TypeError, /^port/],
   ["hostname empty", { hostname: "" }, RangeError, /^hostname must not be empty/],
   ["hostname not a string", { hostname: 42 }, TypeError, /^hostname must be a string/],
-  ["hostname too long", { hostname: `${"a".repeat(60)}.`.repeat(5) + "com" }, RangeError, /^hostname is \d+ characters/],
+  [
+    "hostname too long",
+    { hostname: `${"a".repeat(60)}.`.repeat(5) + "com" },
+    RangeError,
+    /^hostname is \d+ characters/,
+  ],
   ["hostname label too long", { hostname: `${"a".repeat(64)}.com` }, RangeError, /^hostname .* label of 64 characters/],
   ["hostname empty label", { hostname: "a..com" }, RangeError, /^hostname .* empty label/],
   ["hostname leading hyphen", { hostname: "-a.com" }, RangeError, /^hostname .* invalid label/],
@@ -55,8 +61,12 @@ const cases: Array<[string, Record<string, unknown>, typeof TypeError | typeof R
   ["maxAttemptsInFlight 1.5", { maxAttemptsInFlight: 1.5 }, RangeError, /^maxAttemptsInFlight/],
   ["family 5", { family: 5 }, RangeError, /^family must be 4 or 6/],
   ["preferredFamily 'ipv6'", { preferredFamily: "ipv6" }, RangeError, /^preferredFamily/],
-  ["family mismatching the literal", { hostname: "127.0.0.1", family: 6 }, RangeError, /^hostname 127\.0\.0\.1 is IPv4 but family is 6/],
-  ["signal already aborted", { signal: aborted }, RangeError, /^signal is already aborted/],
+  [
+    "family mismatching the literal",
+    { hostname: "127.0.0.1", family: 6 },
+    RangeError,
+    /^hostname 127\.0\.0\.1 is IPv4 but family is 6/,
+  ],
   ["signal not a signal", { signal: "stop" }, TypeError, /^signal must be an AbortSignal/],
   ["onEvent not a function", { onEvent: {} }, TypeError, /^onEvent must be a function/],
   ["dialer missing", { dialer: undefined }, TypeError, /^dialer must be an object/],
@@ -81,7 +91,10 @@ describe("bad input is refused before any socket opens", () => {
   }
 
   it("schedule factories check their arguments", () => {
-    assert.throws(() => fixedDelay(-1), { name: "RangeError", message: /^fixedDelay\(ms\) must be a finite number ≥ 0, got -1$/ });
+    assert.throws(() => fixedDelay(-1), {
+      name: "RangeError",
+      message: /^fixedDelay\(ms\) must be a finite number ≥ 0, got -1$/,
+    });
     assert.throws(() => fixedDelay(NaN), { name: "RangeError", message: /^fixedDelay\(ms\)/ });
     assert.throws(() => halving(-5), { name: "RangeError", message: /^halving\(first\)/ });
     assert.throws(() => halving("500" as unknown as number), { name: "TypeError", message: /^halving\(first\)/ });
@@ -101,5 +114,41 @@ describe("bad input is refused before any socket opens", () => {
     const { dialer } = spyDialer();
     const name = `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(61)}`; // 253
     assert.equal((await connect({ hostname: name + ".", port: 80, dialer, resolver })).address, "127.0.0.1");
+  });
+});
+
+describe("a signal that has already fired", () => {
+  it("rejects with the signal's reason (as fetch, Deno.connect and net.connect do), resolving and dialling nothing", async () => {
+    const reason = new Error("the user left");
+    const spy = spyDialer();
+    const asked: number[] = [];
+    const lookup = { resolve: (_n: string, f: number) => (asked.push(f), Promise.resolve(["127.0.0.1"])) };
+    await assert.rejects(
+      connect({ hostname: "example.com", port: 80, dialer: spy.dialer, resolver: lookup, signal: aborted(reason) }),
+      (error) => error === reason,
+    );
+    assert.deepEqual(spy.dialed, []);
+    assert.deepEqual(asked, []);
+  });
+
+  it("the default reason is the runtime's AbortError; any value passes through as is", async () => {
+    const spy = spyDialer();
+    await assert.rejects(connect({ hostname: "[::1]", port: 80, dialer: spy.dialer, signal: aborted() }), {
+      name: "AbortError",
+    });
+    for (const reason of ["stop", 42, null]) {
+      const error = await connect({ hostname: "[::1]", port: 80, dialer: spy.dialer, signal: aborted(reason) })
+        .then(() => "connected", (e) => e);
+      assert.equal(error, reason);
+    }
+    assert.deepEqual(spy.dialed, []);
+  });
+
+  it("bad options are still reported first, naming the field", async () => {
+    const spy = spyDialer();
+    await assert.rejects(connect({ hostname: "[::1]", port: 0, dialer: spy.dialer, signal: aborted("stop") }), {
+      name: "RangeError",
+      message: /^port/,
+    });
   });
 });

@@ -74,10 +74,15 @@ export function fakeResolver(
     resolve(_hostname: string, family: 4 | 6, signal: AbortSignal): Promise<string[]> {
       calls.push(family);
       return new Promise((resolve, reject) => {
-        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+        let cancel = () => {};
+        signal.addEventListener("abort", () => {
+          cancel();
+          reject(signal.reason);
+        }, { once: true });
         if (answers.hang) return;
         const answer = answers[family] ?? [];
-        clock.setTimer(() => (answer instanceof Error ? reject(answer) : resolve(answer)), answers[`delay${family}`] ?? 0);
+        const ms = answers[`delay${family}`] ?? 0;
+        cancel = clock.setTimer(() => (answer instanceof Error ? reject(answer) : resolve(answer)), ms);
       });
     },
   };

@@ -164,6 +164,20 @@ export function loopbackSuite<Conn>(name: string, skip: string | false, adapter:
       }
     });
 
+    it("a signal that has already fired: rejects with its reason, nothing dialled", async () => {
+      const reason = new Error("gave up before starting");
+      const events: ConnectEvent[] = [];
+      await assert.rejects(
+        adapter.connect("dual.loopback", 9, {
+          resolver: loopbackResolver,
+          signal: AbortSignal.abort(reason),
+          onEvent: (e: ConnectEvent) => events.push(e),
+        }),
+        (error) => error === reason,
+      );
+      assert.deepEqual(events, []);
+    });
+
     it("all addresses refused: one AggregateError naming each", async () => {
       const server = await startBannerServer("127.0.0.1");
       const port = server.port;

@@ -156,6 +156,7 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   const historyHost = host.name?.toLowerCase();
   const found = history ? lookupSafely(history, historyHost!, port) : undefined;
   const known = isPromiseLike(found) ? await found : found; // the in-memory store answers without an await
+  if (options.signal?.aborted) throw options.signal.reason; // aborted while an async store looked up
   const preferredFamily = (known && historyFamily(known)) ?? options.preferredFamily ?? 6;
   if (known?.addresses.length) {
     const rank = historyRank(known);
@@ -173,7 +174,7 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   const cancelTimeout = options.timeout === undefined ? () => {} : clock.setTimer(() => {
     timedOut = Object.assign(new Error(`timed out after ${options.timeout} ms`), { name: "TimeoutError" });
     controller.abort(timedOut);
-  }, options.timeout);
+  }, Math.max(0, options.timeout - (clock.now() - startedAt))); // an async history lookup counts
 
   const queue = new AddressQueue(port, {
     preferredFamily,

@@ -359,3 +359,28 @@ describe("history in connect", () => {
     );
   });
 });
+
+describe("history with a slow async store", () => {
+  it("the lookup counts toward the timeout, and an abort during it rejects with the signal's reason", async () => {
+    const clock = new FakeClock();
+    const slow: History = {
+      lookup: () => new Promise((resolve) => clock.setTimer(() => resolve(undefined), 300)),
+      record: () => {},
+    };
+    const timed = dualConnect(clock, slow, { [V6]: { hang: true }, [V4]: { hang: true } }, { timeout: 500 });
+    let settledAt: number | undefined;
+    timed.result.catch(() => (settledAt = clock.now()));
+    await clock.advance(600);
+    await assert.rejects(timed.result, /timed out after 500 ms/);
+    assert.equal(settledAt, 500);
+
+    const controller = new AbortController();
+    const aborted = dualConnect(clock, slow, { [V4]: { connect: 1 } }, { signal: controller.signal });
+    await clock.advance(100);
+    const reason = new Error("caller gave up");
+    controller.abort(reason);
+    await clock.advance(300);
+    await assert.rejects(aborted.result, (e) => e === reason);
+    assert.deepEqual(aborted.dialer.dialed, []);
+  });
+});

@@ -31,6 +31,27 @@ export {
 } from "./src/core/schedule.ts";
 export type { Schedule, ScheduleState } from "./src/core/schedule.ts";
 export { RESOLUTION_DELAY } from "./src/core/resolve.ts";
+export {
+  defaultHistory,
+  HISTORY_MAX_HOSTS,
+  HISTORY_TTL,
+  isExpired,
+  MemoryHistory,
+  outcomesOf,
+  updateStoredHost,
+  viewOfStoredHost,
+} from "./src/core/history.ts";
+export type {
+  AddressOutcome,
+  AddressState,
+  History,
+  HostHistory,
+  KnownAddress,
+  MemoryHistoryOptions,
+  StoredAddress,
+  StoredHost,
+} from "./src/core/history.ts";
+export { RTT_DELAY_MARGIN, rttAttemptDelay } from "./src/core/history_policy.ts";
 export { AttemptError, ConnectError, reasonOf, ResolveError } from "./src/core/errors.ts";
 export type {
   Attempt,

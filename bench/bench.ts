@@ -14,7 +14,8 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { cpus } from "node:os";
+import { rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ExecResult, Lab, labUnavailable } from "../tests/lab/lab.ts";
@@ -135,6 +136,8 @@ interface Scenario {
   checkOrder?: 4 | 6;
   /** Undo what reset() does not (the link delay). */
   teardown?(lab: Lab): Promise<void>;
+  /** The eyeballs client's HISTORY argument (client.ts) for a runtime: `off` or a file. Default: in memory. */
+  history?(rt: Runtime): string;
 }
 
 /** One-way delay of the lab link for every scenario but the high-latency one (RTT 50 ms). */
@@ -150,6 +153,27 @@ const SCENARIOS: Scenario[] = [
   { id: "v6-blackhole", title: "IPv6 blackholed", name: "dual.lab.test", setup: faultAll("blackhole") },
   { id: "v6-refused", title: "IPv6 refused (RST)", name: "dual.lab.test", setup: faultAll("refused") },
   { id: "v6-unreachable", title: "IPv6 unreachable (ICMPv6)", name: "dual.lab.test", setup: faultAll("unreachable") },
+  {
+    id: "v6-blackhole-nohist",
+    title: "IPv6 blackholed, history off",
+    name: "dual.lab.test",
+    setup: faultAll("blackhole"),
+    history: () => "off",
+  },
+  {
+    // Every process of a runtime shares one file: from the 2nd process on, the 1st connect knows too.
+    id: "v6-blackhole-file",
+    title: "IPv6 blackholed, FileHistory shared by the processes",
+    name: "dual.lab.test",
+    async setup(lab) {
+      for (const rt of RUNTIMES) rmSync(benchHistoryFile(rt), { force: true });
+      await faultAll("blackhole")(lab);
+    },
+    teardown: async () => {
+      for (const rt of RUNTIMES) rmSync(benchHistoryFile(rt), { force: true });
+    },
+    history: benchHistoryFile,
+  },
   {
     id: "7of8-dead",
     title: "7 of 8 dead (v4 only, blackholed, live one last)",
@@ -178,6 +202,11 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
+/** The history file of a runtime's eyeballs clients in the shared-file scenario. */
+function benchHistoryFile(rt: Runtime): string {
+  return join(tmpdir(), `eyeballs-bench-history-${Deno.pid}-${rt}.json`);
+}
+
 /** What one client process did. */
 interface Run {
   samples: Sample[];
@@ -196,10 +225,11 @@ interface Cell {
 const cellKey = (s: string, rt: Runtime, m: Mode) => `${s}/${rt}/${m}`;
 
 /** Runs one client process in the lab and counts the SYNs it sent. */
-async function clientRun(lab: Lab, l: Launchers, rt: Runtime, mode: Mode, host: string, opts: Options): Promise<Run> {
+async function clientRun(lab: Lab, l: Launchers, rt: Runtime, mode: Mode, sc: Scenario, opts: Options): Promise<Run> {
   const [cmd, pre] = l.command(rt, "client");
   await lab.resetSynCounts();
-  const args = [...pre, mode, host, "80", String(opts.repeat), String(opts.timeoutMs)];
+  const history = mode === "eyeballs" && sc.history ? [sc.history(rt)] : [];
+  const args = [...pre, mode, sc.name, "80", String(opts.repeat), String(opts.timeoutMs), ...history];
   const r = await lab.exec(cmd, args, {
     timeoutMs: opts.repeat * (opts.timeoutMs + 2000) + 15_000,
     env: childEnv(),
@@ -245,7 +275,7 @@ async function labPart(lab: Lab, l: Launchers, opts: Options, log: (s: string) =
             cell.skipped++;
             continue;
           }
-          const result = await clientRun(lab, l, rt, mode, sc.name, opts);
+          const result = await clientRun(lab, l, rt, mode, sc, opts);
           if (result.broken) log(`  ! ${key} run ${run}: ${result.broken}`);
           cell.runs.push(result);
         }

@@ -1,7 +1,10 @@
 /**
  * One benchmark client process, run inside the lab's client namespace:
  *
- *   client.ts eyeballs|native HOST PORT REPEAT TIMEOUT_MS
+ *   client.ts eyeballs|native HOST PORT REPEAT TIMEOUT_MS [HISTORY]
+ *
+ * HISTORY (eyeballs only): `off` for `history: false`, a file name for a
+ * FileHistory there; omitted, the library's default (in memory).
  *
  * Connects REPEAT times in a row (closing each connection before the next,
  * as a library user would) and prints one JSON line per connect:
@@ -17,15 +20,15 @@
 import { type Connector, exit, eyeballsConnector, nativeConnector, netDefaults, runtimeVersion } from "./connectors.ts";
 
 async function main(argv: string[]): Promise<number> {
-  const [mode, host, portText, repeatText, timeoutText] = argv;
+  const [mode, host, portText, repeatText, timeoutText, history] = argv;
   const port = Number(portText);
   const repeat = Number(repeatText);
   const timeoutMs = Number(timeoutText);
   if ((mode !== "eyeballs" && mode !== "native") || !host || !(port > 0) || !(repeat > 0) || !(timeoutMs > 0)) {
-    console.error("usage: client.ts eyeballs|native HOST PORT REPEAT TIMEOUT_MS");
+    console.error("usage: client.ts eyeballs|native HOST PORT REPEAT TIMEOUT_MS [off|HISTORY_FILE]");
     return 2;
   }
-  const dial: Connector = mode === "eyeballs" ? await eyeballsConnector() : nativeConnector();
+  const dial: Connector = mode === "eyeballs" ? await eyeballsConnector(history) : nativeConnector();
   console.log(JSON.stringify({ meta: { runtime: runtimeVersion(), mode, net: netDefaults() } }));
   for (let i = 0; i < repeat; i++) {
     const t0 = performance.now();

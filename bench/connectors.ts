@@ -155,27 +155,40 @@ const bunNative: Connector = (hostname, port, timeoutMs) => {
   return Promise.race([opened, capped]).finally(() => clearTimeout(timer));
 };
 
-/** The eyeballs adapter for this runtime, as a {@link Connector}. */
-export async function eyeballsConnector(): Promise<Connector> {
+/**
+ * The eyeballs adapter for this runtime, as a {@link Connector}. `history`:
+ * `off` turns history off, a file name uses a FileHistory there, undefined
+ * keeps the library's default (in memory, per process).
+ */
+export async function eyeballsConnector(history?: string): Promise<Connector> {
   const rt = runtimeName();
   if (rt === "deno") {
-    const { connect } = await import("../src/adapters/deno/mod.ts");
+    const { connect, FileHistory } = await import("../src/adapters/deno/mod.ts");
+    const settings = historySetting(history, FileHistory);
     return async (hostname, port, timeout) => {
-      return denoConnected(await connect({ hostname, port, timeout }));
+      return denoConnected(await connect({ hostname, port, timeout, ...settings }));
     };
   }
   if (rt === "bun") {
-    const { connect } = await import("../src/adapters/bun/mod.ts");
+    const { connect, FileHistory } = await import("../src/adapters/bun/mod.ts");
+    const settings = historySetting(history, FileHistory);
     return async (hostname, port, timeout) => {
-      const socket = await connect({ hostname, port, timeout });
+      const socket = await connect({ hostname, port, timeout, ...settings });
       return { address: plain(socket.remoteAddress), close: () => socket.destroy() };
     };
   }
-  const { connect } = await import("../src/adapters/node/mod.ts");
+  const { connect, FileHistory } = await import("../src/adapters/node/mod.ts");
+  const settings = historySetting(history, FileHistory);
   return async (host, port, timeout) => {
-    const socket = await connect({ host, port, timeout });
+    const socket = await connect({ host, port, timeout, ...settings });
     return { address: plain(socket.remoteAddress), close: () => socket.destroy() };
   };
+}
+
+/** The `history` option for a client's HISTORY argument. */
+function historySetting<H>(history: string | undefined, FileHistory: new (path: string) => H): { history?: H | false } {
+  if (history === undefined || history === "") return {};
+  return { history: history === "off" ? false : new FileHistory(history) };
 }
 
 /** The runtime's own connect: `Deno.connect`, `Bun.connect`, or Node's `net.connect`. */

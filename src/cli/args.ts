@@ -38,6 +38,12 @@ export interface CliOptions {
   readonly resolutionDelay?: number;
   /** `--max-attempts-in-flight`. */
   readonly maxAttemptsInFlight?: number;
+  /** `--history FILE`: a file-backed history shared between runs. */
+  readonly historyFile?: string;
+  /** `--history-ttl`, in ms: how long history remembers a host. */
+  readonly historyTtl?: number;
+  /** `--no-history`: learn nothing, use nothing. */
+  readonly noHistory?: boolean;
 }
 
 /**
@@ -58,7 +64,7 @@ export class UsageError extends Error {
   }
 }
 
-const FLAGS = new Set(["--json"]);
+const FLAGS = new Set(["--json", "--no-history"]);
 const VALUED = new Set([
   "--repeat",
   "--schedule",
@@ -67,6 +73,8 @@ const VALUED = new Set([
   "--family",
   "--resolution-delay",
   "--max-attempts-in-flight",
+  "--history",
+  "--history-ttl",
 ]);
 const SCHEDULES: readonly ScheduleName[] = ["default", "rfc8305", "halving"];
 
@@ -91,7 +99,7 @@ export function parseArgs(argv: readonly string[]): Command {
 
   const positional: string[] = [];
   const values = new Map<string, string>();
-  let json = false;
+  const flags = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (i === end) {
@@ -107,7 +115,7 @@ export function parseArgs(argv: readonly string[]): Command {
     const name = eq < 0 ? arg : arg.slice(0, eq);
     if (FLAGS.has(name)) {
       if (eq >= 0) throw new UsageError(`${name} takes no value, got ${JSON.stringify(arg)}`);
-      json = true;
+      flags.add(name);
     } else if (VALUED.has(name)) {
       let value: string | undefined;
       if (eq >= 0) value = arg.slice(eq + 1);
@@ -137,6 +145,16 @@ export function parseArgs(argv: readonly string[]): Command {
   const maxAttemptsInFlight = get("--max-attempts-in-flight", wholeNumber);
   if (maxAttemptsInFlight === 0) throw new UsageError("--max-attempts-in-flight must be at least 1, got 0");
   const attemptDelay = get("--attempt-delay", milliseconds);
+  const historyFile = get("--history", (text, name) => {
+    if (text === "") throw new UsageError(`${name} needs a FILE name`);
+    return text;
+  });
+  const historyTtl = get("--history-ttl", milliseconds);
+  if (historyTtl === 0) throw new UsageError("--history-ttl must be more than 0 ms, got 0");
+  const noHistory = flags.has("--no-history");
+  if (noHistory && (historyFile !== undefined || historyTtl !== undefined)) {
+    throw new UsageError(`--no-history contradicts ${historyFile !== undefined ? "--history" : "--history-ttl"}`);
+  }
   const named = get("--schedule", scheduleName);
   if (named === "default" && attemptDelay !== undefined) {
     throw new UsageError("--attempt-delay does not apply to --schedule default (use rfc8305 or halving)");
@@ -146,7 +164,7 @@ export function parseArgs(argv: readonly string[]): Command {
     options: {
       host,
       port,
-      json,
+      json: flags.has("--json"),
       repeat,
       schedule: named ?? (attemptDelay === undefined ? "default" : "rfc8305"),
       attemptDelay,
@@ -154,6 +172,9 @@ export function parseArgs(argv: readonly string[]): Command {
       family: get("--family", family),
       resolutionDelay: get("--resolution-delay", milliseconds),
       maxAttemptsInFlight,
+      ...(historyFile !== undefined && { historyFile }),
+      ...(historyTtl !== undefined && { historyTtl }),
+      ...(noHistory && { noHistory }),
     },
   };
 }

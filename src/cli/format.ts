@@ -156,6 +156,10 @@ export function formatTimeline(events: readonly ConnectEvent[], attempts: readon
       lines.push(
         `  ${ms(event.atMs).padStart(8)} ms  resolving ${record(event.family)} failed: ${reasonOf(event.error)}`,
       );
+    } else if (event.type === "history-order") {
+      lines.push(`  ${ms(event.atMs).padStart(8)} ms  ${historyOrderLine(event)}`);
+    } else if (event.type === "history-delay") {
+      lines.push(`  ${ms(event.atMs).padStart(8)} ms  ${historyDelayLine(event)}`);
     } else if (event.type === "late-connection-closed") {
       const where = bracketed(event.attempt.address, event.attempt.family);
       lines.push(`  ${ms(event.atMs).padStart(8)} ms  closed a late connection to ${where}`);
@@ -180,6 +184,60 @@ export function formatTimeline(events: readonly ConnectEvent[], attempts: readon
     "  " + cells.map((c, i) => (i < 3 ? c.padStart(width[i]) : i < 5 ? c.padEnd(width[i]) : c)).join("  ").trimEnd();
   lines.push(pad(header), ...rows.map(pad));
   return lines;
+}
+
+/** Ages read best in the largest whole unit. */
+const age = (ageMs: number) =>
+  ageMs < 1000
+    ? `${ageMs.toFixed(0)} ms`
+    : ageMs < 120_000
+    ? `${(ageMs / 1000).toFixed(1)} s`
+    : `${(ageMs / 60_000).toFixed(0)} min`;
+
+/**
+ * What history did to the order, and why: each known address in the order
+ * history ranks them, with its last outcome, its age and RTT.
+ *
+ * @example
+ * ```ts
+ * import { historyOrderLine } from "./format.ts";
+ * historyOrderLine({ type: "history-order", atMs: 0, preferredFamily: 4, addresses: [
+ *   { address: "192.0.2.1", state: "connected", srttMs: 21, rttvarMs: 4, ageMs: 3000 },
+ *   { address: "2001:db8::1", state: "lost", ageMs: 3000 },
+ * ] });
+ * // "history: IPv4 leads; first 192.0.2.1 (connected 3.0 s ago, RTT 21.0 ms); last [2001:db8::1] (lost 3.0 s ago)"
+ * ```
+ */
+export function historyOrderLine(event: Extract<ConnectEvent, { type: "history-order" }>): string {
+  const describe = (k: (typeof event.addresses)[number]) => {
+    const where = bracketed(k.address, k.address.includes(":") ? 6 : 4);
+    const rtt = k.state === "connected" && k.srttMs !== undefined ? `, RTT ${ms(k.srttMs)} ms` : "";
+    return `${where} (${k.state} ${age(k.ageMs)} ago${rtt})`;
+  };
+  const first = event.addresses.filter((k) => k.state === "connected").map(describe);
+  const last = event.addresses.filter((k) => k.state !== "connected").map(describe);
+  const parts = [`IPv${event.preferredFamily} leads`];
+  if (first.length) parts.push(`first ${first.join(", ")}`);
+  if (last.length) parts.push(`last ${last.join(", ")}`);
+  return `history: ${parts.join("; ")}`;
+}
+
+/**
+ * Why history changed a delay: the RTT it knows of the address just started.
+ *
+ * @example
+ * ```ts
+ * import { historyDelayLine } from "./format.ts";
+ * historyDelayLine({
+ *   type: "history-delay", atMs: 1, address: "192.0.2.1", delayMs: 45, scheduleMs: 250, srttMs: 20, rttvarMs: 2,
+ * });
+ * // "history: next attempt after 45.0 ms, not 250.0 ms: 192.0.2.1 connected in 20.0 ± 2.0 ms before"
+ * ```
+ */
+export function historyDelayLine(event: Extract<ConnectEvent, { type: "history-delay" }>): string {
+  const where = bracketed(event.address, event.address.includes(":") ? 6 : 4);
+  return `history: next attempt after ${ms(event.delayMs)} ms, not ${ms(event.scheduleMs)} ms: ` +
+    `${where} connected in ${ms(event.srttMs)} ± ${ms(event.rttvarMs)} ms before`;
 }
 
 /**

@@ -13,8 +13,9 @@ import { ConnectError } from "../core/errors.ts";
 import type { Attempt, ConnectEvent, Dialer, Resolver } from "../core/types.ts";
 import { type CliOptions, parseArgs, UsageError } from "./args.ts";
 import { failureRecord, formatSummary, formatTimeline, successRecord } from "./format.ts";
+import type { History } from "../core/history.ts";
 import { LiveView } from "./live.ts";
-import { raceSettings } from "./settings.ts";
+import { historyOf, raceSettings } from "./settings.ts";
 import { USAGE, USAGE_HINT } from "./usage.ts";
 import { VERSION } from "./version.ts";
 
@@ -85,10 +86,16 @@ export async function run(args: readonly string[], runtime: Runtime, io: Output 
     return usageError(io, error.message);
   }
 
+  let history: History | false | undefined;
+  try {
+    history = historyOf(options);
+  } catch (error) {
+    return usageError(io, asArgument((error as Error).message));
+  }
   let failed = false;
   for (let i = 0; i < options.repeat; i++) {
     if (!options.json && options.repeat > 1) io.out(`${i > 0 ? "\n" : ""}connect ${i + 1} of ${options.repeat}`);
-    const status = await connectOnce(options, runtime, io);
+    const status = await connectOnce(options, runtime, io, history);
     if (status === EXIT.usage) return status; // the same options would fail the same way
     if (status !== EXIT.ok) failed = true;
   }
@@ -96,7 +103,12 @@ export async function run(args: readonly string[], runtime: Runtime, io: Output 
 }
 
 /** One connect: dial, print, close. Resolves to its exit status. */
-async function connectOnce(options: CliOptions, runtime: Runtime, io: Output): Promise<number> {
+async function connectOnce(
+  options: CliOptions,
+  runtime: Runtime,
+  io: Output,
+  history: History | false | undefined,
+): Promise<number> {
   const { host, port } = options;
   const events: ConnectEvent[] = [];
   const started = performance.now();
@@ -109,6 +121,7 @@ async function connectOnce(options: CliOptions, runtime: Runtime, io: Output): P
       port,
       dialer: runtime.dialer,
       resolver: runtime.resolver,
+      ...(history !== undefined && { history }),
       onEvent: (event) => {
         events.push(event);
         live?.update(events);
@@ -149,11 +162,14 @@ const ARGUMENTS: Record<string, string> = {
   maxAttemptsInFlight: "--max-attempts-in-flight",
   "fixedDelay(ms)": "--attempt-delay",
   "halving(first)": "--attempt-delay",
+  "FileHistory: path": "--history",
+  "FileHistory: ttl": "--history-ttl",
+  "MemoryHistory: ttl": "--history-ttl",
 };
 
 /** Renames the field a library error starts with to the argument the user typed. */
 function asArgument(message: string): string {
-  return message.replace(/^[\w()]+/, (field) => ARGUMENTS[field] ?? field);
+  return message.replace(/^(\w+History: )?[\w()]+/, (field) => ARGUMENTS[field] ?? field);
 }
 
 function usageError(io: Output, message: string): number {

@@ -6,6 +6,10 @@
 
 import type { RaceSettings } from "../core/connect.ts";
 import { defaultSchedule, fixedDelay, halving, RFC8305_ATTEMPT_DELAY, type Schedule } from "../core/schedule.ts";
+import { type History, MemoryHistory } from "../core/history.ts";
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
+import { FileHistory } from "../adapters/shared/file_history.ts";
 import type { CliOptions } from "./args.ts";
 
 /**
@@ -50,4 +54,31 @@ export function raceSettings(options: CliOptions): RaceSettings {
     ...(options.resolutionDelay !== undefined && { resolutionDelay: options.resolutionDelay }),
     ...(options.maxAttemptsInFlight !== undefined && { maxAttemptsInFlight: options.maxAttemptsInFlight }),
   };
+}
+
+/**
+ * The history `--history`, `--history-ttl` and `--no-history` ask for: a
+ * file store, an in-memory store with that TTL, off, or undefined for the
+ * library's default (in memory, shared by every `--repeat` connect). Make it
+ * once per run, so that repeated connects share it.
+ *
+ * @example
+ * ```ts
+ * import { historyOf } from "./settings.ts";
+ * historyOf({ historyFile: "/tmp/eyeballs.json" }); // a FileHistory
+ * historyOf({ noHistory: true }); // false
+ * ```
+ */
+export function historyOf(
+  options: Pick<CliOptions, "historyFile" | "historyTtl" | "noHistory">,
+): History | false | undefined {
+  if (options.noHistory) return false;
+  const ttl = options.historyTtl === undefined ? {} : { ttl: options.historyTtl };
+  if (options.historyFile !== undefined) {
+    const history = new FileHistory(options.historyFile, ttl);
+    const folder = dirname(options.historyFile);
+    if (!existsSync(folder)) throw new RangeError(`FileHistory: path ${options.historyFile}: no folder ${folder}`);
+    return history;
+  }
+  return options.historyTtl === undefined ? undefined : new MemoryHistory(ttl);
 }

@@ -9,6 +9,8 @@ import { AttemptError, ConnectError } from "./errors.ts";
 import { type Resolution, RESOLUTION_DELAY, resolveInto } from "./resolve.ts";
 import { race } from "./race.ts";
 import { defaultSchedule, type Schedule } from "./schedule.ts";
+import { defaultHistory, type History, type HostHistory, outcomesOf } from "./history.ts";
+import { historyFamily, historyRank, historySchedule } from "./history_policy.ts";
 import { otherFamily } from "./ip.ts";
 import { AddressQueue } from "./queue.ts";
 import { systemClock } from "./timer.ts";
@@ -57,6 +59,13 @@ export interface RaceSettings {
   readonly onEvent?: (event: ConnectEvent) => void;
   /** The clock; tests inject a fake one. */
   readonly clock?: Clock;
+  /**
+   * Where races to a name learn from earlier ones (order, delay): see
+   * docs/history.md. Default {@linkcode defaultHistory}, one in-memory store
+   * per process (only when `clock` is the real one: its RTTs are real
+   * milliseconds); `false` turns history off.
+   */
+  readonly history?: History | false;
 }
 
 /** Everything `connect` needs: where to, how to dial, how to resolve. */
@@ -132,8 +141,6 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   const hostname = host.literal ? host.literal.address : host.name;
   const { port } = options;
   const clock = options.clock ?? systemClock;
-  const preferredFamily = options.preferredFamily ?? 6;
-  if (options.signal?.aborted) throw options.signal.reason; // as fetch and the runtimes' connects do
   const startedAt = clock.now();
   let settled = false; // no event once the promise has settled
   const emit = (event: ConnectEvent) => {
@@ -144,6 +151,21 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
       // A broken observer must not break the connect.
     }
   };
+  // History is per name: an IP literal has one address and nothing to learn. The default store
+  // measures in real time, so a race on an injected clock only uses a store it is given.
+  const history = host.name === undefined
+    ? undefined
+    : options.history ?? (options.clock === undefined ? defaultHistory : undefined);
+  const historyHost = host.name?.toLowerCase();
+  const found = history ? lookupSafely(history, historyHost!, port) : undefined;
+  const known = isPromiseLike(found) ? await found : found; // the in-memory store answers without an await
+  if (options.signal?.aborted) throw options.signal.reason; // aborted while an async store looked up
+  const preferredFamily = (known && historyFamily(known)) ?? options.preferredFamily ?? 6;
+  if (known?.addresses.length) {
+    const rank = historyRank(known);
+    const addresses = [...known.addresses].sort((a, b) => rank(a.address, b.address));
+    emit({ type: "history-order", atMs: clock.now() - startedAt, preferredFamily, addresses });
+  }
 
   // One signal ends everything: the caller's abort, the timeout, or the end of the race. With
   // none of them (an IP literal, no timeout, no signal) the race goes without: signals are costly on Node.
@@ -155,11 +177,12 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   const cancelTimeout = options.timeout === undefined ? () => {} : clock.setTimer(() => {
     timedOut = Object.assign(new Error(`timed out after ${options.timeout} ms`), { name: "TimeoutError" });
     controller.abort(timedOut);
-  }, options.timeout);
+  }, Math.max(0, options.timeout - (clock.now() - startedAt))); // an async history lookup counts
 
   const queue = new AddressQueue(port, {
     preferredFamily,
     firstAddressFamilyCount: options.firstAddressFamilyCount ?? 1,
+    ...(known && { rank: historyRank(known) }),
   });
   let resolution: Resolution | undefined;
   if (host.literal) {
@@ -178,17 +201,31 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
     });
   }
 
+  let schedule: Schedule = options.schedule ?? defaultSchedule;
+  let raceEmit = emit;
+  if (known) { // the delay after starting an address with a measured RTT comes from that RTT
+    let lastStarted: string | undefined;
+    raceEmit = (event) => {
+      if (event.type === "attempt-start") lastStarted = event.attempt.address;
+      emit(event);
+    };
+    schedule = historySchedule(schedule, known, () => lastStarted, (change) => {
+      emit({ type: "history-delay", atMs: clock.now() - startedAt, ...change });
+    });
+  }
+
   try {
     const result = await race({
       dialer: options.dialer,
       queue,
-      schedule: options.schedule ?? defaultSchedule,
+      schedule,
       maxAttemptsInFlight: options.maxAttemptsInFlight ?? MAX_ATTEMPTS_IN_FLIGHT,
       signal: cancellable ? controller.signal : undefined,
       clock,
       startedAt,
-      emit,
+      emit: raceEmit,
     });
+    if (history) recordSafely(history, historyHost!, port, outcomesOf(result.attempts, controller.signal.aborted));
     if (result.error !== undefined) throw result.error;
     if (result.winner) {
       const { conn, attempt } = result.winner;
@@ -205,6 +242,43 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
     options.signal?.removeEventListener("abort", onAbort);
     if (resolution) controller.abort(CONNECT_OVER); // stops lookups and the Resolution Delay
     settled = true;
+  }
+}
+
+/** `history.lookup`, awaited only when it returns a promise; a store that throws or rejects knows nothing. */
+function lookupSafely(
+  history: History,
+  host: string,
+  port: number,
+): HostHistory | undefined | Promise<HostHistory | undefined> {
+  try {
+    const found = history.lookup(host, port);
+    return isPromiseLike(found) ? Promise.resolve(found).then(checkedHistory, () => undefined) : checkedHistory(found);
+  } catch {
+    return undefined;
+  }
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | undefined)?.then === "function";
+}
+
+/** A store's answer, if it has the shape a race can use; anything else is no history. */
+function checkedHistory(found: unknown): HostHistory | undefined {
+  const addresses = (found as HostHistory | undefined)?.addresses;
+  if (!Array.isArray(addresses)) return undefined;
+  const ok = addresses.every((k) => typeof k === "object" && k !== null && typeof k.address === "string");
+  return ok ? found as HostHistory : undefined;
+}
+
+/** `history.record`, not awaited; a store that throws or rejects is ignored. */
+function recordSafely(history: History, host: string, port: number, outcomes: ReturnType<typeof outcomesOf>): void {
+  if (outcomes.length === 0) return;
+  try {
+    const done = history.record(host, port, outcomes);
+    if (isPromiseLike(done)) Promise.resolve(done).catch(() => {});
+  } catch {
+    // History is a hint: losing one lesson must not fail a connect that succeeded.
   }
 }
 

@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { KnownAddress } from "./history.ts";
+
 /** An IP address family: `4` for IPv4, `6` for IPv6. */
 export type Family = 4 | 6;
 
@@ -150,4 +152,16 @@ export type ConnectEvent =
   | { type: "attempt-lost"; atMs: number; attempt: Attempt }
   | { type: "attempt-aborted"; atMs: number; attempt: Attempt }
   | { type: "late-connection-closed"; atMs: number; attempt: Attempt }
-  | { type: "timer-expired"; atMs: number; expiries: number };
+  | { type: "timer-expired"; atMs: number; expiries: number }
+  /** History knew the host: `addresses` in the order it ranks them, and the family it lets lead. */
+  | { type: "history-order"; atMs: number; preferredFamily: Family; addresses: readonly KnownAddress[] }
+  /** The delay after starting `address` came from its measured RTT instead of the schedule. */
+  | {
+    type: "history-delay";
+    atMs: number;
+    address: string;
+    delayMs: number;
+    scheduleMs: number;
+    srttMs: number;
+    rttvarMs: number;
+  };

@@ -8,6 +8,7 @@
 import { type IpLiteral, parseIp } from "./ip.ts";
 import type { ConnectOptions } from "./connect.ts";
 import type { Dialer, Family, Resolver } from "./types.ts";
+import type { History } from "./history.ts";
 
 /** A short description of a bad value, for error messages. */
 export function describe(value: unknown): string {
@@ -172,6 +173,14 @@ export function checkConnectOptions<Conn>(options: ConnectOptions<Conn>, hostFie
   if (options.clock !== undefined) {
     requireFunction(options.clock?.now, "clock.now");
     requireFunction(options.clock?.setTimer, "clock.setTimer");
+  }
+  if (options.history !== undefined && options.history !== false) {
+    const history = options.history as Partial<History> | null;
+    if (typeof history !== "object" || history === null) {
+      throw new TypeError(`history must be false or a store with lookup() and record(), got ${describe(history)}`);
+    }
+    requireFunction(history.lookup, "history.lookup");
+    requireFunction(history.record, "history.record");
   }
   if (host.literal && options.family !== undefined && host.literal.family !== options.family) {
     throw new RangeError(

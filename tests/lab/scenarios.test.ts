@@ -644,6 +644,7 @@ describe(`eyeballs CLI in the network lab (${runtime})`, { skip: skip ?? false }
       "--json",
       "--repeat",
       "4",
+      "--no-history", // else connects 2..4 would skip the blackholed address
       "--schedule",
       "rfc8305",
       "--attempt-delay",

@@ -26,6 +26,7 @@ import { nodeDialer } from "../shared/net_dialer.ts";
 
 export { nodeDialer } from "../shared/net_dialer.ts";
 export { systemResolver } from "../shared/system_resolver.ts";
+export { FileHistory, type FileHistoryOptions } from "../shared/file_history.ts";
 
 /** Options for {@linkcode connect}: `hostname` and `port` as in `Bun.connect`, plus the race settings. */
 export interface BunConnectOptions extends RaceSettings {

@@ -21,6 +21,7 @@ import type { Dialer, Resolver, Target } from "../../core/types.ts";
 import { adapterConnect } from "../shared/connect.ts";
 
 export { systemResolver } from "../shared/system_resolver.ts";
+export { FileHistory, type FileHistoryOptions } from "../shared/file_history.ts";
 
 /**
  * Dials one address with `Deno.connect`, passing the attempt's signal so an

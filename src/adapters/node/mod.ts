@@ -23,6 +23,7 @@ import { nodeDialer } from "../shared/net_dialer.ts";
 
 export { nodeDialer } from "../shared/net_dialer.ts";
 export { systemResolver } from "../shared/system_resolver.ts";
+export { FileHistory, type FileHistoryOptions } from "../shared/file_history.ts";
 
 /** Options for {@linkcode connect}: `host` and `port` as in `net.connect`, plus the race settings. */
 export interface NodeConnectOptions extends RaceSettings {

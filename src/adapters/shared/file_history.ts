@@ -1,0 +1,158 @@
+/**
+ * A history kept in a JSON file, so that short-lived processes (the CLI, a
+ * cron job, a serverless function) learn from the ones before them.
+ * `node:fs` works under Deno, Bun and Node.
+ *
+ * @module
+ */
+
+import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import {
+  type AddressOutcome,
+  checkHistoryOptions,
+  type History,
+  historyKey,
+  type HostHistory,
+  isExpired,
+  type StoredAddress,
+  type StoredHost,
+  updateStoredHost,
+  viewOfStoredHost,
+} from "../../core/history.ts";
+import { describe } from "../../core/validate.ts";
+
+/** Options of {@linkcode FileHistory}. */
+export interface FileHistoryOptions {
+  /** How long an entry lives, in ms, from its first outcome. Default 10 minutes. */
+  readonly ttl?: number;
+  /** How many host and port pairs the file keeps; the least recently recorded go first. Default 1000. */
+  readonly maxHosts?: number;
+  /** Wall-clock time in ms (entries are shared between processes). Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** A file larger than this is not read (it cannot be ours: 1000 hosts of 32 addresses stay under 4 MB). */
+const MAX_FILE_BYTES = 8 * 1024 * 1024;
+const FORMAT = 1;
+const STATES = new Set(["connected", "lost", "failed"]);
+
+/**
+ * A {@linkcode History} in a JSON file. Every lookup reads the file and
+ * every record rewrites it atomically (a temporary file renamed over it),
+ * so a reader never sees half a file. A missing, unreadable or corrupt file
+ * is an empty history (and the next record replaces it); invalid entries are
+ * dropped one by one. When two processes record at the same moment, one of
+ * the two updates may be lost, never the file. The file is created with
+ * mode 0600: it lists the hosts this user connects to.
+ *
+ * Reads and writes are synchronous: the file is small, and a record is on
+ * disk when `connect` returns, so a process may exit right after.
+ *
+ * @example
+ * ```ts
+ * import { connect, FileHistory } from "@eyeballs/connect/node";
+ * const history = new FileHistory("/tmp/eyeballs-history.json");
+ * const socket = await connect({ host: "example.com", port: 443, history });
+ * ```
+ */
+export class FileHistory implements History {
+  /** The file's path. */
+  readonly path: string;
+  readonly #ttl: number;
+  readonly #maxHosts: number;
+  readonly #now: () => number;
+
+  /** A history in `path`; throws a TypeError or RangeError naming a bad argument. Nothing is read yet. */
+  constructor(path: string, options: FileHistoryOptions = {}) {
+    if (typeof path !== "string") throw new TypeError(`FileHistory: path must be a string, got ${describe(path)}`);
+    if (path === "" || path.includes("\0")) {
+      throw new RangeError(`FileHistory: path must be a file name, got ${describe(path)}`);
+    }
+    ({ ttl: this.#ttl, maxHosts: this.#maxHosts } = checkHistoryOptions(options, "FileHistory"));
+    if (options.now !== undefined && typeof options.now !== "function") {
+      throw new TypeError(`FileHistory: now must be a function, got ${describe(options.now)}`);
+    }
+    this.path = path;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** What the file knows of `host` on `port`, or undefined. */
+  lookup(host: string, port: number): HostHistory | undefined {
+    const stored = this.#read().get(historyKey(host, port));
+    const now = this.#now();
+    return stored === undefined || isExpired(stored, now, this.#ttl) ? undefined : viewOfStoredHost(stored, now);
+  }
+
+  /** Learns from one race and rewrites the file. Throws when the file cannot be written. */
+  record(host: string, port: number, outcomes: readonly AddressOutcome[]): void {
+    if (outcomes.length === 0) return;
+    const now = this.#now();
+    const hosts = this.#read();
+    const key = historyKey(host, port);
+    hosts.set(key, updateStoredHost(hosts.get(key), outcomes, now, this.#ttl));
+    const kept = [...hosts].filter(([, h]) => !isExpired(h, now, this.#ttl))
+      .sort(([, a], [, b]) => b.usedAt - a.usedAt)
+      .slice(0, this.#maxHosts);
+    this.#write({ eyeballsHistory: FORMAT, hosts: Object.fromEntries(kept) });
+  }
+
+  /** The file's entries; an empty map when it is missing, too big or not ours. */
+  #read(): Map<string, StoredHost> {
+    const hosts = new Map<string, StoredHost>();
+    let text: string;
+    try {
+      if (statSync(this.path).size > MAX_FILE_BYTES) return hosts;
+      text = readFileSync(this.path, "utf8");
+    } catch {
+      return hosts; // missing or unreadable: nothing known yet
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      return hosts; // corrupt: start afresh
+    }
+    const file = data as { eyeballsHistory?: unknown; hosts?: unknown };
+    if (typeof file !== "object" || file === null || file.eyeballsHistory !== FORMAT) return hosts;
+    if (typeof file.hosts !== "object" || file.hosts === null) return hosts;
+    for (const [key, value] of Object.entries(file.hosts)) {
+      const stored = storedHost(value);
+      if (stored) hosts.set(key, stored);
+    }
+    return hosts;
+  }
+
+  #write(data: unknown): void {
+    const temp = `${this.path}.${crypto.randomUUID()}.tmp`; // same directory: rename stays atomic
+    try {
+      writeFileSync(temp, JSON.stringify(data), { mode: 0o600 });
+      renameSync(temp, this.path);
+    } catch (error) {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // never created
+      }
+      throw new Error(`FileHistory: cannot write ${this.path} (in ${dirname(this.path)})`, { cause: error });
+    }
+  }
+}
+
+const isTime = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
+const isMs = (value: unknown): value is number => isTime(value) && value >= 0;
+
+/** A stored host read from the file, or undefined when any part of it is not what a store writes. */
+function storedHost(value: unknown): StoredHost | undefined {
+  const host = value as Partial<StoredHost> | null;
+  if (typeof host !== "object" || host === null || !isTime(host.createdAt) || !isTime(host.usedAt)) return undefined;
+  if (!Array.isArray(host.addresses)) return undefined;
+  const addresses: StoredAddress[] = [];
+  for (const a of host.addresses as Partial<StoredAddress>[]) {
+    if (typeof a !== "object" || a === null || typeof a.address !== "string" || !STATES.has(a.state!)) return undefined;
+    if (!isTime(a.at)) return undefined;
+    const rtt = isMs(a.srttMs) && isMs(a.rttvarMs) ? { srttMs: a.srttMs, rttvarMs: a.rttvarMs } : {};
+    addresses.push({ address: a.address, state: a.state!, at: a.at, ...rtt });
+  }
+  return { createdAt: host.createdAt, usedAt: host.usedAt, addresses };
+}

@@ -1,0 +1,167 @@
+/**
+ * History in the network lab: the `eyeballs` CLI in the client namespace,
+ * under the runtime running this file (deno, bun, or node on the npm build),
+ * as in scenarios.test.ts. IPv6 is blackholed; connects after the first must
+ * cost about what a healthy connect costs, and send one SYN each, within one
+ * process (in-memory history, --repeat) and across processes (--history FILE).
+ * And once an entry expires, an IPv6 path that came back is used again.
+ *
+ * Set EYB_LAB_VERBOSE=1 to print the measured figures.
+ */
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { Lab, labUnavailable, waitGone } from "./lab.ts";
+
+const skip = labUnavailable();
+if (skip) console.log(skip);
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fromSource = import.meta.url.endsWith(".ts");
+const mainFile = join(here, "..", "..", "src", "cli", fromSource ? "main.ts" : "main.js");
+const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+
+/** One-way delay: RTT 20 ms, as in the issue's measurements. */
+const DELAY = 10;
+/** Connects per process in the --repeat cases. */
+const REPEAT = 8;
+/** The target: connects 2..N at most this many times a healthy connect (medians: the machine is shared). */
+const RATIO = 1.2;
+const SCENARIO = { timeout: 120_000 };
+const verbose = !!process.env.EYB_LAB_VERBOSE;
+
+interface Record {
+  address?: string;
+  family?: 4 | 6;
+  ms?: number;
+  attempts: { address: string; outcome: string; startMs: number }[];
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+};
+
+describe(`history in the network lab (${runtime})`, { skip: skip ?? false }, () => {
+  let lab: Lab;
+  let v4: string[];
+  let v6: string[];
+  let dir: string;
+
+  /** Runs `eyeballs --json ...args` in the client namespace; every connect must succeed. */
+  async function eyeballs(args: string[]): Promise<Record[]> {
+    const argv = runtime === "deno" ? ["run", "-A", "--no-lock", mainFile, ...args] : [mainFile, ...args];
+    const r = await lab.exec(process.execPath, [...argv, "--json"], { timeoutMs: 30_000 });
+    assert.equal(r.code, 0, `eyeballs ${args.join(" ")}: status ${r.code}\n${r.stdout}\n${r.stderr}`);
+    return r.stdout.trim().split("\n").map((line) => JSON.parse(line));
+  }
+
+  /** A name with one address per family, so SYN counts are per connect. */
+  async function name(label: string): Promise<string> {
+    const host = `${label}.lab.test`;
+    await lab.setDns(host, { AAAA: [v6[0]], A: [v4[0]] });
+    return host;
+  }
+
+  /** How long a healthy connect takes here: median of connects 2..N of one process, and of first connects. */
+  async function healthy(host: string): Promise<{ repeated: number; first: number }> {
+    const repeated = await eyeballs([host, "80", "--repeat", String(REPEAT), "--no-history"]);
+    const firsts: number[] = [];
+    for (let i = 0; i < 3; i++) firsts.push((await eyeballs([host, "80", "--no-history"]))[0].ms!);
+    await lab.synCounts({ reset: true });
+    return { repeated: median(repeated.slice(1).map((r) => r.ms!)), first: median(firsts) };
+  }
+
+  const note = (scenario: string, figures: unknown) => {
+    if (verbose) console.log(`history[${runtime}] ${scenario}: ${JSON.stringify(figures)}`);
+  };
+
+  before(async () => {
+    lab = await Lab.start({ delayMs: DELAY });
+    ({ v4, v6 } = lab.servers);
+    dir = mkdtempSync(join(tmpdir(), "eyeballs-lab-history-"));
+  });
+
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    const pid = lab?.info.pid;
+    await lab?.stop();
+    if (pid) assert.deepEqual(await waitGone(pid), [], "the lab left something behind");
+  });
+
+  it(
+    "IPv6 blackholed, one process (--repeat): connects 2..N cost a healthy connect and send 1 SYN each",
+    SCENARIO,
+    async () => {
+      await lab.reset();
+      const host = await name("repeat");
+      const baseline = await healthy(host);
+      await lab.setFault(v6[0], "blackhole");
+      const records = await eyeballs([host, "80", "--repeat", String(REPEAT)]);
+      const syns = await lab.synCounts({ reset: true });
+      const later = records.slice(1).map((r) => r.ms!);
+      note("repeat", { healthy: baseline.repeated, first: records[0].ms, later, syns });
+      assert.equal(records[0].attempts[0].address, v6[0], "the first connect tries IPv6 first");
+      for (const r of records.slice(1)) {
+        assert.deepEqual(r.attempts.map((a) => `${a.address} ${a.outcome}`), [`${v4[0]} won`]);
+      }
+      assert.deepEqual(syns, { [v6[0]]: 1, [v4[0]]: REPEAT }, "one SYN per connect, IPv6 only once");
+      assert.ok(
+        median(later) <= RATIO * baseline.repeated,
+        `connects 2..${REPEAT}: median ${median(later)} ms, healthy ${baseline.repeated} ms`,
+      );
+    },
+  );
+
+  it("IPv6 blackholed, separate processes with --history FILE: the same", SCENARIO, async () => {
+    await lab.reset();
+    const host = await name("file");
+    const baseline = await healthy(host);
+    await lab.setFault(v6[0], "blackhole");
+    const file = join(dir, "across.json");
+    const records: Record[] = [];
+    for (let i = 0; i < 5; i++) records.push(...await eyeballs([host, "80", "--history", file]));
+    const syns = await lab.synCounts({ reset: true });
+    const later = records.slice(1).map((r) => r.ms!);
+    note("file", { healthy: baseline.first, first: records[0].ms, later, syns });
+    assert.equal(records[0].attempts.length, 2);
+    for (const r of records.slice(1)) {
+      assert.deepEqual(r.attempts.map((a) => `${a.address} ${a.outcome}`), [`${v4[0]} won`]);
+    }
+    assert.deepEqual(syns, { [v6[0]]: 1, [v4[0]]: records.length });
+    assert.ok(
+      median(later) <= RATIO * baseline.first,
+      `processes 2..${records.length}: median ${median(later)} ms, healthy ${baseline.first} ms`,
+    );
+  });
+
+  it("recovery: an IPv6 path that comes back is used again once its entry expires", SCENARIO, async () => {
+    await lab.reset();
+    const host = await name("recover");
+    const file = join(dir, "recover.json");
+    const ttl = 4000;
+    const args = [host, "80", "--history", file, "--history-ttl", String(ttl)];
+    await lab.setFault(v6[0], "blackhole");
+    const [broken] = await eyeballs(args);
+    const learned = Date.now(); // the entry was written just before the process exited
+    assert.equal(broken.address, v4[0]);
+    await lab.setFault(v6[0], "none"); // the IPv6 path is back
+    await lab.synCounts({ reset: true });
+    const [within] = await eyeballs(args);
+    const synsWithin = await lab.synCounts({ reset: true });
+    // Within the TTL history still sends it to IPv4, and IPv6 gets no SYN.
+    assert.equal(within.address, v4[0]);
+    assert.deepEqual(synsWithin, { [v4[0]]: 1 });
+    await new Promise((r) => setTimeout(r, Math.max(0, learned + ttl + 200 - Date.now())));
+    const [after] = await eyeballs(args);
+    const synsAfter = await lab.synCounts({ reset: true });
+    note("recovery", { broken: broken.ms, within: within.ms, after: after.ms, synsAfter });
+    assert.equal(after.address, v6[0], "IPv6 leads again once the entry expired");
+    assert.deepEqual(synsAfter, { [v6[0]]: 1 });
+  });
+});

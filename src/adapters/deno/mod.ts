@@ -16,11 +16,13 @@
  * @module
  */
 
-import type { RaceSettings } from "../../core/connect.ts";
+import type { Connected, RaceSettings } from "../../core/connect.ts";
 import type { Dialer, Resolver, Target } from "../../core/types.ts";
-import { adapterConnect } from "../shared/connect.ts";
+import { adapterConnect, type AdapterKind } from "../shared/connect.ts";
+import type { SocketOptions } from "../shared/options.ts";
 
 export { systemResolver } from "../shared/system_resolver.ts";
+export { connectTls, type DenoTlsOptions, TlsHandshakeError } from "./tls.ts";
 
 /**
  * Dials one address with `Deno.connect`, passing the attempt's signal so an
@@ -51,15 +53,32 @@ export const denoDialer: Dialer<Deno.TcpConn> = {
   },
 };
 
-/** Options for {@linkcode connect}: `hostname` and `port` as in `Deno.connect`, plus the race settings. */
-export interface DenoConnectOptions extends RaceSettings {
-  /** A DNS name or an IP literal. */
+/**
+ * Options for {@linkcode connect}: `hostname`, `port` and `transport: "tcp"`
+ * as in `Deno.connect` (`port` may be a string of digits), `noDelay` and
+ * `keepAlive` (set on the winner, as `conn.setNoDelay` / `conn.setKeepAlive`
+ * would), plus the race settings. Any other option is a TypeError naming it.
+ */
+export interface DenoConnectOptions extends RaceSettings, Pick<SocketOptions, "noDelay" | "keepAlive"> {
+  /** A DNS name or an IP literal, without a port. */
   readonly hostname: string;
-  /** The TCP port, 1 to 65535. */
-  readonly port: number;
+  /** The TCP port, 1 to 65535, or a string of digits. */
+  readonly port: number | string;
+  /** Only `"tcp"`, as for `Deno.connect`. */
+  readonly transport?: "tcp";
   /** Resolves names. Default {@linkcode systemResolver} (getaddrinfo, honours /etc/hosts). */
   readonly resolver?: Resolver;
 }
+
+/** Deno's connection kind: `Deno.connect`'s options, its dialer, socket options through the conn's setters. */
+export const DENO: AdapterKind<Deno.TcpConn> = {
+  shape: { hostField: "hostname", socket: ["noDelay", "keepAlive"], ignored: { transport: "tcp" } },
+  dialer: () => denoDialer,
+  tune(conn: Deno.TcpConn, options: SocketOptions): void {
+    if (options.noDelay !== undefined) conn.setNoDelay(options.noDelay);
+    if (options.keepAlive !== undefined) conn.setKeepAlive(options.keepAlive);
+  },
+};
 
 /**
  * Connects to `hostname:port`, Happy Eyeballs style, and returns the
@@ -74,6 +93,23 @@ export interface DenoConnectOptions extends RaceSettings {
  * const tls = await Deno.startTls(tcp, { hostname: "example.com" });
  * ```
  */
-export function connect(options: DenoConnectOptions): Promise<Deno.TcpConn> {
-  return adapterConnect(options, "hostname", denoDialer);
+export async function connect(options: DenoConnectOptions): Promise<Deno.TcpConn> {
+  return (await adapterConnect(options, DENO)).conn;
+}
+
+/**
+ * {@linkcode connect}, returning the race's timeline with the connection:
+ * the address that won, its family, the time taken and every attempt.
+ *
+ * @example
+ * ```ts
+ * import { connectWithTimeline } from "@eyeballs/connect/deno";
+ * const { conn, address, attempts } = await connectWithTimeline({ hostname: "localhost", port: 8080 });
+ * console.log(`${address} after ${attempts.length} attempt(s)`);
+ * conn.close();
+ * ```
+ */
+export async function connectWithTimeline(options: DenoConnectOptions): Promise<Connected<Deno.TcpConn>> {
+  const { host: _host, extra: _extra, ...connected } = await adapterConnect(options, DENO);
+  return connected;
 }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type net from "node:net";
 import { connect, connectWithTimeline, createConnection } from "../../src/adapters/node/mod.ts";
 import { connect as bunConnect } from "../../src/adapters/bun/mod.ts";
-import { deadFirstResolver, runtime, startHttp, type Started } from "./helpers.ts";
+import { deadFirstResolver, runtime, type Started, startHttp } from "./helpers.ts";
 import type http from "node:http";
 
 let server: Started<http.Server>;
@@ -118,33 +118,37 @@ function tuned(socket: net.Socket): Promise<{ setNoDelay: boolean; setKeepAlive:
   return Promise.resolve({ setNoDelay: flag("kSetNoDelay"), setKeepAlive: flag("kSetKeepAlive") });
 }
 
-describe("adapter options (Deno)", { skip: runtime === "deno" ? false : "the Deno adapter runs only under Deno" }, () => {
-  it("takes transport: \"tcp\", a string port, noDelay and keepAlive; names anything else", async () => {
-    const deno = await import("../../src/adapters/deno/mod.ts");
-    const conn = await deno.connect({
-      hostname: "127.0.0.1",
-      port: String(server.port),
-      transport: "tcp",
-      noDelay: true,
-      keepAlive: true,
+describe(
+  "adapter options (Deno)",
+  { skip: runtime === "deno" ? false : "the Deno adapter runs only under Deno" },
+  () => {
+    it('takes transport: "tcp", a string port, noDelay and keepAlive; names anything else', async () => {
+      const deno = await import("../../src/adapters/deno/mod.ts");
+      const conn = await deno.connect({
+        hostname: "127.0.0.1",
+        port: String(server.port),
+        transport: "tcp",
+        noDelay: true,
+        keepAlive: true,
+      });
+      conn.close();
+      await assert.rejects(deno.connect({ hostname: "x.test", port: 1, transport: "udp" } as never), {
+        message: /^transport must be "tcp", got "udp"/,
+      });
+      await assert.rejects(deno.connect({ hostname: "x.test", port: 1, tls: true } as never), {
+        message: /^unknown option "tls": for TLS use connectTls/,
+      });
+      await assert.rejects(deno.connect({ hostname: "x.test", port: 1, localAddress: "127.0.0.1" } as never), {
+        message: /^unknown option "localAddress"/,
+      });
+      await assert.rejects(deno.connect({ hostname: "x.test:80", port: 80 }), { message: /includes a port/ });
+      const { attempts, address } = await deno.connectWithTimeline({
+        hostname: "dual.test",
+        port: server.port,
+        resolver: deadFirstResolver,
+      });
+      assert.equal(address, "127.0.0.1");
+      assert.deepEqual(attempts.map((a) => a.outcome), ["failed", "won"]);
     });
-    conn.close();
-    await assert.rejects(deno.connect({ hostname: "x.test", port: 1, transport: "udp" } as never), {
-      message: /^transport must be "tcp", got "udp"/,
-    });
-    await assert.rejects(deno.connect({ hostname: "x.test", port: 1, tls: true } as never), {
-      message: /^unknown option "tls": for TLS use connectTls/,
-    });
-    await assert.rejects(deno.connect({ hostname: "x.test", port: 1, localAddress: "127.0.0.1" } as never), {
-      message: /^unknown option "localAddress"/,
-    });
-    await assert.rejects(deno.connect({ hostname: "x.test:80", port: 80 }), { message: /includes a port/ });
-    const { attempts, address } = await deno.connectWithTimeline({
-      hostname: "dual.test",
-      port: server.port,
-      resolver: deadFirstResolver,
-    });
-    assert.equal(address, "127.0.0.1");
-    assert.deepEqual(attempts.map((a) => a.outcome), ["failed", "won"]);
-  });
-});
+  },
+);

@@ -8,8 +8,17 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connectTls, connectWithTimeline, TlsHandshakeError } from "../../src/adapters/node/mod.ts";
 import { connectTls as bunConnectTls } from "../../src/adapters/bun/mod.ts";
-import { testCa, type TestCa } from "../helpers/test_ca.ts";
-import { deadFirstResolver, eventually, listen, readAll, runtime, type Seen, startTls, type Started } from "./helpers.ts";
+import { type TestCa, testCa } from "../helpers/test_ca.ts";
+import {
+  deadFirstResolver,
+  eventually,
+  listen,
+  readAll,
+  runtime,
+  type Seen,
+  type Started,
+  startTls,
+} from "./helpers.ts";
 import net from "node:net";
 import type tls from "node:tls";
 
@@ -154,50 +163,54 @@ describe("connectTls (node:tls)", () => {
   });
 });
 
-describe("connectTls (Deno.startTls)", { skip: runtime === "deno" ? false : "Deno.startTls exists only under Deno" }, () => {
-  it("races, then checks the certificate against the name with the custom CA and agrees ALPN", async () => {
-    const { connectTls: denoConnectTls } = await import("../../src/adapters/deno/mod.ts");
-    const conn = await denoConnectTls({
-      hostname: "eyeballs.test",
-      port: server.port,
-      resolver: deadFirstResolver,
-      caCerts: [ca.caCert],
-      alpnProtocols: ["http/1.1"],
-    });
-    const info = await conn.handshake();
-    assert.equal(info.alpnProtocol, "http/1.1");
-    const buffer = new Uint8Array(16);
-    const n = await conn.read(buffer);
-    assert.equal(new TextDecoder().decode(buffer.subarray(0, n!)), "hi\n");
-    conn.close();
-    assert.equal(lastSeen().servername, "eyeballs.test");
-  });
-
-  it("a certificate error names the host and the address", async () => {
-    const { connectTls: denoConnectTls, TlsHandshakeError: DenoTlsError } = await import(
-      "../../src/adapters/deno/mod.ts"
-    );
-    const error = await denoConnectTls({
-      hostname: "wrong.test",
-      port: server.port,
-      resolver: deadFirstResolver,
-      caCerts: [ca.caCert],
-    }).then(() => undefined, (e: unknown) => e);
-    assert.ok(error instanceof DenoTlsError, String(error));
-    assert.match((error as Error).message, /^TLS with wrong\.test \(127\.0\.0\.1 port \d+\) failed: /);
-  });
-
-  it("timeout covers the handshake", async () => {
-    const { connectTls: denoConnectTls } = await import("../../src/adapters/deno/mod.ts");
-    const silent = await listen(net.createServer((s) => s.resume()));
-    try {
-      await assert.rejects(denoConnectTls({ hostname: "127.0.0.1", port: silent.port, timeout: 300 }), {
-        name: "TimeoutError",
+describe(
+  "connectTls (Deno.startTls)",
+  { skip: runtime === "deno" ? false : "Deno.startTls exists only under Deno" },
+  () => {
+    it("races, then checks the certificate against the name with the custom CA and agrees ALPN", async () => {
+      const { connectTls: denoConnectTls } = await import("../../src/adapters/deno/mod.ts");
+      const conn = await denoConnectTls({
+        hostname: "eyeballs.test",
+        port: server.port,
+        resolver: deadFirstResolver,
+        caCerts: [ca.caCert],
+        alpnProtocols: ["http/1.1"],
       });
-      // Not asserted: Deno 2.9 keeps the TCP connection under a TlsConn closed mid-handshake open
-      // (close() cancels the handshake, the server never sees a FIN). docs/clients.md lists it.
-    } finally {
-      await silent.close();
-    }
-  });
-});
+      const info = await conn.handshake();
+      assert.equal(info.alpnProtocol, "http/1.1");
+      const buffer = new Uint8Array(16);
+      const n = await conn.read(buffer);
+      assert.equal(new TextDecoder().decode(buffer.subarray(0, n!)), "hi\n");
+      conn.close();
+      assert.equal(lastSeen().servername, "eyeballs.test");
+    });
+
+    it("a certificate error names the host and the address", async () => {
+      const { connectTls: denoConnectTls, TlsHandshakeError: DenoTlsError } = await import(
+        "../../src/adapters/deno/mod.ts"
+      );
+      const error = await denoConnectTls({
+        hostname: "wrong.test",
+        port: server.port,
+        resolver: deadFirstResolver,
+        caCerts: [ca.caCert],
+      }).then(() => undefined, (e: unknown) => e);
+      assert.ok(error instanceof DenoTlsError, String(error));
+      assert.match((error as Error).message, /^TLS with wrong\.test \(127\.0\.0\.1 port \d+\) failed: /);
+    });
+
+    it("timeout covers the handshake", async () => {
+      const { connectTls: denoConnectTls } = await import("../../src/adapters/deno/mod.ts");
+      const silent = await listen(net.createServer((s) => s.resume()));
+      try {
+        await assert.rejects(denoConnectTls({ hostname: "127.0.0.1", port: silent.port, timeout: 300 }), {
+          name: "TimeoutError",
+        });
+        // Not asserted: Deno 2.9 keeps the TCP connection under a TlsConn closed mid-handshake open
+        // (close() cancels the handshake, the server never sees a FIN). docs/clients.md lists it.
+      } finally {
+        await silent.close();
+      }
+    });
+  },
+);

@@ -6,11 +6,7 @@
  * @module
  */
 
-export {
-  createConnection,
-  type CreateConnectionOptions,
-  EyeballsSocket,
-} from "../node/create_connection.ts";
+export { createConnection, type CreateConnectionOptions, EyeballsSocket } from "../node/create_connection.ts";
 export {
   type AgentRaceSettings,
   EyeballsAgent,

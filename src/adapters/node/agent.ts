@@ -1,9 +1,8 @@
 /**
  * `http.Agent` and `https.Agent` whose connections come from eyeballs. All of
  * the base Agent stays: keep-alive, `maxSockets`, `maxFreeSockets`, the free
- * socket pool, socket timeouts. Only `createConnection` changes: it races,
- * then hands the winning socket (TLS on it for HTTPS) to the Agent through
- * its documented callback.
+ * socket pool, socket timeouts. Only `createConnection` changes: it returns
+ * eyeballs' racing socket (with TLS over it for HTTPS).
  *
  * @module
  */
@@ -12,10 +11,13 @@ import http from "node:http";
 import https from "node:https";
 import type net from "node:net";
 import type { Duplex } from "node:stream";
+import tls from "node:tls";
 import type { RaceSettings } from "../../core/connect.ts";
 import type { Resolver } from "../../core/types.ts";
-import { connect, type NodeConnectOptions } from "./connect.ts";
-import { connectTls, type NodeTlsOptions, TLS_KEYS } from "./tls.ts";
+import type { NodeConnectOptions } from "./connect.ts";
+import { createConnection, type EyeballsSocket } from "./create_connection.ts";
+import { TlsHandshakeError } from "../shared/handshake.ts";
+import { sniFor, TLS_KEYS } from "./tls.ts";
 
 /** Race settings for an agent's connects (`signal` is per request, so it is not one of them). */
 export interface AgentRaceSettings extends Omit<RaceSettings, "signal"> {
@@ -35,7 +37,6 @@ export interface EyeballsHttpsAgentOptions extends https.AgentOptions {
   readonly race?: AgentRaceSettings;
 }
 
-type Created = (error: Error | null, socket: Duplex) => void;
 type RequestOptions = http.ClientRequestArgs & Record<string, unknown>;
 
 /** What a request's options say about the TCP connection, in the adapter's terms. */
@@ -52,12 +53,10 @@ function tcpOptions(options: RequestOptions, defaultPort: number, race: AgentRac
   };
 }
 
-/** Hands a connect's outcome to the Agent, arming its socket timeout as net.createConnection would. */
-function handOver(connecting: Promise<net.Socket>, options: RequestOptions, created: Created): void {
-  connecting.then((socket) => {
-    if (typeof options.timeout === "number" && options.timeout > 0) socket.setTimeout(options.timeout);
-    created(null, socket);
-  }, (error) => created(error, undefined as never));
+/** Arms the Agent's socket timeout as net.createConnection would (the Agent's own timeout must hold). */
+function withTimeout<S extends Duplex & { setTimeout(ms: number): unknown }>(socket: S, options: RequestOptions): S {
+  if (typeof options.timeout === "number" && options.timeout > 0) socket.setTimeout(options.timeout);
+  return socket;
 }
 
 /**
@@ -80,10 +79,13 @@ export class EyeballsAgent extends http.Agent {
     this.#race = race;
   }
 
-  /** Races to the request's host and passes the winner to `created`; returns nothing (the Agent waits). */
-  override createConnection(options: RequestOptions, created: Created): undefined {
-    handOver(connect(tcpOptions(options, 80, this.#race)), options, created);
-    return undefined;
+  /**
+   * Returns a socket at once, racing behind it: the Agent counts it against
+   * `maxSockets` immediately (a socket passed later to the callback is
+   * counted only then, so parallel requests would each open one).
+   */
+  override createConnection(options: RequestOptions): EyeballsSocket {
+    return withTimeout(createConnection(tcpOptions(options, 80, this.#race)), options);
   }
 }
 
@@ -110,15 +112,32 @@ export class EyeballsHttpsAgent extends https.Agent {
     this.#race = race;
   }
 
-  /** Races, runs TLS on the winner and passes it to `created`; returns nothing (the Agent waits). */
-  override createConnection(options: RequestOptions, created: Created): undefined {
-    const tlsOptions: Record<string, unknown> = {};
+  /**
+   * Returns a TLS socket at once over a racing socket (counted against
+   * `maxSockets` at once); the handshake starts when the race is won. A
+   * handshake error's message names the host and the address.
+   */
+  override createConnection(options: RequestOptions): tls.TLSSocket {
+    const settings: Record<string, unknown> = {};
     for (const key of TLS_KEYS) {
-      if (options[key] !== undefined && options[key] !== null) tlsOptions[key] = options[key];
+      if (options[key] !== undefined && options[key] !== null) settings[key] = options[key];
     }
-    if (tlsOptions.servername === "") delete tlsOptions.servername; // Node's "no SNI" for an IP host
-    const connecting = connectTls({ ...tcpOptions(options, 443, this.#race), ...tlsOptions } as NodeTlsOptions);
-    handOver(connecting, options, created);
-    return undefined;
+    const tcp = tcpOptions(options, 443, this.#race);
+    const raw = createConnection(tcp);
+    const host = String(tcp.host);
+    const secure = tls.connect({
+      ...settings,
+      socket: raw,
+      host,
+      servername: sniFor(host, settings.servername as string),
+    });
+    secure.prependListener("error", (error: Error & { eyeballs?: true }) => {
+      // The race's own errors already name every address; a TLS error gets the host and the address.
+      if (raw.remoteAddress === undefined || error.eyeballs) return;
+      const named = new TlsHandshakeError(host, raw.remoteAddress, raw.remotePort!, error);
+      error.message = named.message;
+      error.eyeballs = true;
+    });
+    return withTimeout(secure, options);
   }
 }

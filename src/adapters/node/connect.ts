@@ -12,7 +12,6 @@ import { adapterConnect } from "../shared/connect.ts";
 import { netKind } from "../shared/net_dialer.ts";
 import type { SocketOptions } from "../shared/options.ts";
 
-
 /**
  * Options for {@linkcode connect}: `host` and `port` as in `net.connect`
  * (`port` may be a string of digits), the socket options a race can honour,

@@ -122,7 +122,11 @@ export class EyeballsSocket extends Duplex {
     this.#winner?.resume();
   }
 
-  override _write(chunk: Uint8Array | string, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  override _write(
+    chunk: Uint8Array | string,
+    encoding: BufferEncoding,
+    callback: (error?: Error | null) => void,
+  ): void {
     if (this.#winner) {
       this.#winner.write(chunk, encoding, callback);
     } else {

@@ -90,7 +90,9 @@ function connectFor(
     return connect({ ...pickRace(race), ...tcp, keepAlive, keepAliveInitialDelay, timeout, resolver } as never);
   }
   if (httpSocket) return tlsOnTunnel(httpSocket, hostname, servername, options);
-  return connectTls({ ALPNProtocols: ["http/1.1"], ...options, ...tcp, ...(servername ? { servername } : {}) } as never);
+  return connectTls(
+    { ALPNProtocols: ["http/1.1"], ...options, ...tcp, ...(servername ? { servername } : {}) } as never,
+  );
 }
 
 /** Drops the TLS settings from an options bag, for a plain connect. */

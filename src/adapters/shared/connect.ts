@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Connected, connectAs } from "../../core/connect.ts";
+import { connectAs, type Connected } from "../../core/connect.ts";
 import type { Dialer } from "../../core/types.ts";
 import { checkAdapterOptions, type OptionShape, type SocketOptions } from "./options.ts";
 import { systemResolver } from "./system_resolver.ts";

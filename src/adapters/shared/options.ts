@@ -124,7 +124,9 @@ export function checkAdapterOptions(options: unknown, shape: OptionShape): Check
   if (checkedSocket.localAddress !== undefined) {
     const family = parseIp(checkedSocket.localAddress)!.family;
     if (checked.family !== undefined && checked.family !== family) {
-      throw new RangeError(`localAddress ${checkedSocket.localAddress} is IPv${family} but family is ${checked.family}`);
+      throw new RangeError(
+        `localAddress ${checkedSocket.localAddress} is IPv${family} but family is ${checked.family}`,
+      );
     }
     checked.family = family; // an address of the other family cannot be dialled from it
   }

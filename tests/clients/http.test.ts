@@ -126,15 +126,12 @@ describe("http.Agent and https.Agent", () => {
   it("http: a request goes through the race; keep-alive reuses the connection", async () => {
     const agent = new EyeballsAgent({ keepAlive: true, maxSockets: 1, race: { resolver: deadFirstResolver } });
     try {
-      const before = plain.accepted();
       const first = await get(`http://web.test:${plain.port}/one`, agent);
+      await new Promise((r) => setTimeout(r, 50)); // the socket goes back to the free pool just after 'end'
       const second = await get(`http://web.test:${plain.port}/two`, agent);
       assert.equal(first.body, "GET /one");
       assert.equal(second.body, "GET /two");
-      if (runtime === "node") { // reuse also needs the node:http server to keep the connection: asserted under Node
-        assert.equal(second.clientPort, first.clientPort, "keep-alive did not reuse the connection");
-        assert.equal(plain.accepted() - before, 1);
-      }
+      assert.equal(second.clientPort, first.clientPort, "keep-alive did not reuse the connection");
     } finally {
       agent.destroy();
     }
@@ -143,10 +140,9 @@ describe("http.Agent and https.Agent", () => {
   it("http: maxSockets holds: three parallel requests on one socket", async () => {
     const agent = new EyeballsAgent({ keepAlive: true, maxSockets: 1, race: { resolver: deadFirstResolver } });
     try {
-      const before = plain.accepted();
       const results = await Promise.all([1, 2, 3].map((n) => get(`http://web.test:${plain.port}/${n}`, agent)));
       assert.deepEqual(results.map((r) => r.body), ["GET /1", "GET /2", "GET /3"]);
-      assert.equal(plain.accepted() - before, 1);
+      assert.equal(new Set(results.map((r) => r.clientPort)).size, 1, "more than one connection");
     } finally {
       agent.destroy();
     }
@@ -182,12 +178,12 @@ describe("undici connector", () => {
       const before = plain.accepted();
       const one = await fetch(`http://web.test:${plain.port}/one`, { dispatcher });
       assert.equal(await one.text(), "GET /one");
+      // undici gives the connection back to its pool a moment after the body ends (the same with its own connector).
+      await new Promise((r) => setTimeout(r, 50));
       const two = await fetch(`http://web.test:${plain.port}/two`, { dispatcher });
       assert.equal(await two.text(), "GET /two");
-      if (runtime === "node") { // as above: under Bun the node:http test server does not keep connections
-        assert.equal(two.headers.get("x-client-port"), one.headers.get("x-client-port"));
-        assert.equal(plain.accepted() - before, 1);
-      }
+      assert.equal(two.headers.get("x-client-port"), one.headers.get("x-client-port"));
+      assert.equal(plain.accepted() - before, 1);
     } finally {
       await dispatcher.close();
     }

@@ -17,6 +17,13 @@ export type { TlsSettings } from "../node/tls.ts";
 /**
  * Options for {@linkcode connectTls}: those of the Bun adapter's `connect`
  * plus the `node:tls` settings. SNI defaults to `hostname` when it is a name.
+ *
+ * @example
+ * ```ts
+ * import { connectTls, type BunTlsOptions } from "@eyeballs/connect/bun";
+ * const options: BunTlsOptions = { hostname: "example.com", port: 443, ALPNProtocols: ["http/1.1"] };
+ * const socket = await connectTls(options);
+ * ```
  */
 export interface BunTlsOptions extends RaceSettings, SocketOptions, TlsSettings {
   /** A DNS name or an IP literal, without a port. */

@@ -9,7 +9,7 @@ import type { RaceSettings } from "../../core/connect.ts";
 import type { Resolver } from "../../core/types.ts";
 import { adapterConnect } from "../shared/connect.ts";
 import { guardHandshake, TlsHandshakeError } from "../shared/handshake.ts";
-import { DENO, denoDialer } from "./mod.ts";
+import { DENO, denoDialer } from "./dialer.ts";
 
 export { TlsHandshakeError } from "../shared/handshake.ts";
 
@@ -18,6 +18,13 @@ export { TlsHandshakeError } from "../shared/handshake.ts";
  * plus `Deno.startTls`'s. The certificate is checked against `hostname` (SNI
  * too, when it is a name). Deno 2.9's `startTls` takes no client
  * certificate: use `Deno.connectTls` (no race) where one is required.
+ *
+ * @example
+ * ```ts
+ * import { connectTls, type DenoTlsOptions } from "@eyeballs/connect/deno";
+ * const options: DenoTlsOptions = { hostname: "example.com", port: 443, alpnProtocols: ["h2", "http/1.1"] };
+ * const conn = await connectTls(options);
+ * ```
  */
 export interface DenoTlsOptions extends RaceSettings {
   /** A DNS name or an IP literal, without a port. */
@@ -38,8 +45,8 @@ export interface DenoTlsOptions extends RaceSettings {
   readonly resolver?: Resolver;
 }
 
-/** Deno's kind with the TLS options; built on first use (mod.ts and this file import each other). */
-const denoTls = () => ({ ...DENO, shape: { ...DENO.shape, extra: ["caCerts", "alpnProtocols"] } });
+/** Deno's kind with the TLS options. */
+const DENO_TLS = { ...DENO, shape: { ...DENO.shape, extra: ["caCerts", "alpnProtocols"] } };
 
 /**
  * Races TCP to `hostname:port`, then runs `Deno.startTls` on the winner and
@@ -55,7 +62,7 @@ const denoTls = () => ({ ...DENO, shape: { ...DENO.shape, extra: ["caCerts", "al
  * ```
  */
 export async function connectTls(options: DenoTlsOptions): Promise<Deno.TlsConn> {
-  const connected = await adapterConnect(options, denoTls());
+  const connected = await adapterConnect(options, DENO_TLS);
   const { conn, host, address, port } = connected;
   const { caCerts, alpnProtocols } = connected.extra as Pick<DenoTlsOptions, "caCerts" | "alpnProtocols">;
   const hostname = host.startsWith("[") ? host.slice(1, -1) : host.replace(/\.$/, "");

@@ -19,19 +19,47 @@ import { createConnection, type EyeballsSocket } from "./create_connection.ts";
 import { TlsHandshakeError } from "../shared/handshake.ts";
 import { sniFor, TLS_KEYS } from "./tls.ts";
 
-/** Race settings for an agent's connects (`signal` is per request, so it is not one of them). */
+/**
+ * Race settings for an agent's connects (`signal` is per request, so it is not one of them).
+ *
+ * @example
+ * ```ts
+ * import { fixedDelay } from "@eyeballs/connect";
+ * import { type AgentRaceSettings, EyeballsAgent } from "@eyeballs/connect/node";
+ * const race: AgentRaceSettings = { schedule: fixedDelay(250), timeout: 10_000 };
+ * const agent = new EyeballsAgent({ keepAlive: true, race });
+ * ```
+ */
 export interface AgentRaceSettings extends Omit<RaceSettings, "signal"> {
   /** Resolves names. Default: the system resolver. */
   readonly resolver?: Resolver;
 }
 
-/** Options of {@linkcode EyeballsAgent}: `http.AgentOptions` plus `race`. */
+/**
+ * Options of {@linkcode EyeballsAgent}: `http.AgentOptions` plus `race`.
+ *
+ * @example
+ * ```ts
+ * import { EyeballsAgent, type EyeballsAgentOptions } from "@eyeballs/connect/node";
+ * const options: EyeballsAgentOptions = { keepAlive: true, maxSockets: 16, race: { timeout: 5000 } };
+ * const agent = new EyeballsAgent(options);
+ * ```
+ */
 export interface EyeballsAgentOptions extends http.AgentOptions {
   /** How the agent's connects race. */
   readonly race?: AgentRaceSettings;
 }
 
-/** Options of {@linkcode EyeballsHttpsAgent}: `https.AgentOptions` plus `race`. */
+/**
+ * Options of {@linkcode EyeballsHttpsAgent}: `https.AgentOptions` plus `race`.
+ *
+ * @example
+ * ```ts
+ * import { EyeballsHttpsAgent, type EyeballsHttpsAgentOptions } from "@eyeballs/connect/node";
+ * const options: EyeballsHttpsAgentOptions = { keepAlive: true, ca: ["-----BEGIN CERTIFICATE-----..."] };
+ * const agent = new EyeballsHttpsAgent(options);
+ * ```
+ */
 export interface EyeballsHttpsAgentOptions extends https.AgentOptions {
   /** How the agent's connects race. */
   readonly race?: AgentRaceSettings;

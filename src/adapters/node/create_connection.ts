@@ -19,7 +19,16 @@ import { adapterConnect } from "../shared/connect.ts";
 import { discardSocket, netKind } from "../shared/net_dialer.ts";
 import { checkAdapterOptions, type SocketOptions } from "../shared/options.ts";
 
-/** Options for {@linkcode createConnection}: those of the Node adapter's `connect`. */
+/**
+ * Options for {@linkcode createConnection}: those of the Node adapter's `connect`.
+ *
+ * @example
+ * ```ts
+ * import { createConnection, type CreateConnectionOptions } from "@eyeballs/connect/node";
+ * const options: CreateConnectionOptions = { host: "cache.example", port: 6379, onConnected: (c) => console.log(c.address) };
+ * const socket = createConnection(options);
+ * ```
+ */
 export interface CreateConnectionOptions extends RaceSettings, SocketOptions {
   /** A DNS name or an IP literal, without a port. */
   readonly host: string;

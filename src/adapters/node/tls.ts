@@ -16,7 +16,16 @@ import type { OptionShape, SocketOptions } from "../shared/options.ts";
 
 export { TlsHandshakeError } from "../shared/handshake.ts";
 
-/** The `tls.connect` options that make sense on a raced connection. */
+/**
+ * The `tls.connect` options that make sense on a raced connection.
+ *
+ * @example
+ * ```ts
+ * import { connectTls, type TlsSettings } from "@eyeballs/connect/node";
+ * const settings: TlsSettings = { ALPNProtocols: ["h2", "http/1.1"], minVersion: "TLSv1.3" };
+ * const socket = await connectTls({ host: "example.com", port: 443, ...settings });
+ * ```
+ */
 export type TlsSettings = Pick<
   tls.ConnectionOptions,
   | "servername"
@@ -58,6 +67,13 @@ export const TLS_KEYS: readonly string[] = [
  * plus the TLS settings. SNI (`servername`) defaults to `host` when it is a
  * name, and is left out for an IP literal (RFC 6066 forbids IP addresses in
  * SNI); the certificate is checked against `host` either way.
+ *
+ * @example
+ * ```ts
+ * import { connectTls, type NodeTlsOptions } from "@eyeballs/connect/node";
+ * const options: NodeTlsOptions = { host: "db.example", port: 5433, ca: ["-----BEGIN CERTIFICATE-----..."] };
+ * const socket = await connectTls(options);
+ * ```
  */
 export interface NodeTlsOptions extends RaceSettings, SocketOptions, TlsSettings {
   /** A DNS name or an IP literal, without a port. */

@@ -15,7 +15,15 @@ import type { RaceSettings } from "../../core/connect.ts";
 import { connect } from "./connect.ts";
 import { connectTls, TLS_KEYS, type TlsSettings } from "./tls.ts";
 
-/** What undici passes to a connector (`buildConnector.Options`). */
+/**
+ * What undici passes to a connector (`buildConnector.Options`).
+ *
+ * @example
+ * ```ts
+ * import type { UndiciConnectOptions } from "@eyeballs/connect/node";
+ * const seen: UndiciConnectOptions = { hostname: "example.com", host: "example.com:8443", protocol: "https:", port: "8443" };
+ * ```
+ */
 export interface UndiciConnectOptions {
   readonly hostname: string;
   readonly host?: string;
@@ -26,10 +34,27 @@ export interface UndiciConnectOptions {
   readonly httpSocket?: net.Socket;
 }
 
-/** The callback undici passes to a connector. */
+/**
+ * The callback undici passes to a connector.
+ *
+ * @example
+ * ```ts
+ * import type { UndiciConnectCallback } from "@eyeballs/connect/node";
+ * const callback: UndiciConnectCallback = (...[error, socket]) => console.log(error ?? socket?.remoteAddress);
+ * ```
+ */
 export type UndiciConnectCallback = (...args: [null, net.Socket | tls.TLSSocket] | [Error, null]) => void;
 
-/** Options of {@linkcode undiciConnector}: race settings and TLS settings for `https:` origins. */
+/**
+ * Options of {@linkcode undiciConnector}: race settings and TLS settings for `https:` origins.
+ *
+ * @example
+ * ```ts
+ * import { undiciConnector, type UndiciConnectorOptions } from "@eyeballs/connect/node";
+ * const options: UndiciConnectorOptions = { timeout: 5000, ALPNProtocols: ["http/1.1"] };
+ * const connect = undiciConnector(options);
+ * ```
+ */
 export interface UndiciConnectorOptions extends Omit<RaceSettings, "signal">, TlsSettings {
   /** Resolves names. Default: the system resolver. */
   readonly resolver?: Resolver;

@@ -10,7 +10,16 @@ import type { Dialer, Target } from "../../core/types.ts";
 import type { AdapterKind } from "./connect.ts";
 import type { OptionShape, SocketOptions } from "./options.ts";
 
-/** Options of {@linkcode netDialer}. */
+/**
+ * Options of {@linkcode netDialer}.
+ *
+ * @example
+ * ```ts
+ * import { netDialer, type NetDialerOptions } from "@eyeballs/connect/node";
+ * const options: NetDialerOptions = { localAddress: "192.0.2.7" };
+ * const dialer = netDialer(options);
+ * ```
+ */
 export interface NetDialerOptions extends Pick<SocketOptions, "localAddress"> {
   /** Told of each attempt's socket as it is created (to ref or unref it). */
   readonly onSocket?: (socket: net.Socket) => void;

@@ -25,7 +25,15 @@ const RACE_KEYS = [
   "resolver",
 ] as const;
 
-/** Socket options applied to the winner (and `localAddress` to every attempt). */
+/**
+ * Socket options applied to the winner (and `localAddress` to every attempt).
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@eyeballs/connect/node";
+ * const socket = await connect({ host: "localhost", port: 5432, noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 });
+ * ```
+ */
 export interface SocketOptions {
   /** Dial from this local IP; only addresses of its family are tried. Node and Bun. */
   readonly localAddress?: string;

@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import https from "node:https";
+import net from "node:net";
 import { createRequire } from "node:module";
 import { ConnectError } from "../../src/core/errors.ts";
 import { createConnection, EyeballsAgent, EyeballsHttpsAgent, undiciConnector } from "../../src/adapters/node/mod.ts";
@@ -164,7 +165,10 @@ describe("http.Agent and https.Agent", () => {
       const second = await get(`https://eyeballs.test:${secure.port}/b`, agent);
       assert.equal(first.body, "GET /a");
       assert.equal(second.clientPort, first.clientPort);
-      await assert.rejects(get(`https://wrong.test:${secure.port}/`, agent), /wrong\.test/);
+      await assert.rejects(
+        get(`https://wrong.test:${secure.port}/`, agent),
+        /TLS with wrong\.test \(127\.0\.0\.1 port \d+\) failed/,
+      );
     } finally {
       agent.destroy();
     }
@@ -219,6 +223,22 @@ describe("undici connector", () => {
       process.off("unhandledRejection", onUnhandled);
       await dispatcher.close();
     }
+  });
+
+  it("https through a proxy: TLS runs on undici's tunnel (httpSocket), checked against the origin's name", async () => {
+    const connector = undiciConnector({ ca: [ca.caCert] });
+    const tunnel = await new Promise<import("node:net").Socket>((resolve, reject) => {
+      const s = net.connect({ host: "127.0.0.1", port: secure.port }, () => resolve(s)); // stands for a CONNECT tunnel
+      s.once("error", reject);
+    });
+    const socket = await new Promise<import("node:tls").TLSSocket>((resolve, reject) =>
+      connector(
+        { hostname: "eyeballs.test", protocol: "https:", port: String(secure.port), httpSocket: tunnel },
+        (...[error, s]) => (error ? reject(error) : resolve(s as import("node:tls").TLSSocket)),
+      )
+    );
+    assert.equal(socket.authorized, true); // the certificate checked against eyeballs.test, over the tunnel
+    socket.destroy();
   });
 
   it("takes undici's option shapes: host as host:port, port as a string, empty port for the default", async () => {

@@ -151,7 +151,8 @@ export class EyeballsHttpsAgent extends https.Agent {
       if (options[key] !== undefined && options[key] !== null) settings[key] = options[key];
     }
     const tcp = tcpOptions(options, 443, this.#race);
-    const raw = createConnection(tcp);
+    let won: { address: string; port: number } | undefined;
+    const raw = createConnection({ ...tcp, onConnected: (c) => (won = c) });
     const host = String(tcp.host);
     const secure = tls.connect({
       ...settings,
@@ -161,9 +162,8 @@ export class EyeballsHttpsAgent extends https.Agent {
     });
     secure.prependListener("error", (error: Error & { eyeballs?: true }) => {
       // The race's own errors already name every address; a TLS error gets the host and the address.
-      if (raw.remoteAddress === undefined || error.eyeballs) return;
-      const named = new TlsHandshakeError(host, raw.remoteAddress, raw.remotePort!, error);
-      error.message = named.message;
+      if (won === undefined || error.eyeballs) return;
+      error.message = new TlsHandshakeError(host, won.address, won.port, error).message;
       error.eyeballs = true;
     });
     return withTimeout(secure, options);

@@ -19,24 +19,48 @@
  */
 
 import type net from "node:net";
-import type { RaceSettings } from "../../core/connect.ts";
+import type { Connected, RaceSettings } from "../../core/connect.ts";
 import type { Resolver } from "../../core/types.ts";
 import { adapterConnect } from "../shared/connect.ts";
-import { nodeDialer } from "../shared/net_dialer.ts";
+import { netKind } from "../shared/net_dialer.ts";
+import type { SocketOptions } from "../shared/options.ts";
 
-export { nodeDialer } from "../shared/net_dialer.ts";
+export { netDialer, type NetDialerOptions, nodeDialer } from "../shared/net_dialer.ts";
 export { systemResolver } from "../shared/system_resolver.ts";
 export { FileHistory, type FileHistoryOptions } from "../shared/file_history.ts";
+export type { SocketOptions } from "../shared/options.ts";
+export { type BunTlsOptions, connectTls, TlsHandshakeError, type TlsSettings } from "./tls.ts";
+export {
+  type AgentRaceSettings,
+  createConnection,
+  type CreateConnectionOptions,
+  EyeballsAgent,
+  type EyeballsAgentOptions,
+  EyeballsHttpsAgent,
+  type EyeballsHttpsAgentOptions,
+  EyeballsSocket,
+  type UndiciConnectCallback,
+  type UndiciConnectOptions,
+  undiciConnector,
+  type UndiciConnectorOptions,
+} from "./clients.ts";
 
-/** Options for {@linkcode connect}: `hostname` and `port` as in `Bun.connect`, plus the race settings. */
-export interface BunConnectOptions extends RaceSettings {
-  /** A DNS name or an IP literal. */
+/**
+ * Options for {@linkcode connect}: `hostname` and `port` as in `Bun.connect`
+ * (`port` may be a string of digits), the `node:net` socket options a race
+ * can honour, plus the race settings. `timeout` bounds the whole connect.
+ * Any other option is a TypeError naming it.
+ */
+export interface BunConnectOptions extends RaceSettings, SocketOptions {
+  /** A DNS name or an IP literal, without a port. */
   readonly hostname: string;
-  /** The TCP port, 1 to 65535. */
-  readonly port: number;
+  /** The TCP port, 1 to 65535, or a string of digits. */
+  readonly port: number | string;
   /** Resolves names. Default {@linkcode systemResolver} (getaddrinfo). */
   readonly resolver?: Resolver;
 }
+
+const BUN = netKind("hostname");
 
 /**
  * Connects to `hostname:port`, Happy Eyeballs style, and returns the
@@ -53,6 +77,23 @@ export interface BunConnectOptions extends RaceSettings {
  * socket.write("PING\r\n");
  * ```
  */
-export function connect(options: BunConnectOptions): Promise<net.Socket> {
-  return adapterConnect(options, "hostname", nodeDialer);
+export async function connect(options: BunConnectOptions): Promise<net.Socket> {
+  return (await adapterConnect(options, BUN)).conn;
+}
+
+/**
+ * {@linkcode connect}, returning the race's timeline with the socket: the
+ * address that won, its family, the time taken and every attempt.
+ *
+ * @example
+ * ```ts
+ * import { connectWithTimeline } from "@eyeballs/connect/bun";
+ * const { conn, address, attempts } = await connectWithTimeline({ hostname: "localhost", port: 8080 });
+ * console.log(`${address} after ${attempts.length} attempt(s)`);
+ * conn.end();
+ * ```
+ */
+export async function connectWithTimeline(options: BunConnectOptions): Promise<Connected<net.Socket>> {
+  const { host: _host, extra: _extra, ...connected } = await adapterConnect(options, BUN);
+  return connected;
 }

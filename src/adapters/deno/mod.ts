@@ -16,48 +16,30 @@
  * @module
  */
 
-import type { RaceSettings } from "../../core/connect.ts";
-import type { Dialer, Resolver, Target } from "../../core/types.ts";
+import type { Connected, RaceSettings } from "../../core/connect.ts";
+import type { Resolver } from "../../core/types.ts";
 import { adapterConnect } from "../shared/connect.ts";
+import type { SocketOptions } from "../shared/options.ts";
+import { DENO } from "./dialer.ts";
 
 export { systemResolver } from "../shared/system_resolver.ts";
 export { FileHistory, type FileHistoryOptions } from "../shared/file_history.ts";
+export { denoDialer } from "./dialer.ts";
+export { connectTls, type DenoTlsOptions, TlsHandshakeError } from "./tls.ts";
 
 /**
- * Dials one address with `Deno.connect`, passing the attempt's signal so an
- * abort cancels the pending connect.
- *
- * Deno 2.9 checks the signal again after a successful connect: a connect
- * that completes just as its attempt is aborted is thrown away by Deno
- * without being closed, and never reaches eyeballs (see the README's known
- * limits). Every connection `Deno.connect` does return is closed or handed
- * to the caller.
- *
- * @example
- * ```ts
- * import { denoDialer } from "@eyeballs/connect/deno";
- * const conn = await denoDialer.dial({ address: "127.0.0.1", family: 4, port: 8080 }, new AbortController().signal);
- * denoDialer.close(conn);
- * ```
+ * Options for {@linkcode connect}: `hostname`, `port` and `transport: "tcp"`
+ * as in `Deno.connect` (`port` may be a string of digits), `noDelay` and
+ * `keepAlive` (set on the winner, as `conn.setNoDelay` / `conn.setKeepAlive`
+ * would), plus the race settings. Any other option is a TypeError naming it.
  */
-export const denoDialer: Dialer<Deno.TcpConn> = {
-  dial: (target: Target, signal: AbortSignal): Promise<Deno.TcpConn> =>
-    Deno.connect({ hostname: target.address, port: target.port, transport: "tcp", signal }),
-  close(conn: Deno.TcpConn): void {
-    try {
-      conn.close();
-    } catch {
-      // Already closed.
-    }
-  },
-};
-
-/** Options for {@linkcode connect}: `hostname` and `port` as in `Deno.connect`, plus the race settings. */
-export interface DenoConnectOptions extends RaceSettings {
-  /** A DNS name or an IP literal. */
+export interface DenoConnectOptions extends RaceSettings, Pick<SocketOptions, "noDelay" | "keepAlive"> {
+  /** A DNS name or an IP literal, without a port. */
   readonly hostname: string;
-  /** The TCP port, 1 to 65535. */
-  readonly port: number;
+  /** The TCP port, 1 to 65535, or a string of digits. */
+  readonly port: number | string;
+  /** Only `"tcp"`, as for `Deno.connect`. */
+  readonly transport?: "tcp";
   /** Resolves names. Default {@linkcode systemResolver} (getaddrinfo, honours /etc/hosts). */
   readonly resolver?: Resolver;
 }
@@ -75,6 +57,23 @@ export interface DenoConnectOptions extends RaceSettings {
  * const tls = await Deno.startTls(tcp, { hostname: "example.com" });
  * ```
  */
-export function connect(options: DenoConnectOptions): Promise<Deno.TcpConn> {
-  return adapterConnect(options, "hostname", denoDialer);
+export async function connect(options: DenoConnectOptions): Promise<Deno.TcpConn> {
+  return (await adapterConnect(options, DENO)).conn;
+}
+
+/**
+ * {@linkcode connect}, returning the race's timeline with the connection:
+ * the address that won, its family, the time taken and every attempt.
+ *
+ * @example
+ * ```ts
+ * import { connectWithTimeline } from "@eyeballs/connect/deno";
+ * const { conn, address, attempts } = await connectWithTimeline({ hostname: "localhost", port: 8080 });
+ * console.log(`${address} after ${attempts.length} attempt(s)`);
+ * conn.close();
+ * ```
+ */
+export async function connectWithTimeline(options: DenoConnectOptions): Promise<Connected<Deno.TcpConn>> {
+  const { host: _host, extra: _extra, ...connected } = await adapterConnect(options, DENO);
+  return connected;
 }

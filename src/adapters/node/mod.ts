@@ -15,41 +15,23 @@
  * @module
  */
 
-import type net from "node:net";
-import type { RaceSettings } from "../../core/connect.ts";
-import type { Resolver } from "../../core/types.ts";
-import { adapterConnect } from "../shared/connect.ts";
-import { nodeDialer } from "../shared/net_dialer.ts";
-
-export { nodeDialer } from "../shared/net_dialer.ts";
+export { connect, connectWithTimeline, type NodeConnectOptions } from "./connect.ts";
+export { netDialer, type NetDialerOptions, nodeDialer } from "../shared/net_dialer.ts";
 export { systemResolver } from "../shared/system_resolver.ts";
 export { FileHistory, type FileHistoryOptions } from "../shared/file_history.ts";
-
-/** Options for {@linkcode connect}: `host` and `port` as in `net.connect`, plus the race settings. */
-export interface NodeConnectOptions extends RaceSettings {
-  /** A DNS name or an IP literal. */
-  readonly host: string;
-  /** The TCP port, 1 to 65535. */
-  readonly port: number;
-  /** Resolves names. Default {@linkcode systemResolver} (getaddrinfo). */
-  readonly resolver?: Resolver;
-}
-
-/**
- * Connects to `host:port`, Happy Eyeballs style, and returns the connected
- * socket. Data the server sends at once (a banner) waits in the socket until
- * you read it. Throws a TypeError or RangeError naming the bad field, a
- * `ConnectError` (an AggregateError naming every address) when nothing
- * connects, or the signal's reason on abort.
- *
- * @example
- * ```ts
- * import { connect } from "@eyeballs/connect/node";
- * import tls from "node:tls";
- * const socket = await connect({ host: "example.com", port: 443 });
- * const secure = tls.connect({ socket, servername: "example.com" });
- * ```
- */
-export function connect(options: NodeConnectOptions): Promise<net.Socket> {
-  return adapterConnect(options, "host", nodeDialer);
-}
+export type { SocketOptions } from "../shared/options.ts";
+export { connectTls, type NodeTlsOptions, TlsHandshakeError, type TlsSettings } from "./tls.ts";
+export { createConnection, type CreateConnectionOptions, EyeballsSocket } from "./create_connection.ts";
+export {
+  type AgentRaceSettings,
+  EyeballsAgent,
+  type EyeballsAgentOptions,
+  EyeballsHttpsAgent,
+  type EyeballsHttpsAgentOptions,
+} from "./agent.ts";
+export {
+  type UndiciConnectCallback,
+  type UndiciConnectOptions,
+  undiciConnector,
+  type UndiciConnectorOptions,
+} from "./undici.ts";

@@ -1,30 +1,50 @@
 /**
- * What every adapter's `connect` does: fill in the system resolver, run the
- * core's race with the adapter's dialer under the runtime's own name for the
- * host field, and hand back the bare connection.
+ * What every adapter's `connect` does: check the options under the
+ * runtime's own names, fill in the system resolver, run the core's race with
+ * the adapter's dialer, and set the socket options on the winner.
  *
  * @module
  */
 
-import { connectAs, type RaceSettings } from "../../core/connect.ts";
-import type { Dialer, Resolver } from "../../core/types.ts";
-import { requireObject } from "../../core/validate.ts";
+import { connectAs, type Connected } from "../../core/connect.ts";
+import type { Dialer } from "../../core/types.ts";
+import { checkAdapterOptions, type OptionShape, type SocketOptions } from "./options.ts";
 import { systemResolver } from "./system_resolver.ts";
 
+/** One runtime's connection type: which options it takes, how it dials, how it applies socket options. */
+export interface AdapterKind<Conn> {
+  /** The options it takes. */
+  readonly shape: OptionShape;
+  /** A dialer that honours the socket options needed per attempt (`localAddress`). */
+  dialer(socket: SocketOptions): Dialer<Conn>;
+  /** Applies `noDelay` and `keepAlive` to the winner. */
+  tune(conn: Conn, socket: SocketOptions): void;
+}
+
+/** The race's outcome with what the caller asked for besides it. */
+export interface AdapterConnected<Conn> extends Connected<Conn> {
+  /** The host as the caller gave it (SNI and error messages need the name, not the address). */
+  readonly host: string;
+  /** The options of `shape.extra` that were set (TLS options). */
+  readonly extra: Record<string, unknown>;
+}
+
 /**
- * Connects with `dialer` to the host named by `options[hostField]` and
+ * Connects to the host named by `options[kind.shape.hostField]` and
  * `options.port`; errors name the fields as the caller spelled them.
  */
-export async function adapterConnect<Conn>(
-  options: RaceSettings & { readonly port: number; readonly resolver?: Resolver },
-  hostField: "host" | "hostname",
-  dialer: Dialer<Conn>,
-): Promise<Conn> {
-  requireObject(options);
-  const { [hostField]: host, resolver = systemResolver, ...settings } = options as typeof options & {
-    host?: string;
-    hostname?: string;
-  };
-  const { conn } = await connectAs({ ...settings, hostname: host as string, resolver, dialer }, hostField);
-  return conn;
+export async function adapterConnect<Conn>(options: unknown, kind: AdapterKind<Conn>): Promise<AdapterConnected<Conn>> {
+  const { race, socket, extra } = checkAdapterOptions(options, kind.shape);
+  const dialer = kind.dialer(socket);
+  const connected = await connectAs(
+    { resolver: systemResolver, ...race, dialer } as Parameters<typeof connectAs<Conn>>[0],
+    kind.shape.hostField,
+  );
+  try {
+    kind.tune(connected.conn, socket);
+  } catch (error) {
+    dialer.close(connected.conn);
+    throw error;
+  }
+  return { ...connected, host: race.hostname as string, extra };
 }

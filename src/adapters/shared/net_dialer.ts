@@ -7,12 +7,82 @@
 
 import net from "node:net";
 import type { Dialer, Target } from "../../core/types.ts";
+import type { AdapterKind } from "./connect.ts";
+import type { OptionShape, SocketOptions } from "./options.ts";
 
 /**
- * Dials one address with `net.connect` (Node's own Happy Eyeballs is off:
- * the target is already one IP). An abort destroys the socket, releasing
- * its file descriptor at once. Each attempt's listeners are removed when it
- * settles.
+ * Options of {@linkcode netDialer}.
+ *
+ * @example
+ * ```ts
+ * import { netDialer, type NetDialerOptions } from "@eyeballs/connect/node";
+ * const options: NetDialerOptions = { localAddress: "192.0.2.7" };
+ * const dialer = netDialer(options);
+ * ```
+ */
+export interface NetDialerOptions extends Pick<SocketOptions, "localAddress"> {
+  /** Told of each attempt's socket as it is created (to ref or unref it). */
+  readonly onSocket?: (socket: net.Socket) => void;
+}
+
+/**
+ * A dialer for one address at a time with `net.connect` (Node's own Happy
+ * Eyeballs is off: the target is already one IP), from `localAddress` when
+ * given. An abort destroys the socket, releasing its file descriptor at
+ * once. Each attempt's listeners are removed when it settles.
+ *
+ * @example
+ * ```ts
+ * import { netDialer } from "@eyeballs/connect/node";
+ * const dialer = netDialer({ localAddress: "127.0.0.1" });
+ * const socket = await dialer.dial({ address: "127.0.0.1", family: 4, port: 8080 }, new AbortController().signal);
+ * dialer.close(socket);
+ * ```
+ */
+export function netDialer(options: NetDialerOptions = {}): Dialer<net.Socket> {
+  const { localAddress, onSocket } = options;
+  return {
+    dial(target: Target, signal: AbortSignal): Promise<net.Socket> {
+      return new Promise((resolve, reject) => {
+        if (signal.aborted) return reject(signal.reason);
+        const socket = net.connect({
+          host: target.address,
+          port: target.port,
+          family: target.family,
+          autoSelectFamily: false,
+          ...(localAddress !== undefined && { localAddress }),
+        });
+        onSocket?.(socket);
+        const settle = () => {
+          socket.off("connect", onConnect);
+          socket.off("error", onError);
+          signal.removeEventListener("abort", onAbort);
+        };
+        const onConnect = () => {
+          settle();
+          resolve(socket);
+        };
+        const onError = (error: Error) => {
+          settle();
+          discardSocket(socket);
+          reject(error);
+        };
+        const onAbort = () => {
+          settle();
+          discardSocket(socket);
+          reject(signal.reason);
+        };
+        socket.on("connect", onConnect);
+        socket.on("error", onError);
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+    },
+    close: discardSocket,
+  };
+}
+
+/**
+ * The {@linkcode netDialer} with no options.
  *
  * @example
  * ```ts
@@ -22,51 +92,39 @@ import type { Dialer, Target } from "../../core/types.ts";
  * nodeDialer.close(socket);
  * ```
  */
-export const nodeDialer: Dialer<net.Socket> = {
-  dial(target: Target, signal: AbortSignal): Promise<net.Socket> {
-    return new Promise((resolve, reject) => {
-      if (signal.aborted) return reject(signal.reason);
-      const socket = net.connect({
-        host: target.address,
-        port: target.port,
-        family: target.family,
-        autoSelectFamily: false,
-      });
-      const settle = () => {
-        socket.off("connect", onConnect);
-        socket.off("error", onError);
-        signal.removeEventListener("abort", onAbort);
-      };
-      const onConnect = () => {
-        settle();
-        resolve(socket);
-      };
-      const onError = (error: Error) => {
-        settle();
-        discard(socket);
-        reject(error);
-      };
-      const onAbort = () => {
-        settle();
-        discard(socket);
-        reject(signal.reason);
-      };
-      socket.on("connect", onConnect);
-      socket.on("error", onError);
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
-  },
-  close(socket: net.Socket): void {
-    discard(socket);
-  },
-};
+export const nodeDialer: Dialer<net.Socket> = netDialer();
 
 /**
  * Destroys a socket nobody will use. An error may still be on its way (Deno's
  * node:net emits a connect failure after destroy()), so it gets a listener that
  * ignores it rather than crashing the process as an unhandled 'error'.
  */
-function discard(socket: net.Socket): void {
+export function discardSocket(socket: net.Socket): void {
   socket.on("error", () => {});
   socket.destroy();
+}
+
+/** Applies `noDelay` and `keepAlive` to a connected socket, as `net.connect` would. */
+function tuneSocket(socket: net.Socket, options: SocketOptions): void {
+  if (options.noDelay !== undefined) socket.setNoDelay(options.noDelay);
+  if (options.keepAlive !== undefined) socket.setKeepAlive(options.keepAlive, options.keepAliveInitialDelay ?? 0);
+}
+
+/** The `node:net` options a race can honour. */
+const NET_SOCKET_OPTIONS = ["localAddress", "noDelay", "keepAlive", "keepAliveInitialDelay"] as const;
+
+/** The node:net connection kind, with the host field named as the caller's runtime names it. */
+export function netKind(
+  hostField: OptionShape["hostField"],
+  extra: readonly string[] = [],
+  onSocket?: (socket: net.Socket) => void,
+): AdapterKind<net.Socket> {
+  return {
+    shape: { hostField, socket: NET_SOCKET_OPTIONS, extra },
+    dialer: (socket) =>
+      socket.localAddress === undefined && !onSocket
+        ? nodeDialer
+        : netDialer({ localAddress: socket.localAddress, onSocket }),
+    tune: tuneSocket,
+  };
 }

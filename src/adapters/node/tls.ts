@@ -1,0 +1,142 @@
+/**
+ * TLS on the winner, for Node (and Bun, which shares node:tls): the TCP race
+ * first, then `tls.connect({ socket })` on the connection that won.
+ *
+ * @module
+ */
+
+import tls from "node:tls";
+import type { RaceSettings } from "../../core/connect.ts";
+import { parseIp } from "../../core/ip.ts";
+import type { Resolver } from "../../core/types.ts";
+import { adapterConnect } from "../shared/connect.ts";
+import { guardHandshake, TlsHandshakeError } from "../shared/handshake.ts";
+import { discardSocket, netKind } from "../shared/net_dialer.ts";
+import type { OptionShape, SocketOptions } from "../shared/options.ts";
+
+export { TlsHandshakeError } from "../shared/handshake.ts";
+
+/**
+ * The `tls.connect` options that make sense on a raced connection.
+ *
+ * @example
+ * ```ts
+ * import { connectTls, type TlsSettings } from "@eyeballs/connect/node";
+ * const settings: TlsSettings = { ALPNProtocols: ["h2", "http/1.1"], minVersion: "TLSv1.3" };
+ * const socket = await connectTls({ host: "example.com", port: 443, ...settings });
+ * ```
+ */
+export type TlsSettings = Pick<
+  tls.ConnectionOptions,
+  | "servername"
+  | "ALPNProtocols"
+  | "ca"
+  | "cert"
+  | "key"
+  | "pfx"
+  | "passphrase"
+  | "rejectUnauthorized"
+  | "checkServerIdentity"
+  | "minVersion"
+  | "maxVersion"
+  | "ciphers"
+  | "session"
+  | "secureContext"
+>;
+
+/** The keys of {@linkcode TlsSettings}, accepted by the option check. */
+export const TLS_KEYS: readonly string[] = [
+  "servername",
+  "ALPNProtocols",
+  "ca",
+  "cert",
+  "key",
+  "pfx",
+  "passphrase",
+  "rejectUnauthorized",
+  "checkServerIdentity",
+  "minVersion",
+  "maxVersion",
+  "ciphers",
+  "session",
+  "secureContext",
+];
+
+/**
+ * Options for {@linkcode connectTls}: those of the Node adapter's `connect`
+ * plus the TLS settings. SNI (`servername`) defaults to `host` when it is a
+ * name, and is left out for an IP literal (RFC 6066 forbids IP addresses in
+ * SNI); the certificate is checked against `host` either way.
+ *
+ * @example
+ * ```ts
+ * import { connectTls, type NodeTlsOptions } from "@eyeballs/connect/node";
+ * const options: NodeTlsOptions = { host: "db.example", port: 5433, ca: ["-----BEGIN CERTIFICATE-----..."] };
+ * const socket = await connectTls(options);
+ * ```
+ */
+export interface NodeTlsOptions extends RaceSettings, SocketOptions, TlsSettings {
+  /** A DNS name or an IP literal, without a port. */
+  readonly host: string;
+  /** The TCP port, or a string of digits. */
+  readonly port: number | string;
+  /** Resolves names. Default: the system resolver. */
+  readonly resolver?: Resolver;
+}
+
+/**
+ * Races TCP to `host:port`, then runs TLS on the winner and resolves once
+ * the handshake is done (certificate checked, ALPN agreed). `timeout` and
+ * `signal` cover the handshake too. A failed handshake is a
+ * {@linkcode TlsHandshakeError} naming the host and the address; the
+ * connection is closed.
+ *
+ * @example
+ * ```ts
+ * import { connectTls } from "@eyeballs/connect/node";
+ * const socket = await connectTls({ host: "example.com", port: 443, ALPNProtocols: ["http/1.1"] });
+ * socket.end("GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n");
+ * ```
+ */
+export function connectTls(options: NodeTlsOptions): Promise<tls.TLSSocket> {
+  return connectTlsAs(options, "host");
+}
+
+/** {@linkcode connectTls} with the host field as the runtime names it (Bun: `hostname`). */
+export async function connectTlsAs(options: unknown, hostField: OptionShape["hostField"]): Promise<tls.TLSSocket> {
+  const connected = await adapterConnect(options, netKind(hostField, TLS_KEYS));
+  const { conn, host, address, port } = connected;
+  const settings = connected.extra as TlsSettings;
+  const secure = tls.connect({ ...settings, socket: conn, host, servername: sniFor(host, settings.servername) });
+  const handshake = new Promise<tls.TLSSocket>((resolve, reject) => {
+    const onSecure = () => {
+      secure.off("error", onError);
+      resolve(secure);
+    };
+    const onError = (error: Error) => {
+      secure.off("secureConnect", onSecure);
+      discardSocket(secure);
+      discardSocket(conn);
+      reject(new TlsHandshakeError(host, address, port, error));
+    };
+    secure.once("secureConnect", onSecure);
+    secure.once("error", onError);
+  });
+  const { timeout, signal } = options as RaceSettings;
+  return guardHandshake(handshake, {
+    timeout,
+    signal,
+    elapsedMs: connected.ms,
+    cancel: () => {
+      discardSocket(secure);
+      discardSocket(conn);
+    },
+  });
+}
+
+/** SNI: the caller's choice, else the host when it is a name (never an IP: RFC 6066 §3). */
+export function sniFor(host: string, servername: string | undefined): string | undefined {
+  if (servername !== undefined) return servername;
+  if (parseIp(host)) return undefined;
+  return host.endsWith(".") ? host.slice(0, -1) : host;
+}

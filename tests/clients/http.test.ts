@@ -1,0 +1,264 @@
+/**
+ * createConnection's socket contract, the http/https Agents and the undici
+ * connector against local HTTP/1.1 and HTTPS servers, each name answered
+ * with a dead address first (a refused or a blackholed ::1).
+ */
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import https from "node:https";
+import net from "node:net";
+import { createRequire } from "node:module";
+import { ConnectError } from "../../src/core/errors.ts";
+import { createConnection, EyeballsAgent, EyeballsHttpsAgent, undiciConnector } from "../../src/adapters/node/mod.ts";
+import { fixedDelay } from "../../src/core/schedule.ts";
+import { startFullQueueListener } from "../../scripts/full_queue.ts";
+import { type TestCa, testCa } from "../helpers/test_ca.ts";
+import { deadFirstResolver, eventually, runtime, type Started, startHttp, startHttps } from "./helpers.ts";
+
+// By path: Bun answers the bare "undici" with its own stand-in, which has no connect hook.
+const undici: typeof import("undici") = await import(createRequire(import.meta.url).resolve("undici/index.js"));
+const { Agent, fetch } = undici;
+
+let ca: TestCa;
+let plain: Started<http.Server>;
+let secure: Started<https.Server>;
+
+before(async () => {
+  ca = await testCa();
+  plain = await startHttp();
+  secure = await startHttps(ca.serverKey, ca.serverCert);
+});
+after(async () => {
+  await plain.close();
+  await secure.close();
+});
+
+/** GETs `url` through `agent`; resolves with the body and the client port the server saw. */
+function get(url: string, agent: http.Agent): Promise<{ body: string; clientPort: string }> {
+  const client = url.startsWith("https:") ? https : http;
+  return new Promise((resolve, reject) => {
+    client.get(url, { agent }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => (body += chunk));
+      res.on("end", () => resolve({ body, clientPort: String(res.headers["x-client-port"]) }));
+    }).on("error", reject);
+  });
+}
+
+describe("createConnection", () => {
+  it("returns a socket still connecting; 'connect' and the callback on win; data both ways", async () => {
+    let called = false;
+    const socket = createConnection({ host: "web.test", port: plain.port, resolver: deadFirstResolver }, () => {
+      called = true;
+    });
+    assert.equal(socket.connecting, true);
+    assert.equal(socket.pending, true);
+    assert.equal(socket.readyState, "opening");
+    assert.equal(socket.connect(plain.port, "web.test"), socket, "connect() must be harmless and chainable");
+    socket.setNoDelay(true).setKeepAlive(true, 1000).setTimeout(0);
+    socket.write("GET /early HTTP/1.1\r\nHost: web.test\r\nConnection: close\r\n\r\n"); // written while connecting
+    await new Promise((resolve) => socket.once("connect", resolve));
+    assert.equal(called, true);
+    assert.equal(socket.connecting, false);
+    assert.equal(socket.remoteAddress, "127.0.0.1");
+    assert.equal(socket.remotePort, plain.port);
+    let text = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk) => (text += chunk));
+    await new Promise((resolve) => socket.once("close", resolve));
+    assert.match(text, /^HTTP\/1\.1 200 OK/);
+    assert.match(text, /GET \/early$/);
+  });
+
+  it("emits 'error' with the ConnectError when every address fails", async () => {
+    const dead = await startHttp();
+    const port = dead.port;
+    await dead.close(); // nothing listens on it now: refused on both families
+    const socket = createConnection({ host: "web.test", port, resolver: deadFirstResolver });
+    const error = await new Promise((resolve) => socket.once("error", resolve));
+    assert.ok(error instanceof ConnectError, String(error));
+    assert.match((error as Error).message, /::1.*refused[\s\S]*127\.0\.0\.1.*refused/);
+    assert.equal(socket.destroyed, true);
+  });
+
+  it("destroy() aborts the race: the blackholed attempt is released and no 'connect' follows", async () => {
+    const blackhole = await startFullQueueListener("::1");
+    try {
+      const socket = createConnection({ host: "::1", port: blackhole.port });
+      let connected = false;
+      socket.on("connect", () => (connected = true));
+      await new Promise((r) => setTimeout(r, 50));
+      socket.destroy();
+      await new Promise((resolve) => socket.once("close", resolve));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(connected, false);
+      assert.equal(socket.connecting, false);
+    } finally {
+      await blackhole.stop();
+    }
+  });
+
+  it("setTimeout fires 'timeout' while the race is still on (ioredis's connectTimeout relies on it)", async () => {
+    const blackhole = await startFullQueueListener("::1");
+    try {
+      const socket = createConnection({ host: "::1", port: blackhole.port });
+      await new Promise<void>((resolve) => socket.setTimeout(100, resolve));
+      assert.equal(socket.connecting, true);
+      socket.destroy();
+    } finally {
+      await blackhole.stop();
+    }
+  });
+
+  it("unref() lets the race's sockets not hold the process; ref() undoes it", async () => {
+    const socket = createConnection({ host: "127.0.0.1", port: plain.port });
+    assert.equal(socket.unref(), socket);
+    assert.equal(socket.ref(), socket);
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.unref();
+    socket.destroy();
+  });
+});
+
+describe("http.Agent and https.Agent", () => {
+  it("http: a request goes through the race; keep-alive reuses the connection", async () => {
+    const agent = new EyeballsAgent({ keepAlive: true, maxSockets: 1, race: { resolver: deadFirstResolver } });
+    try {
+      const first = await get(`http://web.test:${plain.port}/one`, agent);
+      await new Promise((r) => setTimeout(r, 50)); // the socket goes back to the free pool just after 'end'
+      const second = await get(`http://web.test:${plain.port}/two`, agent);
+      assert.equal(first.body, "GET /one");
+      assert.equal(second.body, "GET /two");
+      assert.equal(second.clientPort, first.clientPort, "keep-alive did not reuse the connection");
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it("http: maxSockets holds: three parallel requests on one socket", async () => {
+    const agent = new EyeballsAgent({ keepAlive: true, maxSockets: 1, race: { resolver: deadFirstResolver } });
+    try {
+      const results = await Promise.all([1, 2, 3].map((n) => get(`http://web.test:${plain.port}/${n}`, agent)));
+      assert.deepEqual(results.map((r) => r.body), ["GET /1", "GET /2", "GET /3"]);
+      assert.equal(new Set(results.map((r) => r.clientPort)).size, 1, "more than one connection");
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it("http: a failed race reaches the request as its 'error'", async () => {
+    const dead = await startHttp();
+    const port = dead.port;
+    await dead.close();
+    const agent = new EyeballsAgent({ race: { resolver: deadFirstResolver } });
+    await assert.rejects(get(`http://web.test:${port}/`, agent), (error: Error) => error instanceof ConnectError);
+    agent.destroy();
+  });
+
+  it("https: TLS on the winner with SNI from the URL's name, the agent's CA, keep-alive reuse", async () => {
+    const agent = new EyeballsHttpsAgent({ keepAlive: true, ca: [ca.caCert], race: { resolver: deadFirstResolver } });
+    try {
+      const first = await get(`https://eyeballs.test:${secure.port}/a`, agent);
+      const second = await get(`https://eyeballs.test:${secure.port}/b`, agent);
+      assert.equal(first.body, "GET /a");
+      assert.equal(second.clientPort, first.clientPort);
+      await assert.rejects(
+        get(`https://wrong.test:${secure.port}/`, agent),
+        /TLS with wrong\.test \(127\.0\.0\.1 port \d+\) failed/,
+      );
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe("undici connector", () => {
+  it("fetch through new Agent({ connect }): the race, then keep-alive reuse", async () => {
+    const dispatcher = new Agent({ connect: undiciConnector({ resolver: deadFirstResolver }) });
+    try {
+      const before = plain.accepted();
+      const one = await fetch(`http://web.test:${plain.port}/one`, { dispatcher });
+      assert.equal(await one.text(), "GET /one");
+      // undici gives the connection back to its pool a moment after the body ends (the same with its own connector).
+      await new Promise((r) => setTimeout(r, 50));
+      const two = await fetch(`http://web.test:${plain.port}/two`, { dispatcher });
+      assert.equal(await two.text(), "GET /two");
+      assert.equal(two.headers.get("x-client-port"), one.headers.get("x-client-port"));
+      assert.equal(plain.accepted() - before, 1);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it("https: TLS on the winner, SNI from undici's servername, custom CA", async () => {
+    const dispatcher = new Agent({ connect: undiciConnector({ resolver: deadFirstResolver, ca: [ca.caCert] }) });
+    try {
+      const res = await fetch(`https://eyeballs.test:${secure.port}/s`, { dispatcher });
+      assert.equal(await res.text(), "GET /s");
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it("errors reach the request, never an unhandled rejection", async () => {
+    const dead = await startHttp();
+    const port = dead.port;
+    await dead.close();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    const dispatcher = new Agent({
+      connect: undiciConnector({ resolver: deadFirstResolver, schedule: fixedDelay(10) }),
+    });
+    try {
+      const error = await fetch(`http://web.test:${port}/`, { dispatcher }).then(() => undefined, (e) => e);
+      assert.ok(error instanceof TypeError, String(error)); // fetch failed
+      assert.ok(error.cause instanceof ConnectError, String(error.cause));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+      await dispatcher.close();
+    }
+  });
+
+  it("https through a proxy: TLS runs on undici's tunnel (httpSocket), checked against the origin's name", async () => {
+    const connector = undiciConnector({ ca: [ca.caCert] });
+    const tunnel = await new Promise<import("node:net").Socket>((resolve, reject) => {
+      const s = net.connect({ host: "127.0.0.1", port: secure.port }, () => resolve(s)); // stands for a CONNECT tunnel
+      s.once("error", reject);
+    });
+    const socket = await new Promise<import("node:tls").TLSSocket>((resolve, reject) =>
+      connector(
+        { hostname: "eyeballs.test", protocol: "https:", port: String(secure.port), httpSocket: tunnel },
+        (...[error, s]) => (error ? reject(error) : resolve(s as import("node:tls").TLSSocket)),
+      )
+    );
+    assert.equal(socket.authorized, true); // the certificate checked against eyeballs.test, over the tunnel
+    socket.destroy();
+  });
+
+  it("takes undici's option shapes: host as host:port, port as a string, empty port for the default", async () => {
+    const connector = undiciConnector({ resolver: deadFirstResolver });
+    const socket = await new Promise<import("node:net").Socket>((resolve, reject) =>
+      connector(
+        { hostname: "web.test", host: `web.test:${plain.port}`, protocol: "http:", port: String(plain.port) },
+        (...[error, s]) => (error ? reject(error) : resolve(s!)),
+      )
+    );
+    assert.equal(socket.remotePort, plain.port);
+    socket.destroy();
+    const refused = await new Promise<Error | null>((resolve) =>
+      connector({ hostname: "::1", protocol: "http:", port: "" }, (...[error]) => resolve(error))
+    );
+    assert.match(String(refused), /::1 port 80/, "an empty port is the protocol's default");
+    assert.ok(await eventually(() => true));
+  });
+});
+
+if (runtime === "bun") {
+  console.log("note: under Bun, node:http ignores an Agent's createConnection (see docs/clients.md)");
+}

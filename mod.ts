@@ -32,6 +32,27 @@ export {
 export type { Schedule, ScheduleState } from "./src/core/schedule.ts";
 export { RESOLUTION_DELAY } from "./src/core/resolve.ts";
 export { AttemptError, ConnectError, reasonOf, ResolveError } from "./src/core/errors.ts";
+export {
+  ADDRESS_CATEGORIES,
+  classifyAddress,
+  denyAddresses,
+  INTERNAL_CATEGORIES,
+  nat64Translatable,
+  PolicyRefusal,
+} from "./src/core/policy.ts";
+export type { AddressCategory, AddressClass, AddressPolicy, DenyOptions } from "./src/core/policy.ts";
+export { AddressSelector } from "./src/core/sort.ts";
+export type { SourceAddress } from "./src/core/sort.ts";
+export {
+  extractNat64,
+  IPV4ONLY_ARPA,
+  NAT64_PREFIX_LIFETIME,
+  parseNat64Prefix,
+  prefixOfIpv4OnlyAnswer,
+  synthesizeNat64,
+  WELL_KNOWN_NAT64_PREFIX,
+} from "./src/core/nat64.ts";
+export type { Nat64Prefix, Nat64PrefixLength } from "./src/core/nat64.ts";
 export type {
   Attempt,
   AttemptOutcome,

@@ -1,5 +1,6 @@
 /**
- * What every adapter's `connect` does: fill in the system resolver, run the
+ * What every adapter's `connect` does: fill in the system resolver and the
+ * host's source addresses, run the
  * core's race with the adapter's dialer under the runtime's own name for the
  * host field, and hand back the bare connection.
  *
@@ -10,6 +11,7 @@ import { connectAs, type RaceSettings } from "../../core/connect.ts";
 import type { Dialer, Resolver } from "../../core/types.ts";
 import { requireObject } from "../../core/validate.ts";
 import { systemResolver } from "./system_resolver.ts";
+import { systemSourceAddresses } from "./source_addresses.ts";
 
 /**
  * Connects with `dialer` to the host named by `options[hostField]` and
@@ -25,6 +27,10 @@ export async function adapterConnect<Conn>(
     host?: string;
     hostname?: string;
   };
-  const { conn } = await connectAs({ ...settings, hostname: host as string, resolver, dialer }, hostField);
+  const sourceAddresses = settings.sourceAddresses ?? systemSourceAddresses(); // RFC 6724 order, NAT64 detection
+  const { conn } = await connectAs(
+    { ...settings, sourceAddresses, hostname: host as string, resolver, dialer },
+    hostField,
+  );
   return conn;
 }

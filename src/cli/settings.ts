@@ -7,6 +7,7 @@
 import type { RaceSettings } from "../core/connect.ts";
 import { defaultSchedule, fixedDelay, halving, RFC8305_ATTEMPT_DELAY, type Schedule } from "../core/schedule.ts";
 import type { CliOptions } from "./args.ts";
+import { denyAddresses } from "../core/policy.ts";
 
 /**
  * The schedule `--schedule` and `--attempt-delay` ask for: `rfc8305` is a
@@ -49,5 +50,6 @@ export function raceSettings(options: CliOptions): RaceSettings {
     ...(options.family !== undefined && { family: options.family }),
     ...(options.resolutionDelay !== undefined && { resolutionDelay: options.resolutionDelay }),
     ...(options.maxAttemptsInFlight !== undefined && { maxAttemptsInFlight: options.maxAttemptsInFlight }),
+    ...(options.deny !== undefined && { addressPolicy: denyAddresses(options.deny) }),
   };
 }

@@ -35,6 +35,10 @@ Options:
   --family 4|6            Only use IPv4 or only IPv6
   --resolution-delay MS   How long an IPv4 answer waits for the IPv6 one (default 50)
   --max-attempts-in-flight N  At most N attempts connecting at once (default 8)
+  --deny LIST             Refuse addresses before any SYN (against SSRF): internal (every
+                            special-purpose range but documentation), all, or a comma list of
+                            unspecified, loopback, private, cgnat, link-local, unique-local,
+                            multicast, broadcast, documentation (IPv4 forms in IPv6 included)
   -h, --help              Show this help
   -V, --version           Show the version
 
@@ -42,7 +46,8 @@ Exit status: 0 connected (every time), 1 a connect failed, 2 bad arguments.
 
 Examples:
   eyeballs example.com 443
-  eyeballs --json --repeat 3 --schedule rfc8305 localhost 8080`;
+  eyeballs --json --repeat 3 --schedule rfc8305 localhost 8080
+  eyeballs --deny internal example.com 443`;
 
 /**
  * The hint printed under a usage error.

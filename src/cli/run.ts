@@ -10,6 +10,7 @@
 import { connect } from "../core/connect.ts";
 import { ConnectError } from "../core/errors.ts";
 import type { Attempt, ConnectEvent, Dialer, Resolver } from "../core/types.ts";
+import type { SourceAddress } from "../core/sort.ts";
 import { type CliOptions, parseArgs, UsageError } from "./args.ts";
 import { failureRecord, formatSummary, formatTimeline, successRecord } from "./format.ts";
 import { raceSettings } from "./settings.ts";
@@ -22,6 +23,8 @@ export interface Runtime {
   readonly dialer: Dialer<unknown>;
   /** Resolves HOST. */
   readonly resolver: Resolver;
+  /** This host's addresses, for RFC 6724 order and NAT64 (as the adapters do); none: the resolver's order. */
+  readonly sourceAddresses?: () => readonly SourceAddress[];
 }
 
 /** Where the CLI writes: one call per line. */
@@ -91,6 +94,7 @@ async function connectOnce(options: CliOptions, runtime: Runtime, io: Output): P
       port,
       dialer: runtime.dialer,
       resolver: runtime.resolver,
+      sourceAddresses: runtime.sourceAddresses?.(),
       onEvent: (event) => events.push(event),
     });
     // The CLI only measures: the connection is closed once the race is known.

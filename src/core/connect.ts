@@ -184,8 +184,9 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   const refused = new Map<string, AttemptError>();
   const refuse = (error: AttemptError) => refused.has(error.address) || refused.set(error.address, error);
   const policy = options.addressPolicy;
-  // NAT64 only on a host that knows its addresses and has no IPv4 route: nothing to do on a dual-stack host.
-  const nat64 = selector && !selector.hasIPv4Route && options.family === undefined && options.nat64Prefix !== false
+  // NAT64 only on a host with IPv6 but no IPv4 route, for a name or an IPv4 literal: nothing on a dual-stack host.
+  const nat64 = selector?.hasIPv6Route && !selector.hasIPv4Route && options.family === undefined &&
+      options.nat64Prefix !== false && (!host.literal || host.literal.family === 4)
     ? await nat64PrefixOf(options, clock, controller.signal)
     : undefined;
   let resolution: Resolution | undefined;

@@ -123,7 +123,16 @@ const EMBEDDINGS: readonly Embedding[] = [
   { name: "Teredo", prefix: addressBytes("2001::"), length: 32, extract: (b) => last4(b).map((x) => x ^ 0xff) },
 ];
 
-/** True when the first `length` bits of `bytes` equal those of `prefix`. */
+/**
+ * True when the first `length` bits of `bytes` equal those of `prefix` (both 16 bytes).
+ *
+ * @example
+ * ```ts
+ * import { inPrefix } from "./policy.ts";
+ * import { addressBytes } from "./ip.ts";
+ * inPrefix(addressBytes("fe80::1"), addressBytes("fe80::"), 10); // true
+ * ```
+ */
 export function inPrefix(bytes: Uint8Array, prefix: Uint8Array, length: number): boolean {
   let bit = 0;
   for (; bit + 8 <= length; bit += 8) if (bytes[bit / 8] !== prefix[bit / 8]) return false;
@@ -251,6 +260,13 @@ export function nat64Translatable(ipv4: string, prefix: Nat64Prefix): boolean {
 /**
  * Why `policy` refuses `address`, or undefined when it allows it. A policy
  * that throws or returns something else than `true` refuses (fails closed).
+ *
+ * @example
+ * ```ts
+ * import { refusalOf } from "./policy.ts";
+ * refusalOf(() => "internal", "10.0.0.1", 4); // "internal"
+ * refusalOf(() => true, "192.0.2.1", 4);      // undefined
+ * ```
  */
 export function refusalOf(policy: AddressPolicy, address: string, family: Family): string | undefined {
   let verdict: unknown;
@@ -288,6 +304,12 @@ export class PolicyRefusal extends Error {
 /**
  * Checks one address; an {@linkcode AttemptError} caused by a
  * {@linkcode PolicyRefusal} when `policy` refuses it, else undefined.
+ *
+ * @example
+ * ```ts
+ * import { checkAddress, denyAddresses } from "./policy.ts";
+ * checkAddress(denyAddresses(), "127.0.0.1", 4, 80)?.message; // "127.0.0.1 port 80: refused by policy (loopback)"
+ * ```
  */
 export function checkAddress(
   policy: AddressPolicy,

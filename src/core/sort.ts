@@ -126,6 +126,8 @@ export class AddressSelector {
   readonly leadingFamily: Family;
   /** True when some source address can reach global IPv4 destinations (NAT64 is then not needed). */
   readonly hasIPv4Route: boolean;
+  /** True when some source address can reach global IPv6 destinations (NAT64 needs one). */
+  readonly hasIPv6Route: boolean;
   /** True when the host has no source address at all: the order is then left alone. */
   readonly empty: boolean;
 
@@ -151,6 +153,7 @@ export class AddressSelector {
     });
     this.empty = this.#sources.length === 0;
     this.hasIPv4Route = this.#sources.some((s) => s.family === 4 && s.scope === GLOBAL);
+    this.hasIPv6Route = this.#sources.some((s) => s.family === 6 && s.scope === GLOBAL);
     this.leadingFamily = this.compare("2001:db8::1", "192.0.2.1") > 0 ? 4 : 6;
     this.#cache.clear();
   }

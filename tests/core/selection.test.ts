@@ -216,6 +216,32 @@ describe("NAT64 in connect", () => {
     assert.deepEqual(resolver.asked, []);
   });
 
+  it("no discovery on a host without IPv6 either (loopback only), nor for an IPv6 literal", async () => {
+    const clock = new FakeClock();
+    const dialer = new FakeDialer(clock, { "127.0.0.1": { connect: 1 }, "2001:db8::10": { connect: 1 } });
+    const resolver = dns64({});
+    const loopbackOnly = connect({
+      hostname: "127.0.0.1",
+      port: 80,
+      dialer,
+      clock,
+      resolver,
+      sourceAddresses: ["127.0.0.1", "::1"],
+    });
+    const v6Literal = connect({
+      hostname: "2001:db8::10",
+      port: 80,
+      dialer,
+      clock,
+      resolver,
+      sourceAddresses: ipv6Only,
+    });
+    await clock.advance(10);
+    assert.equal((await loopbackOnly).address, "127.0.0.1");
+    assert.equal((await v6Literal).address, "2001:db8::10");
+    assert.deepEqual(resolver.asked, []);
+  });
+
   it("nat64Prefix: false turns it off; a bad prefix is named", async () => {
     const clock = new FakeClock();
     const dialer = new FakeDialer(clock, { "192.0.2.10": { connect: 5 } });

@@ -9,7 +9,15 @@
 import os from "node:os";
 import type { SourceAddress } from "../../core/sort.ts";
 
-/** How long one reading of the interfaces is reused, in ms: a new address is seen within this time. */
+/**
+ * How long one reading of the interfaces is reused, in ms: a new address is seen within this time.
+ *
+ * @example
+ * ```ts
+ * import { SOURCE_ADDRESSES_LIFETIME } from "./source_addresses.ts";
+ * SOURCE_ADDRESSES_LIFETIME; // 5000
+ * ```
+ */
 export const SOURCE_ADDRESSES_LIFETIME = 5_000;
 
 let cached: readonly SourceAddress[] = [];

@@ -251,7 +251,7 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
 function rfc6724Rank(
   selector: AddressSelector,
   acrossFamilies: boolean,
-): ((a: string, b: string) => number) | undefined {
+): (a: string, b: string) => number {
   if (acrossFamilies) return (a, b) => selector.compare(a, b);
   return (a, b) => (a.includes(":") === b.includes(":") ? selector.compare(a, b) : 0);
 }

@@ -60,6 +60,68 @@ const RFC6724_EXAMPLES: Array<{
   },
 ];
 
+// RFC 6724 §10.1, one row per example: which source address a destination gets (RFC 6724 §5).
+const SOURCE_EXAMPLES: Array<{ rule: string; destination: string; sources: SourceAddress[]; expected: string }> = [
+  {
+    rule: "prefer appropriate scope (global destination)",
+    destination: "2001:db8:1::1",
+    sources: [{ address: "2001:db8:3::1" }, { address: "fe80::1" }],
+    expected: "2001:db8:3::1",
+  },
+  {
+    rule: "prefer appropriate scope (site-local multicast destination)",
+    destination: "ff05::1",
+    sources: [{ address: "2001:db8:3::1" }, { address: "fe80::1" }],
+    expected: "2001:db8:3::1",
+  },
+  {
+    rule: "prefer same address, even deprecated",
+    destination: "2001:db8:1::1",
+    sources: [{ address: "2001:db8:1::1", deprecated: true }, { address: "2001:db8:2::1" }],
+    expected: "2001:db8:1::1",
+  },
+  {
+    rule: "prefer appropriate scope over avoiding deprecated",
+    destination: "fe80::1",
+    sources: [{ address: "fe80::2", deprecated: true }, { address: "2001:db8:1::1" }],
+    expected: "fe80::2",
+  },
+  {
+    rule: "longest matching prefix",
+    destination: "2001:db8:1::1",
+    sources: [{ address: "2001:db8:1::2" }, { address: "2001:db8:3::2" }],
+    expected: "2001:db8:1::2",
+  },
+  {
+    rule: "prefer home address",
+    destination: "2001:db8:1::1",
+    sources: [{ address: "2001:db8:1::2" }, { address: "2001:db8:3::2", home: true }],
+    expected: "2001:db8:3::2",
+  },
+  {
+    rule: "prefer matching label",
+    destination: "2002:c633:6401::1",
+    sources: [{ address: "2002:c633:6401::d5e3:7953:13eb:22e8" }, { address: "2001:db8:1::2" }],
+    expected: "2002:c633:6401:0:d5e3:7953:13eb:22e8", // the RFC's text, in RFC 5952 form
+  },
+  {
+    // The RFC reaches it by rule 7 (temporary addresses, unknown here); rule 8 picks the same one.
+    rule: "prefer temporary address",
+    destination: "2001:db8:1::d5e3:0:0:1",
+    sources: [{ address: "2001:db8:1::2" }, { address: "2001:db8:1::d5e3:7953:13eb:22e8" }],
+    expected: "2001:db8:1:0:d5e3:7953:13eb:22e8",
+  },
+];
+
+describe("RFC 6724 §10.1 examples (source address selection)", () => {
+  for (const row of SOURCE_EXAMPLES) {
+    it(row.rule, () => {
+      assert.equal(new AddressSelector(row.sources).sourceFor(row.destination), row.expected);
+      assert.equal(new AddressSelector([...row.sources].reverse()).sourceFor(row.destination), row.expected);
+    });
+  }
+});
+
 describe("RFC 6724 §10.2 examples", () => {
   for (const row of RFC6724_EXAMPLES) {
     it(row.rule, () => {

@@ -41,8 +41,8 @@ export {
   PolicyRefusal,
 } from "./src/core/policy.ts";
 export type { AddressCategory, AddressClass, AddressPolicy, DenyOptions } from "./src/core/policy.ts";
-export { AddressSelector } from "./src/core/sort.ts";
-export type { SourceAddress } from "./src/core/sort.ts";
+export { AddressSelector, DEFAULT_POLICY_TABLE } from "./src/core/sort.ts";
+export type { PolicyRow, SourceAddress } from "./src/core/sort.ts";
 export {
   extractNat64,
   IPV4ONLY_ARPA,

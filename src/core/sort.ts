@@ -35,18 +35,75 @@ export interface SourceAddress {
   readonly tunnel?: boolean;
 }
 
-// RFC 6724 §2.1, the default policy table, longest prefix first.
-const POLICY_TABLE = [
-  { prefix: "::1", length: 128, precedence: 50, label: 0 },
-  { prefix: "::ffff:0:0", length: 96, precedence: 35, label: 4 }, // IPv4-mapped: all of IPv4
-  { prefix: "::", length: 96, precedence: 1, label: 3 }, // IPv4-compatible (deprecated)
-  { prefix: "2001::", length: 32, precedence: 5, label: 5 }, // Teredo
-  { prefix: "2002::", length: 16, precedence: 30, label: 2 }, // 6to4
-  { prefix: "3ffe::", length: 16, precedence: 1, label: 12 }, // 6bone (returned)
-  { prefix: "fec0::", length: 10, precedence: 1, label: 11 }, // site-local (deprecated)
-  { prefix: "fc00::", length: 7, precedence: 3, label: 13 }, // unique local
-  { prefix: "::", length: 0, precedence: 40, label: 1 },
-].map((row) => ({ ...row, bytes: addressBytes(row.prefix) }));
+/**
+ * One row of an RFC 6724 policy table.
+ *
+ * @example
+ * ```ts
+ * import type { PolicyRow } from "@eyeballs/connect";
+ * const preferIPv4: PolicyRow = { prefix: "::ffff:0:0/96", precedence: 100, label: 4 };
+ * ```
+ */
+export interface PolicyRow {
+  /** "address/length", IPv6 (IPv4 rows are written in IPv4-mapped form). */
+  readonly prefix: string;
+  /** Higher goes first (rule 6). */
+  readonly precedence: number;
+  /** Sources and destinations with equal labels match (rule 5). */
+  readonly label: number;
+}
+
+/**
+ * RFC 6724 §2.1, the default policy table.
+ *
+ * @example
+ * ```ts
+ * import { AddressSelector, DEFAULT_POLICY_TABLE } from "@eyeballs/connect";
+ * // RFC 6724 §10.3: prefer IPv4
+ * const policyTable = DEFAULT_POLICY_TABLE.map((r) => r.prefix === "::ffff:0:0/96" ? { ...r, precedence: 100 } : r);
+ * new AddressSelector(["2001:db8::2", "10.1.2.4"], { policyTable }).sort(["2001:db8::1", "10.1.2.3"]);
+ * // ["10.1.2.3", "2001:db8::1"]
+ * ```
+ */
+export const DEFAULT_POLICY_TABLE: readonly PolicyRow[] = [
+  { prefix: "::1/128", precedence: 50, label: 0 },
+  { prefix: "::/0", precedence: 40, label: 1 },
+  { prefix: "::ffff:0:0/96", precedence: 35, label: 4 }, // IPv4-mapped: all of IPv4
+  { prefix: "2002::/16", precedence: 30, label: 2 }, // 6to4
+  { prefix: "2001::/32", precedence: 5, label: 5 }, // Teredo
+  { prefix: "fc00::/7", precedence: 3, label: 13 }, // unique local
+  { prefix: "::/96", precedence: 1, label: 3 }, // IPv4-compatible (deprecated)
+  { prefix: "fec0::/10", precedence: 1, label: 11 }, // site-local (deprecated)
+  { prefix: "3ffe::/16", precedence: 1, label: 12 }, // 6bone (returned)
+];
+
+interface CompiledRow {
+  readonly bytes: Uint8Array;
+  readonly length: number;
+  readonly precedence: number;
+  readonly label: number;
+}
+
+/** The table checked and ordered longest prefix first, as lookups need. */
+function compileTable(table: readonly PolicyRow[], field: string): CompiledRow[] {
+  if (!Array.isArray(table)) throw new TypeError(`${field} must be an array, got ${describe(table)}`);
+  const rows = table.map((row, i) => {
+    const match = typeof row?.prefix === "string" ? /^(.+)\/(\d{1,3})$/.exec(row.prefix) : null;
+    const ip = match ? parseIp(match[1]) : undefined;
+    const length = Number(match?.[2]);
+    if (!ip || ip.family !== 6 || length > 128) {
+      throw new TypeError(`${field}[${i}].prefix must be an IPv6 "address/length", got ${describe(row?.prefix)}`);
+    }
+    for (const key of ["precedence", "label"] as const) {
+      if (!Number.isFinite(row[key])) throw new TypeError(`${field}[${i}].${key} must be a number`);
+    }
+    return { bytes: addressBytes(ip.address), length, precedence: row.precedence, label: row.label };
+  });
+  if (!rows.some((r) => r.length === 0)) throw new RangeError(`${field} needs a ::/0 row (every address must match)`);
+  return rows.sort((a, b) => b.length - a.length);
+}
+
+const DEFAULT_TABLE = compileTable(DEFAULT_POLICY_TABLE, "policyTable");
 
 /** RFC 4291 §2.7 / RFC 6724 §3.1 scope values. */
 const LINK_LOCAL = 0x2, SITE_LOCAL = 0x5, GLOBAL = 0xe;
@@ -73,9 +130,9 @@ interface Destination extends Facts {
   readonly source: Source | undefined;
 }
 
-function factsOf(address: string, family: Family): Facts {
+function factsOf(address: string, family: Family, table: readonly CompiledRow[]): Facts {
   const bytes = addressBytes(address);
-  const row = POLICY_TABLE.find((r) => inPrefix(bytes, r.bytes, r.length))!;
+  const row = table.find((r) => inPrefix(bytes, r.bytes, r.length))!;
   return { address, family, bytes, scope: scopeOf(bytes, family), label: row.label, precedence: row.precedence };
 }
 
@@ -121,6 +178,7 @@ const prefer = (x: boolean, y: boolean) => (x === y ? 0 : x ? -1 : 1);
  */
 export class AddressSelector {
   readonly #sources: readonly Source[];
+  readonly #table: readonly CompiledRow[];
   readonly #cache = new Map<string, Destination>();
   /** The family to lead with before any answer arrives: the better of a typical global destination of each family. */
   readonly leadingFamily: Family;
@@ -131,8 +189,15 @@ export class AddressSelector {
   /** True when the host has no source address at all: the order is then left alone. */
   readonly empty: boolean;
 
-  /** A selector for a host with `sources`; throws a TypeError naming `field` for a bad entry. */
-  constructor(sources: readonly (string | SourceAddress)[], field = "sourceAddresses") {
+  /**
+   * A selector for a host with `sources`, under `policyTable` (default {@linkcode DEFAULT_POLICY_TABLE});
+   * throws a TypeError naming `field` for a bad entry.
+   */
+  constructor(
+    sources: readonly (string | SourceAddress)[],
+    { field = "sourceAddresses", policyTable }: { field?: string; policyTable?: readonly PolicyRow[] } = {},
+  ) {
+    this.#table = policyTable ? compileTable(policyTable, "policyTable") : DEFAULT_TABLE;
     if (!Array.isArray(sources)) throw new TypeError(`${field} must be an array, got ${describe(sources)}`);
     this.#sources = sources.map((entry, i) => {
       const spec = typeof entry === "string" ? { address: entry } : entry;
@@ -144,7 +209,7 @@ export class AddressSelector {
         throw new RangeError(`${field}[${i}].prefixLength must be an integer from 0 to ${max}, got ${length}`);
       }
       return {
-        ...factsOf(ip.address, ip.family),
+        ...factsOf(ip.address, ip.family, this.#table),
         prefixLength: ip.family === 6 ? length : length + 96,
         deprecated: spec.deprecated === true,
         home: spec.home === true,
@@ -192,7 +257,7 @@ export class AddressSelector {
   #destination(address: string): Destination {
     let found = this.#cache.get(address);
     if (found) return found;
-    const facts = factsOf(address, address.includes(":") && !address.startsWith("::ffff:") ? 6 : 4);
+    const facts = factsOf(address, address.includes(":") && !address.startsWith("::ffff:") ? 6 : 4, this.#table);
     found = { ...facts, source: this.#chooseSource(facts) };
     if (this.#cache.size >= 1024) this.#cache.clear(); // a long-lived selector must not grow without end
     this.#cache.set(address, found);
@@ -241,6 +306,6 @@ const selectors = new WeakMap<readonly unknown[], AddressSelector>();
  */
 export function selectorFor(sources: readonly (string | SourceAddress)[], field?: string): AddressSelector {
   let selector = selectors.get(sources);
-  if (!selector) selectors.set(sources, selector = new AddressSelector(sources, field));
+  if (!selector) selectors.set(sources, selector = new AddressSelector(sources, { field }));
   return selector;
 }

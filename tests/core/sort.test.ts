@@ -1,11 +1,18 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { AddressSelector, selectorFor, type SourceAddress } from "../../src/core/sort.ts";
+import {
+  AddressSelector,
+  DEFAULT_POLICY_TABLE,
+  type PolicyRow,
+  selectorFor,
+  type SourceAddress,
+} from "../../src/core/sort.ts";
 
 // RFC 6724 §10.2, one row per example: the candidate source addresses, the destinations in the order
 // the resolver gave them, and the order (with the source chosen for each) the RFC says results.
 const RFC6724_EXAMPLES: Array<{
   rule: string;
+  policyTable?: readonly PolicyRow[];
   sources: (string | SourceAddress)[];
   destinations: string[];
   expected: Array<[destination: string, source: string]>;
@@ -58,7 +65,63 @@ const RFC6724_EXAMPLES: Array<{
     destinations: ["2002:c633:6401::1", "2001:db8:1::1"],
     expected: [["2001:db8:1::1", "2001:db8:1::2"], ["2002:c633:6401::1", "2002:c633:6401::2"]],
   },
+  // §10.3: IPv4 preferred (::ffff:0:0/96 at precedence 100)
+  {
+    rule: "§10.3 example 1: prefer IPv4 table, matching scope unchanged",
+    policyTable: withRow({ prefix: "::ffff:0:0/96", precedence: 100, label: 4 }),
+    sources: ["2001:db8::2", "fe80::1", "169.254.13.78"],
+    destinations: ["198.51.100.121", "2001:db8::1"],
+    expected: [["2001:db8::1", "2001:db8::2"], ["198.51.100.121", "169.254.13.78"]],
+  },
+  {
+    rule: "§10.3 example 2: prefer IPv4 table, matching scope unchanged",
+    policyTable: withRow({ prefix: "::ffff:0:0/96", precedence: 100, label: 4 }),
+    sources: ["fe80::1", "198.51.100.117"],
+    destinations: ["2001:db8::1", "198.51.100.121"],
+    expected: [["198.51.100.121", "198.51.100.117"], ["2001:db8::1", "fe80::1"]],
+  },
+  {
+    rule: "§10.3 example 3: prefer IPv4 table, higher precedence now IPv4",
+    policyTable: withRow({ prefix: "::ffff:0:0/96", precedence: 100, label: 4 }),
+    sources: ["2001:db8::2", "fe80::1", "10.1.2.4"],
+    destinations: ["2001:db8::1", "10.1.2.3"],
+    expected: [["10.1.2.3", "10.1.2.4"], ["2001:db8::1", "2001:db8::2"]],
+  },
+  // §10.4: link-local below global (fe80::/10 at precedence 33, label 1)
+  {
+    rule: "§10.4 example 1: link-local after global",
+    policyTable: withRow({ prefix: "fe80::/10", precedence: 33, label: 1 }),
+    sources: ["2001:db8::2", "fe80::2"],
+    destinations: ["fe80::1", "2001:db8::1"],
+    expected: [["2001:db8::1", "2001:db8::2"], ["fe80::1", "fe80::2"]],
+  },
+  {
+    rule: "§10.4 example 2: a deprecated source still loses",
+    policyTable: withRow({ prefix: "fe80::/10", precedence: 33, label: 1 }),
+    sources: [{ address: "2001:db8::2", deprecated: true }, "fe80::2"],
+    destinations: ["2001:db8::1", "fe80::1"],
+    expected: [["fe80::1", "fe80::2"], ["2001:db8::1", "2001:db8::2"]],
+  },
+  // §10.7: 6to4
+  {
+    rule: "§10.7 example 1: NATed IPv4 before 6to4-relayed IPv6 (matching label)",
+    sources: ["2002:c633:6401::2", "10.1.2.3"],
+    destinations: ["2001:db8:1::1", "203.0.113.1"],
+    expected: [["203.0.113.1", "10.1.2.3"], ["2001:db8:1::1", "2002:c633:6401::2"]],
+  },
+  {
+    rule: "§10.7 example 2: a site's own 6to4 prefix before NATed IPv4",
+    policyTable: withRow({ prefix: "2002:c633:6401::/48", precedence: 45, label: 14 }),
+    sources: ["2002:c633:6401:1::1", "10.1.2.3"],
+    destinations: ["203.0.113.1", "2002:c633:6401:2::2"],
+    expected: [["2002:c633:6401:2::2", "2002:c633:6401:1::1"], ["203.0.113.1", "10.1.2.3"]],
+  },
 ];
+
+/** The default policy table with `row` replacing the row of the same prefix, or added. */
+function withRow(row: PolicyRow): PolicyRow[] {
+  return [...DEFAULT_POLICY_TABLE.filter((r) => r.prefix !== row.prefix), row];
+}
 
 // RFC 6724 §10.1, one row per example: which source address a destination gets (RFC 6724 §5).
 const SOURCE_EXAMPLES: Array<{ rule: string; destination: string; sources: SourceAddress[]; expected: string }> = [
@@ -122,10 +185,10 @@ describe("RFC 6724 §10.1 examples (source address selection)", () => {
   }
 });
 
-describe("RFC 6724 §10.2 examples", () => {
+describe("RFC 6724 §10.2, §10.3, §10.4 and §10.7 examples (destination address selection)", () => {
   for (const row of RFC6724_EXAMPLES) {
     it(row.rule, () => {
-      const selector = new AddressSelector(row.sources);
+      const selector = new AddressSelector(row.sources, { policyTable: row.policyTable });
       const sorted = selector.sort(row.destinations);
       assert.deepEqual(sorted.map((d) => [d, selector.sourceFor(d)]), row.expected);
       // The order must not depend on the order the resolver gave.
@@ -203,6 +266,17 @@ describe("sourceAddresses checks", () => {
     assert.throws(
       () => new AddressSelector([{ address: "2001:db8::1", prefixLength: 129 }]),
       /sourceAddresses\[0\]\.prefixLength must be an integer from 0 to 128/,
+    );
+  });
+
+  it("checks a policy table, naming the bad row", () => {
+    assert.throws(
+      () => new AddressSelector([], { policyTable: [{ prefix: "10.0.0.0/8", precedence: 1, label: 1 }] }),
+      /policyTable\[0\]\.prefix must be an IPv6 "address\/length"/,
+    );
+    assert.throws(
+      () => new AddressSelector([], { policyTable: [{ prefix: "::1/128", precedence: 1, label: 1 }] }),
+      /policyTable needs a ::\/0 row/,
     );
   });
 

@@ -182,7 +182,12 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
     rank: selector && rfc6724Rank(selector, options.preferredFamily === undefined),
   });
   const refused = new Map<string, AttemptError>();
-  const refuse = (error: AttemptError) => refused.has(error.address) || refused.set(error.address, error);
+  const refuse = (error: AttemptError) => {
+    if (refused.has(error.address)) return;
+    refused.set(error.address, error);
+    const { address, family } = error;
+    emit({ type: "address-refused", atMs: clock.now() - startedAt, address, family, reason: error.message });
+  };
   const policy = options.addressPolicy;
   // NAT64 only on a host with IPv6 but no IPv4 route, for a name or an IPv4 literal: nothing on a dual-stack host.
   const nat64 = selector?.hasIPv6Route && !selector.hasIPv4Route && options.family === undefined &&

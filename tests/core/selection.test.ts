@@ -47,6 +47,8 @@ describe("address policy in connect", () => {
     );
     const refusals = error.errors.filter((e) => e.cause instanceof PolicyRefusal);
     assert.equal(refusals.length, 2);
+    const told = t.events.flatMap((e) => (e.type === "address-refused" ? [e.address] : []));
+    assert.deepEqual(told.sort(), ["127.0.0.1", "::ffff:10.0.0.1"]);
   });
 
   it("a name whose every address is refused fails without a SYN, as soon as resolved", async () => {

@@ -53,6 +53,27 @@ export type {
 } from "./src/core/history.ts";
 export { RTT_DELAY_MARGIN, rttAttemptDelay } from "./src/core/history_policy.ts";
 export { AttemptError, ConnectError, reasonOf, ResolveError } from "./src/core/errors.ts";
+export {
+  ADDRESS_CATEGORIES,
+  classifyAddress,
+  denyAddresses,
+  INTERNAL_CATEGORIES,
+  nat64Translatable,
+  PolicyRefusal,
+} from "./src/core/policy.ts";
+export type { AddressCategory, AddressClass, AddressPolicy, DenyOptions } from "./src/core/policy.ts";
+export { AddressSelector, DEFAULT_POLICY_TABLE } from "./src/core/sort.ts";
+export type { PolicyRow, SourceAddress } from "./src/core/sort.ts";
+export {
+  extractNat64,
+  IPV4ONLY_ARPA,
+  NAT64_PREFIX_LIFETIME,
+  parseNat64Prefix,
+  prefixOfIpv4OnlyAnswer,
+  synthesizeNat64,
+  WELL_KNOWN_NAT64_PREFIX,
+} from "./src/core/nat64.ts";
+export type { Nat64Prefix, Nat64PrefixLength } from "./src/core/nat64.ts";
 export type {
   Attempt,
   AttemptOutcome,

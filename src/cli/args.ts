@@ -7,6 +7,8 @@
  * @module
  */
 
+import { ADDRESS_CATEGORIES, type AddressCategory, INTERNAL_CATEGORIES } from "../core/policy.ts";
+
 /** The schedules `--schedule` can name. */
 export type ScheduleName = "default" | "rfc8305" | "halving";
 
@@ -44,6 +46,8 @@ export interface CliOptions {
   readonly historyTtl?: number;
   /** `--no-history`: learn nothing, use nothing. */
   readonly noHistory?: boolean;
+  /** `--deny`: the address categories refused before any SYN. */
+  readonly deny?: readonly AddressCategory[];
 }
 
 /**
@@ -75,6 +79,7 @@ const VALUED = new Set([
   "--max-attempts-in-flight",
   "--history",
   "--history-ttl",
+  "--deny",
 ]);
 const SCHEDULES: readonly ScheduleName[] = ["default", "rfc8305", "halving"];
 
@@ -175,8 +180,26 @@ export function parseArgs(argv: readonly string[]): Command {
       ...(historyFile !== undefined && { historyFile }),
       ...(historyTtl !== undefined && { historyTtl }),
       ...(noHistory && { noHistory }),
+      deny: get("--deny", denyList),
     },
   };
+}
+
+/**
+ * `--deny`: `internal` (every special-purpose range but documentation), `all`, or a comma-separated list of
+ * categories (`loopback,private`).
+ */
+function denyList(text: string, name: string): readonly AddressCategory[] {
+  if (text === "internal") return INTERNAL_CATEGORIES;
+  if (text === "all") return ADDRESS_CATEGORIES;
+  const names = text.split(",");
+  const bad = names.find((n) => !ADDRESS_CATEGORIES.includes(n as AddressCategory));
+  if (bad !== undefined) {
+    throw new UsageError(
+      `${name} must be internal, all, or a list of ${ADDRESS_CATEGORIES.join(", ")}; got ${JSON.stringify(bad)}`,
+    );
+  }
+  return names as AddressCategory[];
 }
 
 /** A whole decimal number, e.g. a port or a count. */

@@ -160,6 +160,8 @@ export function formatTimeline(events: readonly ConnectEvent[], attempts: readon
       lines.push(`  ${ms(event.atMs).padStart(8)} ms  ${historyOrderLine(event)}`);
     } else if (event.type === "history-delay") {
       lines.push(`  ${ms(event.atMs).padStart(8)} ms  ${historyDelayLine(event)}`);
+    } else if (event.type === "address-refused") {
+      lines.push(`  ${ms(event.atMs).padStart(8)} ms  not dialled: ${event.reason}`);
     } else if (event.type === "late-connection-closed") {
       const where = bracketed(event.attempt.address, event.attempt.family);
       lines.push(`  ${ms(event.atMs).padStart(8)} ms  closed a late connection to ${where}`);

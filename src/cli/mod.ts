@@ -26,12 +26,13 @@ export { EXIT } from "./run.ts";
  * Deno adapter.
  */
 async function loadRuntime(): Promise<Runtime> {
+  const { systemSourceAddresses: sourceAddresses } = await import("../adapters/shared/source_addresses.ts");
   if ("Deno" in globalThis) {
     const { denoDialer, systemResolver } = await import("../adapters/deno/mod.ts");
-    return { dialer: denoDialer, resolver: systemResolver };
+    return { dialer: denoDialer, resolver: systemResolver, sourceAddresses };
   }
   const { nodeDialer, systemResolver } = await import("../adapters/node/mod.ts");
-  return { dialer: nodeDialer, resolver: systemResolver };
+  return { dialer: nodeDialer, resolver: systemResolver, sourceAddresses };
 }
 
 /**

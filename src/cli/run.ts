@@ -11,6 +11,7 @@ import process from "node:process";
 import { connect } from "../core/connect.ts";
 import { ConnectError } from "../core/errors.ts";
 import type { Attempt, ConnectEvent, Dialer, Resolver } from "../core/types.ts";
+import type { SourceAddress } from "../core/sort.ts";
 import { type CliOptions, parseArgs, UsageError } from "./args.ts";
 import { failureRecord, formatSummary, formatTimeline, successRecord } from "./format.ts";
 import type { History } from "../core/history.ts";
@@ -25,6 +26,8 @@ export interface Runtime {
   readonly dialer: Dialer<unknown>;
   /** Resolves HOST. */
   readonly resolver: Resolver;
+  /** This host's addresses, for RFC 6724 order and NAT64 (as the adapters do); none: the resolver's order. */
+  readonly sourceAddresses?: () => readonly SourceAddress[];
 }
 
 /** Where the CLI writes: one call per line. */
@@ -122,6 +125,7 @@ async function connectOnce(
       dialer: runtime.dialer,
       resolver: runtime.resolver,
       ...(history !== undefined && { history }),
+      sourceAddresses: runtime.sourceAddresses?.(),
       onEvent: (event) => {
         events.push(event);
         live?.update(events);

@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { FileHistory } from "../adapters/shared/file_history.ts";
 import type { CliOptions } from "./args.ts";
+import { denyAddresses } from "../core/policy.ts";
 
 /**
  * The schedule `--schedule` and `--attempt-delay` ask for: `rfc8305` is a
@@ -53,6 +54,7 @@ export function raceSettings(options: CliOptions): RaceSettings {
     ...(options.family !== undefined && { family: options.family }),
     ...(options.resolutionDelay !== undefined && { resolutionDelay: options.resolutionDelay }),
     ...(options.maxAttemptsInFlight !== undefined && { maxAttemptsInFlight: options.maxAttemptsInFlight }),
+    ...(options.deny !== undefined && { addressPolicy: denyAddresses(options.deny) }),
   };
 }
 

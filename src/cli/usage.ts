@@ -40,6 +40,10 @@ Options:
                           without it, --repeat connects share an in-memory history
   --history-ttl MS        How long history remembers a host (default 600000, 10 minutes)
   --no-history            Neither use nor record history
+  --deny LIST             Refuse addresses before any SYN (against SSRF): internal (every
+                            special-purpose range but documentation), all, or a comma list of
+                            unspecified, loopback, private, cgnat, link-local, unique-local,
+                            multicast, broadcast, documentation (IPv4 forms in IPv6 included)
   -h, --help              Show this help
   -V, --version           Show the version
 
@@ -47,7 +51,8 @@ Exit status: 0 connected (every time), 1 a connect failed, 2 bad arguments.
 
 Examples:
   eyeballs example.com 443
-  eyeballs --json --repeat 3 --schedule rfc8305 localhost 8080`;
+  eyeballs --json --repeat 3 --schedule rfc8305 localhost 8080
+  eyeballs --deny internal example.com 443`;
 
 /**
  * The hint printed under a usage error.

@@ -12,10 +12,13 @@ import { defaultSchedule, type Schedule } from "./schedule.ts";
 import { defaultHistory, type History, type HostHistory, outcomesOf } from "./history.ts";
 import { historyFamily, historyRank, historySchedule } from "./history_policy.ts";
 import { otherFamily } from "./ip.ts";
-import { AddressQueue } from "./queue.ts";
+import { AddressQueue, thenBy } from "./queue.ts";
 import { systemClock } from "./timer.ts";
 import type { Attempt, Clock, ConnectEvent, Dialer, Family, Resolver } from "./types.ts";
 import { checkConnectOptions } from "./validate.ts";
+import { type AddressPolicy, checkAddress, nat64Translatable, policyResolver } from "./policy.ts";
+import { type AddressSelector, selectorFor, type SourceAddress } from "./sort.ts";
+import { discoverNat64Prefix, type Nat64Prefix, nat64Resolver, parseNat64Prefix, synthesizeNat64 } from "./nat64.ts";
 
 /**
  * The default for `maxAttemptsInFlight`: at most this many attempts connect
@@ -66,6 +69,21 @@ export interface RaceSettings {
    * milliseconds); `false` turns history off.
    */
   readonly history?: History | false;
+  /**
+   * Sees every address (resolved, literal, or NAT64-synthesized) before it is dialled, and can refuse it: refused
+   * addresses get no SYN and appear in the ConnectError as "refused by policy". See {@linkcode denyAddresses}.
+   */
+  readonly addressPolicy?: AddressPolicy;
+  /**
+   * This host's addresses, for RFC 6724 destination ordering across families and for NAT64 detection. The
+   * adapters fill them in from the network interfaces; without them (or with `[]`) the resolver's order stands.
+   */
+  readonly sourceAddresses?: readonly (string | SourceAddress)[];
+  /**
+   * The NAT64 prefix ("64:ff9b::/96") used when `sourceAddresses` show no IPv4 route; default: discovered from
+   * `ipv4only.arpa` (RFC 7050). `false`: never synthesize IPv6 addresses for IPv4 ones.
+   */
+  readonly nat64Prefix?: string | false;
 }
 
 /** Everything `connect` needs: where to, how to dial, how to resolve. */
@@ -141,6 +159,7 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   const hostname = host.literal ? host.literal.address : host.name;
   const { port } = options;
   const clock = options.clock ?? systemClock;
+  const selector = options.sourceAddresses?.length ? selectorFor(options.sourceAddresses) : undefined;
   const startedAt = clock.now();
   let settled = false; // no event once the promise has settled
   const emit = (event: ConnectEvent) => {
@@ -160,7 +179,9 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   const found = history ? lookupSafely(history, historyHost!, port) : undefined;
   const known = isPromiseLike(found) ? await found : found; // the in-memory store answers without an await
   if (options.signal?.aborted) throw options.signal.reason; // aborted while an async store looked up
-  const preferredFamily = (known && historyFamily(known)) ?? options.preferredFamily ?? 6;
+  // The family that leads, decided before any answer arrives (the Resolution Delay holds the other): the family
+  // history saw win, else the caller's choice, else RFC 6724's (rules 1/2: no global IPv6 source), else IPv6.
+  const preferredFamily = (known && historyFamily(known)) ?? options.preferredFamily ?? selector?.leadingFamily ?? 6;
   if (known?.addresses.length) {
     const rank = historyRank(known);
     const addresses = [...known.addresses].sort((a, b) => rank(a.address, b.address));
@@ -182,17 +203,47 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   const queue = new AddressQueue(port, {
     preferredFamily,
     firstAddressFamilyCount: options.firstAddressFamilyCount ?? 1,
-    ...(known && { rank: historyRank(known) }),
+    // Precedence: history's rank before RFC 6724's, then the resolver's order (ties); then the queue's First
+    // Address Family Count interleave. An explicit preferredFamily keeps the lead: RFC 6724 then only orders
+    // within each family.
+    rank: thenBy(
+      known && historyRank(known),
+      selector && rfc6724Rank(selector, options.preferredFamily === undefined),
+    ),
   });
+  const refused = new Map<string, AttemptError>();
+  const refuse = (error: AttemptError) => {
+    if (refused.has(error.address)) return;
+    refused.set(error.address, error);
+    const { address, family } = error;
+    emit({ type: "address-refused", atMs: clock.now() - startedAt, address, family, reason: error.message });
+  };
+  const policy = options.addressPolicy;
+  // NAT64 only on a host with IPv6 but no IPv4 route, for a name or an IPv4 literal: nothing on a dual-stack host.
+  const nat64 = selector?.hasIPv6Route && !selector.hasIPv4Route && options.family === undefined &&
+      options.nat64Prefix !== false && (!host.literal || host.literal.family === 4)
+    ? await nat64PrefixOf(options, clock, controller.signal)
+    : undefined;
   let resolution: Resolution | undefined;
   if (host.literal) {
-    queue.add(host.literal.family, [host.literal.address]);
+    let { family, address } = host.literal;
+    const original = policy && checkAddress(policy, address, family, port);
+    if (nat64 && family === 4 && nat64Translatable(address, nat64)) {
+      [family, address] = [6, synthesizeNat64(address, nat64)];
+    }
+    const refusal = original ?? (policy && checkAddress(policy, address, family, port));
+    if (refusal) refuse(refusal);
+    else queue.add(family, [address]);
     queue.end();
   } else {
+    let resolver = options.resolver!;
+    if (policy) resolver = policyResolver(resolver, policy, port, refuse);
+    if (nat64) resolver = nat64Resolver(resolver, nat64, (a) => nat64Translatable(a, nat64));
+    if (policy && nat64) resolver = policyResolver(resolver, policy, port, refuse); // the synthesized forms too
     resolution = resolveInto(queue, {
       hostname,
-      families: options.family ? [options.family] : [preferredFamily, otherFamily(preferredFamily)],
-      resolver: options.resolver!,
+      families: options.family ? [options.family] : nat64 ? [6] : [preferredFamily, otherFamily(preferredFamily)],
+      resolver,
       resolutionDelay: options.resolutionDelay ?? RESOLUTION_DELAY,
       signal: controller.signal,
       clock,
@@ -236,7 +287,8 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
     const resolveErrors = resolution?.failures() ?? [];
     const attemptErrors = result.attempts.map((a) => new AttemptError(a.address, a.family, port, a.error));
     const why = timedOut?.message;
-    throw new ConnectError(hostname, port, [...resolveErrors, ...attemptErrors], result.attempts, why);
+    const errors = [...resolveErrors, ...refused.values(), ...attemptErrors];
+    throw new ConnectError(hostname, port, errors, result.attempts, why);
   } finally {
     cancelTimeout();
     options.signal?.removeEventListener("abort", onAbort);
@@ -280,6 +332,25 @@ function recordSafely(history: History, host: string, port: number, outcomes: Re
   } catch {
     // History is a hint: losing one lesson must not fail a connect that succeeded.
   }
+}
+
+/** RFC 6724's order as the queue's rank; `acrossFamilies` false keeps it within each family. */
+function rfc6724Rank(
+  selector: AddressSelector,
+  acrossFamilies: boolean,
+): (a: string, b: string) => number {
+  if (acrossFamilies) return (a, b) => selector.compare(a, b);
+  return (a, b) => (a.includes(":") === b.includes(":") ? selector.compare(a, b) : 0);
+}
+
+/** The configured NAT64 prefix, or the one discovered through the resolver (RFC 7050). */
+function nat64PrefixOf(
+  options: RaceSettings & { readonly resolver?: Resolver },
+  clock: Clock,
+  signal: AbortSignal,
+): Promise<Nat64Prefix | undefined> | undefined {
+  if (typeof options.nat64Prefix === "string") return Promise.resolve(parseNat64Prefix(options.nat64Prefix));
+  return options.resolver && discoverNat64Prefix(options.resolver, clock, signal);
 }
 
 /** Why lookups still running are stopped once the connect is decided (made once: it is costly on Node). */

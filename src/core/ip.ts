@@ -129,3 +129,45 @@ export function parseAddressList(list: unknown, family: Family): string[] {
     return ip.address;
   });
 }
+
+/**
+ * The 16 bytes of a canonical address; IPv4 as its IPv4-mapped IPv6 form
+ * (`::ffff:a.b.c.d`), so that both families share one table (RFC 6724 §2).
+ *
+ * @example
+ * ```ts
+ * import { addressBytes } from "./ip.ts";
+ * addressBytes("192.0.2.1").slice(10); // Uint8Array [255, 255, 192, 0, 2, 1]
+ * ```
+ */
+export function addressBytes(address: string): Uint8Array {
+  const bytes = new Uint8Array(16);
+  const v4 = parseIPv4(address);
+  if (v4) {
+    bytes[10] = bytes[11] = 0xff;
+    bytes.set(v4, 12);
+    return bytes;
+  }
+  const groups = parseIPv6(address);
+  if (!groups) throw new TypeError(`not an IP address: ${JSON.stringify(address)}`);
+  groups.forEach((g, i) => {
+    bytes[2 * i] = g >> 8;
+    bytes[2 * i + 1] = g & 0xff;
+  });
+  return bytes;
+}
+
+/**
+ * The canonical IPv6 text of 16 bytes.
+ *
+ * @example
+ * ```ts
+ * import { formatIPv6Bytes } from "./ip.ts";
+ * formatIPv6Bytes(new Uint8Array(16).fill(0, 0, 15).fill(1, 15)); // "::1"
+ * ```
+ */
+export function formatIPv6Bytes(bytes: Uint8Array): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
+  return formatIPv6(groups);
+}

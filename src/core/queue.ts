@@ -12,6 +12,25 @@
 import { otherFamily } from "./ip.ts";
 import type { Family, Target } from "./types.ts";
 
+/** Ranks two canonical addresses (of any family): negative when `a` should be tried before `b`, 0 for a tie. */
+export type Rank = (a: string, b: string) => number;
+
+/**
+ * A ranking that asks `first`, and `second` only on a tie; either may be
+ * missing (undefined when both are).
+ *
+ * @example
+ * ```ts
+ * import { thenBy } from "./queue.ts";
+ * const rank = thenBy((a, b) => a.length - b.length, (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+ * rank?.("192.0.2.10", "192.0.2.9"); // 1: longer text last
+ * ```
+ */
+export function thenBy(first?: Rank, second?: Rank): Rank | undefined {
+  if (!first || !second) return first ?? second;
+  return (a, b) => first(a, b) || second(a, b);
+}
+
 /** How the queue interleaves families. */
 export interface InterleaveOptions {
   /** The family tried first (RFC 8305: IPv6). */
@@ -25,7 +44,7 @@ export interface InterleaveOptions {
    * families waiting, the family of the better head leads (a tie leaves
    * `preferredFamily`). Default: arrival order.
    */
-  readonly rank?: (a: string, b: string) => number;
+  readonly rank?: Rank;
 }
 
 /**

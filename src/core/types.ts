@@ -146,6 +146,7 @@ export interface Attempt extends Target {
 export type ConnectEvent =
   | { type: "resolved"; atMs: number; family: Family; addresses: readonly string[] }
   | { type: "resolve-failed"; atMs: number; family: Family; error: unknown }
+  | { type: "address-refused"; atMs: number; address: string; family: Family; reason: string }
   | { type: "attempt-start"; atMs: number; attempt: Attempt }
   | { type: "attempt-failed"; atMs: number; attempt: Attempt; error: unknown }
   | { type: "attempt-won"; atMs: number; attempt: Attempt }

@@ -6,6 +6,7 @@
  */
 
 import { type IpLiteral, parseIp } from "./ip.ts";
+import { parseNat64Prefix } from "./nat64.ts";
 import type { ConnectOptions } from "./connect.ts";
 import type { Dialer, Family, Resolver } from "./types.ts";
 import type { History } from "./history.ts";
@@ -182,6 +183,8 @@ export function checkConnectOptions<Conn>(options: ConnectOptions<Conn>, hostFie
     requireFunction(history.lookup, "history.lookup");
     requireFunction(history.record, "history.record");
   }
+  if (options.addressPolicy !== undefined) requireFunction(options.addressPolicy, "addressPolicy");
+  if (options.nat64Prefix !== undefined && options.nat64Prefix !== false) parseNat64Prefix(options.nat64Prefix);
   if (host.literal && options.family !== undefined && host.literal.family !== options.family) {
     throw new RangeError(
       `${hostField} ${options.hostname} is IPv${host.literal.family} but family is ${options.family}`,

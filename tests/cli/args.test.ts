@@ -4,6 +4,7 @@ import { parseArgs, UsageError } from "../../src/cli/args.ts";
 import { raceSettings, scheduleOf } from "../../src/cli/settings.ts";
 import { formatSummary, formatTimeline } from "../../src/cli/format.ts";
 import { defaultSchedule } from "../../src/core/schedule.ts";
+import { ADDRESS_CATEGORIES, INTERNAL_CATEGORIES } from "../../src/core/policy.ts";
 
 /** The options of a connect command line. */
 function options(...args: string[]) {
@@ -30,6 +31,7 @@ describe("CLI arguments", () => {
       family: undefined,
       resolutionDelay: undefined,
       maxAttemptsInFlight: undefined,
+      deny: undefined,
     });
     assert.deepEqual(raceSettings(o), { schedule: defaultSchedule });
   });
@@ -54,6 +56,17 @@ describe("CLI arguments", () => {
     assert.deepEqual(settings, { timeout: 1500.5, family: 6, resolutionDelay: 0, maxAttemptsInFlight: 2 });
     assert.equal(o.json, true);
     assert.equal(o.repeat, 3);
+  });
+
+  it("--deny: internal, all, or a list of categories; an unknown one is named", () => {
+    assert.deepEqual(options("--deny", "internal", "h", "1").deny, INTERNAL_CATEGORIES);
+    assert.deepEqual(options("--deny=all", "h", "1").deny, ADDRESS_CATEGORIES);
+    const o = options("--deny", "loopback,private", "h", "1");
+    assert.deepEqual(o.deny, ["loopback", "private"]);
+    const policy = raceSettings(o).addressPolicy!;
+    assert.equal(policy("::ffff:127.0.0.1", 6), "loopback (IPv4-mapped 127.0.0.1)");
+    assert.equal(policy("192.0.2.1", 4), true);
+    assert.throws(() => parseArgs(["--deny", "loopback,privat", "h", "1"]), /--deny must be .*; got "privat"/);
   });
 
   it("schedules: rfc8305 is fixed (250 ms), halving is the article's (500 ms, halved), --attempt-delay alone is rfc8305", () => {

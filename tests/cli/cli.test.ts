@@ -123,6 +123,12 @@ describe("eyeballs CLI", () => {
     await blackhole?.stop();
   });
 
+  it("--deny internal: a loopback target is refused by policy, with no connection made", async () => {
+    const run = await cli("--deny", "internal", "127.0.0.1", String(v4.port));
+    assert.equal(run.code, 1, run.stdout);
+    assert.match(run.stderr + run.stdout, /127\.0\.0\.1 port \d+: refused by policy \(loopback\)/);
+  });
+
   it("--json: one line with the winner, its family, the time and each attempt", async () => {
     for (const [host, port, family] of [["127.0.0.1", v4.port, 4], ["::1", v6.port, 6]] as const) {
       const run = await cli("--json", host, String(port));

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { AddressQueue } from "../../src/core/queue.ts";
+import { AddressQueue, thenBy } from "../../src/core/queue.ts";
 
 const drain = (queue: AddressQueue) => {
   const out: string[] = [];
@@ -92,5 +92,21 @@ describe("address order with a ranking", () => {
     queue.add(4, ["192.0.2.2"]);
     queue.end();
     assert.deepEqual(drain(queue), ["192.0.2.2", "192.0.2.3"]);
+  });
+});
+
+describe("thenBy", () => {
+  const byLength = (a: string, b: string) => a.length - b.length;
+  const alphabetical = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+  it("asks the second ranking only on a tie of the first", () => {
+    const rank = thenBy(byLength, alphabetical)!;
+    assert.deepEqual(["192.0.2.10", "192.0.2.9", "192.0.2.1"].sort(rank), ["192.0.2.1", "192.0.2.9", "192.0.2.10"]);
+  });
+
+  it("stands in for whichever ranking is missing", () => {
+    assert.equal(thenBy(byLength, undefined), byLength);
+    assert.equal(thenBy(undefined, alphabetical), alphabetical);
+    assert.equal(thenBy(undefined, undefined), undefined);
   });
 });

@@ -94,6 +94,7 @@ export function loopbackSuite<Conn>(name: string, skip: string | false, adapter:
       try {
         const conn = await adapter.connect("dual.loopback", server.port, {
           resolver: loopbackResolver,
+          preferredFamily: 6, // the race is under test, not the host's RFC 6724 order (IPv4 first without global IPv6)
           schedule: fixedDelay(2000),
           onEvent: (e: ConnectEvent) => events.push(e),
         });
@@ -118,6 +119,7 @@ export function loopbackSuite<Conn>(name: string, skip: string | false, adapter:
       try {
         const conn = await adapter.connect("dual.loopback", blackhole.port, {
           resolver: loopbackResolver,
+          preferredFamily: 6, // as above
           schedule: fixedDelay(100),
           onEvent: (e: ConnectEvent) => events.push(e),
         });

@@ -18,7 +18,9 @@ from packets import Packet, icmp_unreachable_for, tcp_rst_for
 
 # Only documentation prefixes may cross the link; anything else (e.g. IPv6
 # multicast from the kernel) is dropped so nothing can leak anywhere.
-ALLOWED = [ipaddress.ip_network("192.0.2.0/24"), ipaddress.ip_network("2001:db8::/32")]
+# Also the NAT64 well-known prefix, but only with 192.0.2.0/24 inside (RFC 6052): the NAT64 scenarios.
+ALLOWED = [ipaddress.ip_network("192.0.2.0/24"), ipaddress.ip_network("2001:db8::/32"),
+           ipaddress.ip_network("64:ff9b::c000:200/120")]
 
 FAULT_KINDS = ("none", "blackhole", "refused", "unreachable", "slow")
 

@@ -1,7 +1,8 @@
 /**
  * What every adapter's `connect` does: check the options under the
- * runtime's own names, fill in the system resolver, run the core's race with
- * the adapter's dialer, and set the socket options on the winner.
+ * runtime's own names, fill in the system resolver and the host's source
+ * addresses, run the core's race with the adapter's dialer, and set the
+ * socket options on the winner.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import { connectAs, type Connected } from "../../core/connect.ts";
 import type { Dialer } from "../../core/types.ts";
 import { checkAdapterOptions, type OptionShape, type SocketOptions } from "./options.ts";
 import { systemResolver } from "./system_resolver.ts";
+import { systemSourceAddresses } from "./source_addresses.ts";
 
 /** One runtime's connection type: which options it takes, how it dials, how it applies socket options. */
 export interface AdapterKind<Conn> {
@@ -37,7 +39,10 @@ export async function adapterConnect<Conn>(options: unknown, kind: AdapterKind<C
   const { race, socket, extra } = checkAdapterOptions(options, kind.shape);
   const dialer = kind.dialer(socket);
   const connected = await connectAs(
-    { resolver: systemResolver, ...race, dialer } as Parameters<typeof connectAs<Conn>>[0],
+    // The host's source addresses: RFC 6724 order, NAT64 detection.
+    { resolver: systemResolver, sourceAddresses: systemSourceAddresses(), ...race, dialer } as Parameters<
+      typeof connectAs<Conn>
+    >[0],
     kind.shape.hostField,
   );
   try {

@@ -24,6 +24,9 @@ const RACE_FIELDS: Record<keyof RaceSettings | "resolver", true> = {
   onEvent: true,
   clock: true,
   history: true,
+  addressPolicy: true,
+  sourceAddresses: true,
+  nat64Prefix: true,
   resolver: true,
 };
 const RACE_KEYS = Object.keys(RACE_FIELDS);

@@ -31,6 +31,8 @@ export {
 } from "./src/core/schedule.ts";
 export type { Schedule, ScheduleState } from "./src/core/schedule.ts";
 export { RESOLUTION_DELAY } from "./src/core/resolve.ts";
+export { cachingResolver } from "./src/core/dns_cache.ts";
+export type { CachingResolver, DnsCacheOptions } from "./src/core/dns_cache.ts";
 export { AttemptError, ConnectError, reasonOf, ResolveError } from "./src/core/errors.ts";
 export type {
   Attempt,
@@ -39,6 +41,7 @@ export type {
   ConnectEvent,
   Dialer,
   Family,
+  ResolvedAddresses,
   Resolver,
   Target,
 } from "./src/core/types.ts";

@@ -26,6 +26,8 @@ import { nodeDialer } from "../shared/net_dialer.ts";
 
 export { nodeDialer } from "../shared/net_dialer.ts";
 export { systemResolver } from "../shared/system_resolver.ts";
+export { createStubResolver, stubResolver } from "../shared/stub_resolver.ts";
+export type { StubResolver, StubResolverOptions } from "../shared/stub_resolver.ts";
 
 /** Options for {@linkcode connect}: `hostname` and `port` as in `Bun.connect`, plus the race settings. */
 export interface BunConnectOptions extends RaceSettings {

@@ -21,6 +21,8 @@ import type { Dialer, Resolver, Target } from "../../core/types.ts";
 import { adapterConnect } from "../shared/connect.ts";
 
 export { systemResolver } from "../shared/system_resolver.ts";
+export { createStubResolver, stubResolver } from "../shared/stub_resolver.ts";
+export type { StubResolver, StubResolverOptions } from "../shared/stub_resolver.ts";
 
 /**
  * Dials one address with `Deno.connect`, passing the attempt's signal so an

@@ -23,6 +23,8 @@ import { nodeDialer } from "../shared/net_dialer.ts";
 
 export { nodeDialer } from "../shared/net_dialer.ts";
 export { systemResolver } from "../shared/system_resolver.ts";
+export { createStubResolver, stubResolver } from "../shared/stub_resolver.ts";
+export type { StubResolver, StubResolverOptions } from "../shared/stub_resolver.ts";
 
 /** Options for {@linkcode connect}: `host` and `port` as in `net.connect`, plus the race settings. */
 export interface NodeConnectOptions extends RaceSettings {

@@ -44,7 +44,15 @@ export const systemResolver: Resolver = {
   },
 };
 
-/** `localhost`, `LOCALHOST.`, `app.localhost`: the names RFC 6761 reserves for loopback. */
-function isLocalhost(hostname: string): boolean {
+/**
+ * `localhost`, `LOCALHOST.`, `app.localhost`: the names RFC 6761 reserves for loopback.
+ *
+ * @example
+ * ```ts
+ * import { isLocalhost } from "./system_resolver.ts";
+ * isLocalhost("app.localhost"); // true
+ * ```
+ */
+export function isLocalhost(hostname: string): boolean {
   return /(^|\.)localhost\.?$/i.test(hostname);
 }

@@ -20,8 +20,10 @@ import type { RaceSettings } from "../../core/connect.ts";
 import type { Resolver } from "../../core/types.ts";
 import { adapterConnect } from "../shared/connect.ts";
 import { nodeDialer } from "../shared/net_dialer.ts";
+import { autoResolver } from "../shared/default_resolver.ts";
 
 export { nodeDialer } from "../shared/net_dialer.ts";
+export { autoResolver } from "../shared/default_resolver.ts";
 export { systemResolver } from "../shared/system_resolver.ts";
 export { createStubResolver, stubResolver } from "../shared/stub_resolver.ts";
 export type { StubResolver, StubResolverOptions } from "../shared/stub_resolver.ts";
@@ -32,7 +34,10 @@ export interface NodeConnectOptions extends RaceSettings {
   readonly host: string;
   /** The TCP port, 1 to 65535. */
   readonly port: number;
-  /** Resolves names. Default {@linkcode systemResolver} (getaddrinfo). */
+  /**
+   * Resolves names. Default {@linkcode autoResolver}: the stub resolver behind a TTL cache when
+   * /etc/nsswitch.conf says `hosts: files dns`, else {@linkcode systemResolver} (getaddrinfo).
+   */
   readonly resolver?: Resolver;
 }
 
@@ -52,5 +57,5 @@ export interface NodeConnectOptions extends RaceSettings {
  * ```
  */
 export function connect(options: NodeConnectOptions): Promise<net.Socket> {
-  return adapterConnect(options, "host", nodeDialer);
+  return adapterConnect(options, "host", nodeDialer, autoResolver);
 }

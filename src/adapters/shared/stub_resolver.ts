@@ -137,11 +137,13 @@ function dnsError(code: string, name: string, server?: string): Error {
   return Object.assign(new Error(`${code}: ${name}${from}`), { code, hostname: name });
 }
 
+/** The file's text; "" when it does not exist (glibc's defaults). Other errors (Deno without --allow-read) throw. */
 function readText(path: string): string {
   try {
     return readFileSync(path, "utf8");
-  } catch {
-    return ""; // missing or unreadable: glibc's defaults
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return "";
+    throw error;
   }
 }
 

@@ -5,7 +5,7 @@
  *
  *   deno run -A bench/bench.ts [--runs 5] [--repeat 4] [--timeout 10000]
  *                              [--connects 2000] [--scenarios a,b] [--no-save]
- *                              [--parts overhead,lab,dns]
+ *                              [--parts overhead,first,scale,lab,dns]
  *
  * Prints a markdown report and saves it to bench/RESULTS.md. The lab part
  * needs root (network namespaces, TUN); without it only the loopback
@@ -20,6 +20,8 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ExecResult, Lab, labUnavailable } from "../tests/lab/lab.ts";
 import { dnsPart } from "./dns.ts";
+import { scalePart } from "./scale.ts";
+import { firstPart } from "./first.ts";
 import { buildForNode, type NodeBuild } from "./node_build.ts";
 import { formatMedian, formatRatio, median, type Sample } from "./stats.ts";
 
@@ -37,7 +39,7 @@ interface Options {
 }
 
 /** The parts of the benchmark, all run by default; `--parts` picks some (saved to RESULTS-<parts>.md). */
-const PARTS = ["overhead", "lab", "dns"];
+const PARTS = ["overhead", "first", "scale", "lab", "dns"];
 
 function parseOptions(args: string[]): Options {
   const opts: Options = { runs: 5, repeat: 4, timeoutMs: 10_000, connects: 2000, parts: [...PARTS], save: true };
@@ -72,7 +74,10 @@ const MODES: Mode[] = ["native", "eyeballs"];
 /** How to start a runner script on each runtime. */
 interface Launchers {
   build: NodeBuild;
-  command(rt: Runtime, script: "client" | "overhead" | "order" | "dns_runner"): [string, string[]];
+  command(
+    rt: Runtime,
+    script: "client" | "overhead" | "order" | "dns_runner" | "scale_runner" | "first_runner",
+  ): [string, string[]];
 }
 
 function launchers(build: NodeBuild): Launchers {
@@ -527,6 +532,25 @@ async function main(): Promise<number> {
           labTable(cells, scenarios, opts),
           ...notes.flatMap((n) => ["", n]),
         ].join("\n"),
+      );
+    }
+    if (want("first")) {
+      log("first connect (fresh processes, host namespace)…");
+      sections.push(
+        await firstPart(RUNTIMES, (rt, args) => {
+          const [cmd, pre] = l.command(rt, "first_runner");
+          return runHost(cmd, [...pre, ...args], 60_000);
+        }, log),
+      );
+    }
+    if (want("scale")) {
+      log("scale (loopback, host namespace)…");
+      sections.push(
+        await scalePart(RUNTIMES, (rt, args) => {
+          const [cmd, pre] = l.command(rt, "scale_runner");
+          // 10,000 sockets in one process: raise the soft fd limit (the hard one must allow it).
+          return runHost("sh", ["-c", 'ulimit -n 20000 && exec "$@"', "sh", cmd, ...pre, ...args], 300_000);
+        }, log),
       );
     }
     if (overhead) {

@@ -12,17 +12,18 @@
  * @module
  */
 
-import { readFileSync } from "node:fs";
 import { cachingResolver } from "../../core/dns_cache.ts";
 import { stubMatchesSystem } from "../../core/nsswitch.ts";
 import type { Family, ResolvedAddresses, Resolver } from "../../core/types.ts";
 import { createStubResolver } from "./stub_resolver.ts";
-import { systemResolver } from "./system_resolver.ts";
+import { isLocalhost, systemResolver } from "./system_resolver.ts";
+import { nodeFs } from "./lazy_modules.ts";
 
-let chosen: Resolver | undefined;
+let chosen: Promise<Resolver> | undefined;
 
 /** The stub (cached) when /etc/nsswitch.conf says `hosts: files dns` and /etc/resolv.conf exists; else getaddrinfo. */
-function choose(): Resolver {
+async function choose(): Promise<Resolver> {
+  const { readFileSync } = await nodeFs();
   try {
     readFileSync("/etc/resolv.conf");
     if (stubMatchesSystem(readFileSync("/etc/nsswitch.conf", "utf8"))) return cachingResolver(createStubResolver());
@@ -45,13 +46,14 @@ function choose(): Resolver {
 export const autoResolver: Resolver & {
   resolveWithTtl(hostname: string, family: Family, signal: AbortSignal): Promise<ResolvedAddresses>;
 } = {
-  resolve(hostname, family, signal) {
-    chosen ??= choose();
-    return chosen.resolve(hostname, family, signal);
+  async resolve(hostname, family, signal) {
+    if (isLocalhost(hostname)) return systemResolver.resolve(hostname, family, signal); // no files to read
+    return (await (chosen ??= choose())).resolve(hostname, family, signal);
   },
-  resolveWithTtl(hostname, family, signal) {
-    chosen ??= choose();
-    if (chosen.resolveWithTtl) return chosen.resolveWithTtl(hostname, family, signal);
-    return chosen.resolve(hostname, family, signal).then((addresses) => ({ addresses, ttl: 0 }));
+  async resolveWithTtl(hostname, family, signal) {
+    if (isLocalhost(hostname)) return { addresses: await systemResolver.resolve(hostname, family, signal), ttl: 0 };
+    const resolver = await (chosen ??= choose());
+    if (resolver.resolveWithTtl) return resolver.resolveWithTtl(hostname, family, signal);
+    return { addresses: await resolver.resolve(hostname, family, signal), ttl: 0 };
   },
 };

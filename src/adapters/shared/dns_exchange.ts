@@ -7,10 +7,9 @@
  * @module
  */
 
-import dgram from "node:dgram";
-import net from "node:net";
 import { type DnsAnswer, type DnsQuestion, encodeQuery, parseResponse } from "../../core/dns_message.ts";
 import type { Family } from "../../core/types.ts";
+import { nodeDgram, nodeNet } from "./lazy_modules.ts";
 
 /** The DNS port. */
 const PORT = 53;
@@ -37,9 +36,9 @@ export async function exchange(
   signal: AbortSignal,
 ): Promise<DnsAnswer> {
   const question: DnsQuestion = { id: randomId(), name, family };
-  const udp = await overUdp(server, question, timeoutMs, signal);
+  const udp = await overUdp(await nodeDgram(), server, question, timeoutMs, signal);
   if (!udp.truncated) return udp;
-  return overTcp(server, { ...question, id: randomId() }, timeoutMs, signal);
+  return overTcp(await nodeNet(), server, { ...question, id: randomId() }, timeoutMs, signal);
 }
 
 /** A 16-bit ID from the CSPRNG: an off-path attacker must guess it (and the port). */
@@ -77,7 +76,13 @@ function bounded<T>(
   });
 }
 
-function overUdp(server: string, question: DnsQuestion, timeoutMs: number, signal: AbortSignal): Promise<DnsAnswer> {
+function overUdp(
+  dgram: typeof import("node:dgram"),
+  server: string,
+  question: DnsQuestion,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<DnsAnswer> {
   return bounded<DnsAnswer>(timeoutMs, signal, `query to ${server}`, (settle) => {
     const socket = dgram.createSocket(server.includes(":") ? "udp6" : "udp4");
     socket.on("error", (error) => settle(error));
@@ -97,7 +102,13 @@ function overUdp(server: string, question: DnsQuestion, timeoutMs: number, signa
   });
 }
 
-function overTcp(server: string, question: DnsQuestion, timeoutMs: number, signal: AbortSignal): Promise<DnsAnswer> {
+function overTcp(
+  net: typeof import("node:net"),
+  server: string,
+  question: DnsQuestion,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<DnsAnswer> {
   return bounded<DnsAnswer>(timeoutMs, signal, `query over TCP to ${server}`, (settle) => {
     const socket = net.connect({ host: server, port: PORT, autoSelectFamily: false });
     let buffered = new Uint8Array(0);

@@ -11,13 +11,13 @@
  * @module
  */
 
-import { readFileSync, statSync } from "node:fs";
 import { RCODE } from "../../core/dns_message.ts";
 import { hostsLookup, type HostsTable, parseHosts } from "../../core/hosts_file.ts";
 import { parseResolvConf, type ResolvConf, searchNames } from "../../core/resolv_conf.ts";
 import type { Family, ResolvedAddresses, Resolver } from "../../core/types.ts";
 import { requireObject } from "../../core/validate.ts";
 import { exchange } from "./dns_exchange.ts";
+import { nodeFs } from "./lazy_modules.ts";
 import { isLocalhost } from "./system_resolver.ts";
 
 /** Where {@linkcode createStubResolver} reads its configuration. */
@@ -49,9 +49,10 @@ const RECHECK_MS = 2000;
  * (checked at most every 2 s). A missing resolv.conf means a local server
  * (127.0.0.1, ::1), a missing hosts file an empty one, as in glibc.
  *
- * Errors carry a `code`: `ENOTFOUND` (NXDOMAIN for every search name),
- * `ESERVFAIL`, `EREFUSED`, or `ETIMEOUT` (no server answered). A name with no
- * address in the family (NODATA) resolves to an empty list.
+ * Errors carry getaddrinfo's codes: `ENOTFOUND` (NXDOMAIN for every search
+ * name), or `EAI_AGAIN` (SERVFAIL, REFUSED or no answer from every server;
+ * its `cause` is the last one). A name with no address in the family
+ * (NODATA) resolves to an empty list.
  *
  * @example
  * ```ts
@@ -68,19 +69,19 @@ export function createStubResolver(options: StubResolverOptions = {}): StubResol
   let checkedAt = -Infinity;
   let next = 0; // the server to ask first, under `options rotate`
 
-  const load = (): Config => {
+  const load = async (): Promise<Config> => {
     const now = performance.now();
     if (config && now - checkedAt < RECHECK_MS) return config;
+    const fs = await nodeFs();
     checkedAt = now;
-    const stamp = `${mtime(resolvPath)} ${mtime(hostsPath)}`;
+    const stamp = `${mtime(fs, resolvPath)} ${mtime(fs, hostsPath)}`;
     if (config?.stamp !== stamp) {
-      config = { conf: parseResolvConf(readText(resolvPath)), hosts: parseHosts(readText(hostsPath)), stamp };
+      config = { conf: parseResolvConf(readText(fs, resolvPath)), hosts: parseHosts(readText(fs, hostsPath)), stamp };
     }
     return config;
   };
 
-  const ask = async (name: string, family: Family, signal: AbortSignal) => {
-    const { conf } = load();
+  const ask = async (conf: ResolvConf, name: string, family: Family, signal: AbortSignal) => {
     const servers = conf.nameservers;
     const first = conf.rotate ? next++ % servers.length : 0;
     let failure: unknown;
@@ -90,24 +91,26 @@ export function createStubResolver(options: StubResolverOptions = {}): StubResol
         try {
           const answer = await exchange(server, name, family, conf.timeout * 1000, signal);
           if (answer.rcode === RCODE.noError || answer.rcode === RCODE.nxDomain) return answer;
-          failure = dnsError(answer.rcode === RCODE.refused ? "EREFUSED" : "ESERVFAIL", name, server);
+          failure = new Error(`${answer.rcode === RCODE.refused ? "REFUSED" : "SERVFAIL"} from ${server}`);
         } catch (error) {
           if (signal.aborted) throw signal.reason;
           failure = error;
         }
       }
     }
-    throw failure;
+    // getaddrinfo's code for "no usable answer": errors then read the same with either resolver.
+    throw Object.assign(dnsError("EAI_AGAIN", name, failure), { cause: failure });
   };
 
   const resolveWithTtl = async (hostname: string, family: Family, signal: AbortSignal) => {
     if (signal.aborted) throw signal.reason;
     if (isLocalhost(hostname)) return { addresses: [family === 6 ? "::1" : "127.0.0.1"], ttl: 0 };
-    const fromHosts = hostsLookup(load().hosts, hostname, family);
+    const { hosts, conf } = await load();
+    const fromHosts = hostsLookup(hosts, hostname, family);
     if (fromHosts.length > 0) return { addresses: [...fromHosts], ttl: 0 };
     let nodata: ResolvedAddresses | undefined;
-    for (const name of searchNames(hostname, load().conf)) {
-      const answer = await ask(name, family, signal);
+    for (const name of searchNames(hostname, conf)) {
+      const answer = await ask(conf, name, family, signal);
       if (answer.addresses.length > 0) return { addresses: answer.addresses, ttl: answer.ttl };
       if (answer.rcode === RCODE.noError) nodata ??= { addresses: [], ttl: answer.ttl };
     }
@@ -132,24 +135,24 @@ export function createStubResolver(options: StubResolverOptions = {}): StubResol
  */
 export const stubResolver: StubResolver = createStubResolver();
 
-function dnsError(code: string, name: string, server?: string): Error {
-  const from = server ? ` (server ${server})` : "";
-  return Object.assign(new Error(`${code}: ${name}${from}`), { code, hostname: name });
+function dnsError(code: string, name: string, why?: unknown): Error {
+  const detail = why instanceof Error ? ` (${why.message})` : "";
+  return Object.assign(new Error(`${code}: ${name}${detail}`), { code, hostname: name });
 }
 
 /** The file's text; "" when it does not exist (glibc's defaults). Other errors (Deno without --allow-read) throw. */
-function readText(path: string): string {
+function readText(fs: typeof import("node:fs"), path: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return fs.readFileSync(path, "utf8");
   } catch (error) {
     if ((error as { code?: string }).code === "ENOENT") return "";
     throw error;
   }
 }
 
-function mtime(path: string): number {
+function mtime(fs: typeof import("node:fs"), path: string): number {
   try {
-    return statSync(path).mtimeMs;
+    return fs.statSync(path).mtimeMs;
   } catch {
     return -1;
   }

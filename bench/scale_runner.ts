@@ -2,7 +2,8 @@
  * The scale runner: many connects in flight at once, in one process, on
  * loopback. One variant per process, so that memory figures do not mix.
  *
- *   scale_runner.ts flood native|eyeballs N     N connects at once to 127.0.0.1 (a python server holds them)
+ *   scale_runner.ts flood native|net|eyeballs N N connects at once to 127.0.0.1 (a python server holds them);
+ *                                               net = node:net to one IP, what the Node and Bun adapters dial with
  *   scale_runner.ts blackhole N                 N eyeballs connects at once to a name whose IPv6 address
  *                                               (::1, a full accept queue) drops SYNs; IPv4 (127.0.0.1) answers
  *
@@ -17,7 +18,7 @@ import net from "node:net";
 import process from "node:process";
 import type { Clock, Resolver } from "../src/core/types.ts";
 import { startFullQueueListener } from "../scripts/full_queue.ts";
-import { type Connector, exit, nativeConnector, runtimeName, runtimeVersion } from "./connectors.ts";
+import { type Connector, exit, nativeConnector, netSingle, runtimeName, runtimeVersion } from "./connectors.ts";
 
 /** A server in a python child: accepts on 127.0.0.1 and holds every connection until the client closes it. */
 const HOLD_SERVER = String.raw`
@@ -148,7 +149,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function flood(variant: string, n: number): Promise<Record<string, unknown>> {
   const server = await startHoldServer(0);
-  const dial = variant === "native" ? nativeConnector() : await eyeballs({});
+  const dial = variant === "native" ? nativeConnector() : variant === "net" ? netSingle : await eyeballs({});
   await (await dial("127.0.0.1", server.port)).close(); // warm: lazy modules, JIT
   await sleep(100);
   const fdsBefore = openFds();

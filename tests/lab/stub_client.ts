@@ -8,6 +8,7 @@
  * @module
  */
 
+import { readdirSync } from "node:fs";
 import net from "node:net";
 import { createStubResolver } from "../../src/adapters/shared/stub_resolver.ts";
 import { connect } from "../../src/adapters/node/mod.ts";
@@ -38,6 +39,9 @@ result.servfail = await outcome(resolver.resolveWithTtl("broken.lab.test", 4, op
 result.fromHosts = await outcome(resolver.resolveWithTtl("pinned.lab.test", 4, open()));
 result.hostsOtherFamily = await outcome(resolver.resolveWithTtl("pinned.lab.test", 6, open()));
 
+const openFds = () => readdirSync("/proc/self/fd").length;
+const fdsBefore = openFds();
+
 // A silent server: the abort ends the lookup at once.
 const controller = new AbortController();
 setTimeout(() => controller.abort(new Error("caller gave up")), 50);
@@ -63,6 +67,14 @@ result.healthy = await outcome(
   }),
 );
 result.stalled = await Promise.all(stalled);
+
+// 50 lookups to the silent server, aborted together: every UDP socket is closed.
+const many = new AbortController();
+const pending = Array.from({ length: 50 }, () => outcome(resolver.resolve("quiet.lab.test", 4, many.signal)));
+setTimeout(() => many.abort(new Error("enough")), 50);
+await Promise.all(pending);
+await new Promise((resolve) => setTimeout(resolve, 100));
+result.fds = { before: fdsBefore, after: openFds() };
 
 // The cache on a fake clock: 3 lookups within the TTL, one after it. The test counts the
 // queries the server saw for cached.lab.test: 2 (not 4, not 1).

@@ -83,6 +83,9 @@ describe("stub resolver in the lab", { skip: skip ?? false, timeout: 120_000 }, 
     assert.equal(out.healthy.value, "2001:db8::10");
     for (const s of out.stalled) assert.equal(s.value, "192.0.2.11", JSON.stringify(s));
   });
+  it("leaves no socket open: aborted lookups and finished races close theirs", () => {
+    assert.equal(out.fds.after, out.fds.before, JSON.stringify(out.fds));
+  });
   it("lets the cache skip the query within the TTL and ask again after it", () => {
     assert.equal(queries.filter(([n]) => n === "cached.lab.test").length, 2);
   });

@@ -142,15 +142,16 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   };
 
   // One signal ends everything: the caller's abort, the timeout, or the end of the race. With
-  // none of them (an IP literal, no timeout, no signal) the race goes without: signals are costly on Node.
-  const controller = new AbortController();
+  // none of them (an IP literal, no timeout, no signal) there is no controller at all: signals are
+  // costly on Node and Bun (bench/RESULTS-overhead-first-scale-dns.md).
   const cancellable = options.timeout !== undefined || options.signal !== undefined || !host.literal;
+  const controller = cancellable ? new AbortController() : undefined;
   let timedOut: Error | undefined;
-  const onAbort = () => controller.abort(options.signal?.reason);
+  const onAbort = () => controller!.abort(options.signal?.reason);
   options.signal?.addEventListener("abort", onAbort, { once: true });
   const cancelTimeout = options.timeout === undefined ? () => {} : clock.setTimer(() => {
     timedOut = Object.assign(new Error(`timed out after ${options.timeout} ms`), { name: "TimeoutError" });
-    controller.abort(timedOut);
+    controller!.abort(timedOut);
   }, options.timeout);
 
   const queue = new AddressQueue(port, {
@@ -167,7 +168,7 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
       families: options.family ? [options.family] : [preferredFamily, otherFamily(preferredFamily)],
       resolver: options.resolver!,
       resolutionDelay: options.resolutionDelay ?? RESOLUTION_DELAY,
-      signal: controller.signal,
+      signal: controller!.signal,
       clock,
       startedAt,
       emit,
@@ -180,7 +181,7 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
       queue,
       schedule: options.schedule ?? defaultSchedule,
       maxAttemptsInFlight: options.maxAttemptsInFlight ?? MAX_ATTEMPTS_IN_FLIGHT,
-      signal: cancellable ? controller.signal : undefined,
+      signal: controller?.signal,
       clock,
       startedAt,
       emit,
@@ -199,7 +200,7 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   } finally {
     cancelTimeout();
     options.signal?.removeEventListener("abort", onAbort);
-    if (resolution) controller.abort(CONNECT_OVER); // stops lookups still running
+    if (resolution) controller!.abort(CONNECT_OVER); // stops lookups still running
   }
 }
 

@@ -52,6 +52,8 @@ export type {
   StoredHost,
 } from "./src/core/history.ts";
 export { RTT_DELAY_MARGIN, rttAttemptDelay } from "./src/core/history_policy.ts";
+export { cachingResolver } from "./src/core/dns_cache.ts";
+export type { CachingResolver, DnsCacheOptions } from "./src/core/dns_cache.ts";
 export { AttemptError, ConnectError, reasonOf, ResolveError } from "./src/core/errors.ts";
 export {
   ADDRESS_CATEGORIES,
@@ -81,6 +83,7 @@ export type {
   ConnectEvent,
   Dialer,
   Family,
+  ResolvedAddresses,
   Resolver,
   Target,
 } from "./src/core/types.ts";

@@ -5,6 +5,7 @@
  *
  *   deno run -A bench/bench.ts [--runs 5] [--repeat 4] [--timeout 10000]
  *                              [--connects 2000] [--scenarios a,b] [--no-save]
+ *                              [--parts overhead,first,scale,lab,dns]
  *
  * Prints a markdown report and saves it to bench/RESULTS.md. The lab part
  * needs root (network namespaces, TUN); without it only the loopback
@@ -19,6 +20,9 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ExecResult, Lab, labUnavailable } from "../tests/lab/lab.ts";
+import { dnsPart } from "./dns.ts";
+import { scalePart } from "./scale.ts";
+import { firstPart } from "./first.ts";
 import { buildForNode, type NodeBuild } from "./node_build.ts";
 import { formatMedian, formatRatio, median, type Sample } from "./stats.ts";
 
@@ -31,11 +35,15 @@ interface Options {
   timeoutMs: number;
   connects: number;
   scenarios?: string[];
+  parts: string[];
   save: boolean;
 }
 
+/** The parts of the benchmark, all run by default; `--parts` picks some (saved to RESULTS-<parts>.md). */
+const PARTS = ["overhead", "first", "scale", "lab", "dns"];
+
 function parseOptions(args: string[]): Options {
-  const opts: Options = { runs: 5, repeat: 4, timeoutMs: 10_000, connects: 2000, save: true };
+  const opts: Options = { runs: 5, repeat: 4, timeoutMs: 10_000, connects: 2000, parts: [...PARTS], save: true };
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].split("=", 2);
     const value = () => inline ?? args[++i];
@@ -49,7 +57,11 @@ function parseOptions(args: string[]): Options {
     else if (flag === "--timeout") opts.timeoutMs = num();
     else if (flag === "--connects") opts.connects = num();
     else if (flag === "--scenarios") opts.scenarios = value().split(",");
-    else if (flag === "--no-save") opts.save = false;
+    else if (flag === "--parts") {
+      opts.parts = value().split(",");
+      const unknown = opts.parts.filter((p) => !PARTS.includes(p));
+      if (unknown.length) throw new Error(`--parts: unknown ${unknown.join(", ")} (known: ${PARTS.join(", ")})`);
+    } else if (flag === "--no-save") opts.save = false;
     else throw new Error(`unknown option ${args[i]}`);
   }
   return opts;
@@ -63,7 +75,10 @@ const MODES: Mode[] = ["native", "eyeballs"];
 /** How to start a runner script on each runtime. */
 interface Launchers {
   build: NodeBuild;
-  command(rt: Runtime, script: "client" | "overhead" | "order"): [string, string[]];
+  command(
+    rt: Runtime,
+    script: "client" | "overhead" | "order" | "dns_runner" | "scale_runner" | "first_runner",
+  ): [string, string[]];
 }
 
 function launchers(build: NodeBuild): Launchers {
@@ -482,14 +497,15 @@ async function main(): Promise<number> {
   try {
     const sections: string[] = [];
     const skip = labUnavailable();
-    let overhead: Map<Runtime, OverheadLine[]>;
+    let overhead: Map<Runtime, OverheadLine[]> | undefined;
+    const want = (part: string) => opts.parts.includes(part);
     let overheadWhere: string;
     if (skip) {
       // Host namespace: loopback only. A family-6 getaddrinfo("localhost")
       // goes to the network's DNS server unless /etc/hosts maps ::1.
       const hostsV6 = /^\s*::1\s.*\blocalhost\b/m.test(await Deno.readTextFile("/etc/hosts").catch(() => ""));
       log(`${skip}: lab scenarios skipped; loopback overhead only (host namespace)`);
-      overhead = await overheadPart(l, opts, hostsV6, (c, a, t) => runHost(c, a, t), log);
+      if (want("overhead")) overhead = await overheadPart(l, opts, hostsV6, (c, a, t) => runHost(c, a, t), log);
       overheadWhere = `host network namespace${
         hostsV6
           ? ""
@@ -506,15 +522,20 @@ async function main(): Promise<number> {
       // In the lab's client namespace localhost is 127.0.0.1 and ::1 from its own /etc/hosts,
       // so the "localhost" rows stay on loopback.
       const inLab = lab;
-      log("overhead (loopback, in the lab client namespace)…");
-      overhead = await overheadPart(
-        l,
-        opts,
-        true,
-        (c, a, t) => inLab.exec(c, a, { timeoutMs: t, env: childEnv(), cwd: root }),
-        log,
-      );
+      const execInLab = (c: string, a: string[], t: number) =>
+        inLab.exec(c, a, { timeoutMs: t, env: childEnv(), cwd: root });
+      if (want("overhead")) {
+        log("overhead (loopback, in the lab client namespace)…");
+        overhead = await overheadPart(l, opts, true, execInLab, log);
+      }
       overheadWhere = "lab client namespace (idle lab; its /etc/hosts maps localhost to 127.0.0.1 and ::1)";
+      if (want("dns")) {
+        log("dns (stall, cache)…");
+        sections.push(await dnsPart(lab, RUNTIMES, (rt) => l.command(rt, "dns_runner"), execInLab, log));
+        await lab.setDelay(BASE_DELAY_MS);
+      }
+    }
+    if (lab && want("lab")) {
       log("lab scenarios…");
       const { cells, scenarios, notes } = await labPart(lab, l, opts, log);
       const node = nodeMeta?.net as { autoSelectFamily?: boolean; attemptTimeout?: number } | undefined;
@@ -543,18 +564,39 @@ async function main(): Promise<number> {
         ].join("\n"),
       );
     }
-    sections.push(
-      [
-        "## Core overhead (loopback)",
-        "",
-        `Sequential connect + close to a server in the same process on 127.0.0.1 (and ::1), ${opts.connects} connects per row in 10 interleaved rounds ` +
-        `(order rotated each round, after a warm-up round). Run in the ${overheadWhere}. ` +
-        `Ratio = eyeballs rate ÷ raw rate in the same round, median over rounds (target ≥ 0.9×). ` +
-        "native = the runtime's own connect; node:net = `net.connect` to one IP with autoSelectFamily off, which is what the Node and Bun adapters dial with.",
-        "",
-        overheadTable(overhead),
-      ].join("\n"),
-    );
+    if (want("first")) {
+      log("first connect (fresh processes, host namespace)…");
+      sections.push(
+        await firstPart(RUNTIMES, (rt, args) => {
+          const [cmd, pre] = l.command(rt, "first_runner");
+          return runHost(cmd, [...pre, ...args], 60_000);
+        }, log),
+      );
+    }
+    if (want("scale")) {
+      log("scale (loopback, host namespace)…");
+      sections.push(
+        await scalePart(RUNTIMES, (rt, args) => {
+          const [cmd, pre] = l.command(rt, "scale_runner");
+          // 10,000 sockets in one process: raise the soft fd limit (the hard one must allow it).
+          return runHost("sh", ["-c", 'ulimit -n 20000 && exec "$@"', "sh", cmd, ...pre, ...args], 300_000);
+        }, log),
+      );
+    }
+    if (overhead) {
+      sections.push(
+        [
+          "## Core overhead (loopback)",
+          "",
+          `Sequential connect + close to a server in the same process on 127.0.0.1 (and ::1), ${opts.connects} connects per row in 10 interleaved rounds ` +
+          `(order rotated each round, after a warm-up round). Run in the ${overheadWhere}. ` +
+          `Ratio = eyeballs rate ÷ raw rate in the same round, median over rounds (target ≥ 0.9×). ` +
+          "native = the runtime's own connect; node:net = `net.connect` to one IP with autoSelectFamily off, which is what the Node and Bun adapters dial with.",
+          "",
+          overheadTable(overhead),
+        ].join("\n"),
+      );
+    }
     const seconds = (performance.now() - started) / 1000;
     const report = [
       "# eyeballs benchmark",
@@ -567,7 +609,9 @@ async function main(): Promise<number> {
     ].join("\n");
     console.log(report);
     if (opts.save) {
-      const file = join(root, "bench", "RESULTS.md");
+      // A partial run (--parts) keeps its own file, so RESULTS.md always holds a full run.
+      const name = PARTS.every(want) ? "RESULTS.md" : `RESULTS-${opts.parts.join("-")}.md`;
+      const file = join(root, "bench", name);
       await Deno.writeTextFile(file, report);
       // Keep the saved file as `deno fmt` wants it (aligned tables), so the repo's fmt check stays green.
       await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", file], stdout: "null", stderr: "null" })

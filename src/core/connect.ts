@@ -189,15 +189,16 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   }
 
   // One signal ends everything: the caller's abort, the timeout, or the end of the race. With
-  // none of them (an IP literal, no timeout, no signal) the race goes without: signals are costly on Node.
-  const controller = new AbortController();
+  // none of them (an IP literal, no timeout, no signal) there is no controller at all: signals are
+  // costly on Node and Bun (bench/RESULTS-overhead-first-scale-dns.md).
   const cancellable = options.timeout !== undefined || options.signal !== undefined || !host.literal;
+  const controller = cancellable ? new AbortController() : undefined;
   let timedOut: Error | undefined;
-  const onAbort = () => controller.abort(options.signal?.reason);
+  const onAbort = () => controller!.abort(options.signal?.reason);
   options.signal?.addEventListener("abort", onAbort, { once: true });
   const cancelTimeout = options.timeout === undefined ? () => {} : clock.setTimer(() => {
     timedOut = Object.assign(new Error(`timed out after ${options.timeout} ms`), { name: "TimeoutError" });
-    controller.abort(timedOut);
+    controller!.abort(timedOut);
   }, Math.max(0, options.timeout - (clock.now() - startedAt))); // an async history lookup counts
 
   const queue = new AddressQueue(port, {
@@ -222,7 +223,7 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   // NAT64 only on a host with IPv6 but no IPv4 route, for a name or an IPv4 literal: nothing on a dual-stack host.
   const nat64 = selector?.hasIPv6Route && !selector.hasIPv4Route && options.family === undefined &&
       options.nat64Prefix !== false && (!host.literal || host.literal.family === 4)
-    ? await nat64PrefixOf(options, clock, controller.signal)
+    ? await nat64PrefixOf(options, clock, controller?.signal ?? new AbortController().signal) // a bare literal: nothing aborts
     : undefined;
   let resolution: Resolution | undefined;
   if (host.literal) {
@@ -245,7 +246,7 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
       families: options.family ? [options.family] : nat64 ? [6] : [preferredFamily, otherFamily(preferredFamily)],
       resolver,
       resolutionDelay: options.resolutionDelay ?? RESOLUTION_DELAY,
-      signal: controller.signal,
+      signal: controller!.signal,
       clock,
       startedAt,
       emit,
@@ -271,12 +272,12 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
       queue,
       schedule,
       maxAttemptsInFlight: options.maxAttemptsInFlight ?? MAX_ATTEMPTS_IN_FLIGHT,
-      signal: cancellable ? controller.signal : undefined,
+      signal: controller?.signal,
       clock,
       startedAt,
       emit: raceEmit,
     });
-    if (history) recordSafely(history, historyHost!, port, outcomesOf(result.attempts, controller.signal.aborted));
+    if (history) recordSafely(history, historyHost!, port, outcomesOf(result.attempts, controller?.signal.aborted === true));
     if (result.error !== undefined) throw result.error;
     if (result.winner) {
       const { conn, attempt } = result.winner;
@@ -292,7 +293,7 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   } finally {
     cancelTimeout();
     options.signal?.removeEventListener("abort", onAbort);
-    if (resolution) controller.abort(CONNECT_OVER); // stops lookups and the Resolution Delay
+    if (resolution) controller!.abort(CONNECT_OVER); // stops lookups and the Resolution Delay
     settled = true;
   }
 }

@@ -75,6 +75,28 @@ export interface Resolver {
    * them. An empty array means the name has no address in that family.
    */
   resolve(hostname: string, family: Family, signal: AbortSignal): Promise<string[]>;
+  /**
+   * Optional: the same lookup, with how long the answer may be kept (the
+   * DNS TTL). A resolver that has it (the stub resolver) offers it so that a
+   * cache can honour it; resolvers without it are never cached.
+   */
+  resolveWithTtl?(hostname: string, family: Family, signal: AbortSignal): Promise<ResolvedAddresses>;
+}
+
+/**
+ * Addresses with their lifetime, as {@linkcode Resolver.resolveWithTtl} returns them.
+ *
+ * @example
+ * ```ts
+ * import type { ResolvedAddresses } from "@eyeballs/connect";
+ * const answer: ResolvedAddresses = { addresses: ["192.0.2.1"], ttl: 300 };
+ * ```
+ */
+export interface ResolvedAddresses {
+  /** The addresses, in the order to try them. */
+  readonly addresses: string[];
+  /** Seconds the answer may be reused (0: not at all). */
+  readonly ttl: number;
 }
 
 /**

@@ -7,6 +7,7 @@ A rule for (name, A|AAAA) says what to do with a query:
   {"fail": "servfail"}         answer SERVFAIL
   {"fail": "refused"}          answer REFUSED
   {"fail": "silent"}           never answer
+  {"ttl": N}                   answer with TTL N seconds (default 0)
 A name with no rule is NXDOMAIN; a known name without a rule for the asked
 type gets NODATA (NOERROR, no answers), as a real zone would.
 """
@@ -18,7 +19,7 @@ import struct
 TYPES = {"A": 1, "AAAA": 28}
 RCODES = {"nxdomain": 3, "servfail": 2, "refused": 5}
 FAILS = ("nxdomain", "servfail", "refused", "silent")
-TTL = 0  # answers must not be cached between scenarios
+TTL = 0  # default: answers must not be cached between scenarios
 
 
 def normalize_name(name):
@@ -31,7 +32,7 @@ def parse_rule(rtype, rule):
         rule = {"addrs": rule}
     if not isinstance(rule, dict):
         raise ValueError(f"{rtype}: rule must be a list of addresses or an object")
-    unknown = set(rule) - {"addrs", "delayMs", "fail"}
+    unknown = set(rule) - {"addrs", "delayMs", "fail", "ttl"}
     if unknown:
         raise ValueError(f"{rtype}: unknown rule fields {sorted(unknown)}")
     fail = rule.get("fail")
@@ -47,7 +48,10 @@ def parse_rule(rtype, rule):
     delay = float(rule.get("delayMs", 0))
     if delay < 0:
         raise ValueError(f"{rtype}: delayMs must be >= 0")
-    return {"addrs": addrs, "delayMs": delay, "fail": fail}
+    ttl = rule.get("ttl", TTL)
+    if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 0x7FFFFFFF:
+        raise ValueError(f"{rtype}: ttl must be an integer from 0 to 2147483647")
+    return {"addrs": addrs, "delayMs": delay, "fail": fail, "ttl": ttl}
 
 
 def _read_name(msg, offset):
@@ -144,32 +148,33 @@ class DnsServer:
         type_name = next((k for k, v in TYPES.items() if v == qtype), str(qtype))
         self.queries.append([normalize_name(name), type_name])
         rules = self.zone.get(normalize_name(name))
-        rcode, addrs, delay = 0, [], 0.0
+        rcode, addrs, delay, ttl = 0, [], 0.0, TTL
         if rules is None:
             rcode = RCODES["nxdomain"]
         elif type_name in rules:
             rule = rules[type_name]
             delay = rule["delayMs"]
+            ttl = rule["ttl"]
             if rule["fail"] == "silent":
                 return
             if rule["fail"]:
                 rcode = RCODES[rule["fail"]]
             else:
                 addrs = rule["addrs"]
-        reply = self._reply(qid, flags, question, qtype, rcode, addrs, max_size)
+        reply = self._reply(qid, flags, question, qtype, rcode, addrs, max_size, ttl)
         if delay > 0:
             self.loop.call_later(delay, send, reply)
         else:
             send(reply)
 
     @staticmethod
-    def _reply(qid, qflags, question, qtype, rcode, addrs, max_size):
+    def _reply(qid, qflags, question, qtype, rcode, addrs, max_size, ttl=TTL):
         # QR, AA, copy RD; RA set so stub resolvers accept it as a recursive answer.
         flags = 0x8000 | 0x0400 | (qflags & 0x0100) | 0x0080 | rcode
         answers = b""
         for ip in addrs:
             # 0xC00C points back at the question's name.
-            answers += struct.pack("!HHHIH", 0xC00C, qtype, 1, TTL, len(ip.packed)) + ip.packed
+            answers += struct.pack("!HHHIH", 0xC00C, qtype, 1, ttl, len(ip.packed)) + ip.packed
         reply = struct.pack("!HHHHHH", qid, flags, 1, len(addrs), 0, 0) + question + answers
         if len(reply) > max_size:
             # Too big for plain UDP: set TC (the client retries over TCP).

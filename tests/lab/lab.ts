@@ -54,6 +54,8 @@ export type DnsRule = string[] | {
   delayMs?: number;
   /** Answer with this error instead, or ("silent") never answer. */
   fail?: "nxdomain" | "servfail" | "refused" | "silent";
+  /** The answer's TTL in seconds. Default 0 (nothing cached between scenarios). */
+  ttl?: number;
 };
 
 /** Rules per record type; a missing type is answered with NODATA. */

@@ -26,7 +26,10 @@ import { netKind } from "../shared/net_dialer.ts";
 import type { SocketOptions } from "../shared/options.ts";
 
 export { netDialer, type NetDialerOptions, nodeDialer } from "../shared/net_dialer.ts";
+export { autoResolver } from "../shared/default_resolver.ts";
 export { systemResolver } from "../shared/system_resolver.ts";
+export { createStubResolver, stubResolver } from "../shared/stub_resolver.ts";
+export type { StubResolver, StubResolverOptions } from "../shared/stub_resolver.ts";
 export { FileHistory, type FileHistoryOptions } from "../shared/file_history.ts";
 export type { SocketOptions } from "../shared/options.ts";
 export { type BunTlsOptions, connectTls, TlsHandshakeError, type TlsSettings } from "./tls.ts";
@@ -56,7 +59,10 @@ export interface BunConnectOptions extends RaceSettings, SocketOptions {
   readonly hostname: string;
   /** The TCP port, 1 to 65535, or a string of digits. */
   readonly port: number | string;
-  /** Resolves names. Default {@linkcode systemResolver} (getaddrinfo). */
+  /**
+   * Resolves names. Default {@linkcode autoResolver}: the stub resolver behind a TTL cache when
+   * /etc/nsswitch.conf says `hosts: files dns`, else {@linkcode systemResolver} (getaddrinfo).
+   */
   readonly resolver?: Resolver;
 }
 

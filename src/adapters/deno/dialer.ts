@@ -8,6 +8,7 @@
 import type { Dialer, Target } from "../../core/types.ts";
 import type { AdapterKind } from "../shared/connect.ts";
 import type { SocketOptions } from "../shared/options.ts";
+import { systemResolver } from "../shared/system_resolver.ts";
 
 /**
  * Dials one address with `Deno.connect`, passing the attempt's signal so an
@@ -41,6 +42,7 @@ export const denoDialer: Dialer<Deno.TcpConn> = {
 /** Deno's connection kind: `Deno.connect`'s options, its dialer, socket options through the conn's setters. */
 export const DENO: AdapterKind<Deno.TcpConn> = {
   shape: { hostField: "hostname", socket: ["noDelay", "keepAlive"], ignored: { transport: "tcp" } },
+  resolver: systemResolver, // no thread-pool stall under Deno, and the stub would need --allow-read
   dialer: () => denoDialer,
   tune(conn: Deno.TcpConn, options: SocketOptions): void {
     if (options.noDelay !== undefined) conn.setNoDelay(options.noDelay);

@@ -23,6 +23,8 @@ import type { SocketOptions } from "../shared/options.ts";
 import { DENO } from "./dialer.ts";
 
 export { systemResolver } from "../shared/system_resolver.ts";
+export { createStubResolver, stubResolver } from "../shared/stub_resolver.ts";
+export type { StubResolver, StubResolverOptions } from "../shared/stub_resolver.ts";
 export { FileHistory, type FileHistoryOptions } from "../shared/file_history.ts";
 export { denoDialer } from "./dialer.ts";
 export { connectTls, type DenoTlsOptions, TlsHandshakeError } from "./tls.ts";

@@ -24,7 +24,10 @@ export interface NodeConnectOptions extends RaceSettings, SocketOptions {
   readonly host: string;
   /** The TCP port, 1 to 65535, or a string of digits. */
   readonly port: number | string;
-  /** Resolves names. Default: the system resolver (getaddrinfo). */
+  /**
+   * Resolves names. Default `autoResolver`: the stub resolver behind a TTL cache when /etc/nsswitch.conf
+   * says `hosts: files dns`, else `systemResolver` (getaddrinfo).
+   */
   readonly resolver?: Resolver;
 }
 

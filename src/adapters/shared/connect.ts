@@ -1,22 +1,23 @@
 /**
  * What every adapter's `connect` does: check the options under the
- * runtime's own names, fill in the system resolver and the host's source
- * addresses, run the core's race with the adapter's dialer, and set the
+ * runtime's own names, fill in the runtime's default resolver and the host's
+ * source addresses, run the core's race with the adapter's dialer, and set the
  * socket options on the winner.
  *
  * @module
  */
 
 import { connectAs, type Connected } from "../../core/connect.ts";
-import type { Dialer } from "../../core/types.ts";
+import type { Dialer, Resolver } from "../../core/types.ts";
 import { checkAdapterOptions, type OptionShape, type SocketOptions } from "./options.ts";
-import { systemResolver } from "./system_resolver.ts";
 import { systemSourceAddresses } from "./source_addresses.ts";
 
 /** One runtime's connection type: which options it takes, how it dials, how it applies socket options. */
 export interface AdapterKind<Conn> {
   /** The options it takes. */
   readonly shape: OptionShape;
+  /** The resolver used when the caller gives none. */
+  readonly resolver: Resolver;
   /** A dialer that honours the socket options needed per attempt (`localAddress`). */
   dialer(socket: SocketOptions): Dialer<Conn>;
   /** Applies `noDelay` and `keepAlive` to the winner. */
@@ -40,7 +41,7 @@ export async function adapterConnect<Conn>(options: unknown, kind: AdapterKind<C
   const dialer = kind.dialer(socket);
   const connected = await connectAs(
     // The host's source addresses: RFC 6724 order, NAT64 detection.
-    { resolver: systemResolver, sourceAddresses: systemSourceAddresses(), ...race, dialer } as Parameters<
+    { resolver: kind.resolver, sourceAddresses: systemSourceAddresses(), ...race, dialer } as Parameters<
       typeof connectAs<Conn>
     >[0],
     kind.shape.hostField,

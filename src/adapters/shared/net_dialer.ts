@@ -8,6 +8,7 @@
 import net from "node:net";
 import type { Dialer, Target } from "../../core/types.ts";
 import type { AdapterKind } from "./connect.ts";
+import { autoResolver } from "./default_resolver.ts";
 import type { OptionShape, SocketOptions } from "./options.ts";
 
 /**
@@ -121,6 +122,7 @@ export function netKind(
 ): AdapterKind<net.Socket> {
   return {
     shape: { hostField, socket: NET_SOCKET_OPTIONS, extra },
+    resolver: autoResolver, // getaddrinfo's thread pool can stall lookups under Node and Bun (docs/performance.md)
     dialer: (socket) =>
       socket.localAddress === undefined && !onSocket
         ? nodeDialer

@@ -6,8 +6,8 @@
  * @module
  */
 
-import dns from "node:dns";
 import type { Family, Resolver } from "../../core/types.ts";
+import { nodeDns } from "./lazy_modules.ts";
 
 /**
  * Resolves one family with `dns.lookup(name, { family, all: true, verbatim: true })`,
@@ -30,21 +30,31 @@ import type { Family, Resolver } from "../../core/types.ts";
 export const systemResolver: Resolver = {
   resolve(hostname: string, family: Family, signal: AbortSignal): Promise<string[]> {
     if (isLocalhost(hostname)) return Promise.resolve([family === 6 ? "::1" : "127.0.0.1"]);
-    return new Promise((resolve, reject) => {
-      if (signal.aborted) return reject(signal.reason);
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-      // verbatim: the system's order (gai.conf, RFC 6724). Without it Deno's lookup reverses IPv4 answers.
-      dns.lookup(hostname, { family, all: true, verbatim: true }, (error, addresses) => {
-        signal.removeEventListener("abort", onAbort);
-        if (error) reject(error);
-        else resolve(addresses.filter((a) => a.family === family).map((a) => a.address));
-      });
-    });
+    return nodeDns().then((dns) =>
+      new Promise((resolve, reject) => {
+        if (signal.aborted) return reject(signal.reason);
+        const onAbort = () => reject(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        // verbatim: the system's order (gai.conf, RFC 6724). Without it Deno's lookup reverses IPv4 answers.
+        dns.lookup(hostname, { family, all: true, verbatim: true }, (error, addresses) => {
+          signal.removeEventListener("abort", onAbort);
+          if (error) reject(error);
+          else resolve(addresses.filter((a) => a.family === family).map((a) => a.address));
+        });
+      })
+    );
   },
 };
 
-/** `localhost`, `LOCALHOST.`, `app.localhost`: the names RFC 6761 reserves for loopback. */
-function isLocalhost(hostname: string): boolean {
+/**
+ * `localhost`, `LOCALHOST.`, `app.localhost`: the names RFC 6761 reserves for loopback.
+ *
+ * @example
+ * ```ts
+ * import { isLocalhost } from "./system_resolver.ts";
+ * isLocalhost("app.localhost"); // true
+ * ```
+ */
+export function isLocalhost(hostname: string): boolean {
   return /(^|\.)localhost\.?$/i.test(hostname);
 }

@@ -1,0 +1,62 @@
+/**
+ * Runtime modules loaded on first use, not at import: a connect to an IP
+ * literal never needs `node:dns`, `node:dgram` or `node:fs`, and loading
+ * them costs a fresh process several milliseconds each (bench/first.ts
+ * measures it). Each is loaded once.
+ *
+ * @module
+ */
+
+type Dns = typeof import("node:dns");
+type Dgram = typeof import("node:dgram");
+type Fs = typeof import("node:fs");
+type Net = typeof import("node:net");
+
+let dns: Promise<Dns> | undefined;
+let dgram: Promise<Dgram> | undefined;
+let fs: Promise<Fs> | undefined;
+let net: Promise<Net> | undefined;
+
+/**
+ * `node:dns`, loaded at the first call.
+ *
+ * @example
+ * ```ts
+ * import { nodeDns } from "./lazy_modules.ts";
+ * const { lookup } = await nodeDns();
+ * ```
+ */
+export const nodeDns = (): Promise<Dns> => (dns ??= import("node:dns"));
+
+/**
+ * `node:dgram`, loaded at the first call.
+ *
+ * @example
+ * ```ts
+ * import { nodeDgram } from "./lazy_modules.ts";
+ * const socket = (await nodeDgram()).createSocket("udp4");
+ * ```
+ */
+export const nodeDgram = (): Promise<Dgram> => (dgram ??= import("node:dgram"));
+
+/**
+ * `node:fs`, loaded at the first call.
+ *
+ * @example
+ * ```ts
+ * import { nodeFs } from "./lazy_modules.ts";
+ * const text = (await nodeFs()).readFileSync("/etc/hosts", "utf8");
+ * ```
+ */
+export const nodeFs = (): Promise<Fs> => (fs ??= import("node:fs"));
+
+/**
+ * `node:net`, loaded at the first call (the stub resolver needs it only for truncated answers).
+ *
+ * @example
+ * ```ts
+ * import { nodeNet } from "./lazy_modules.ts";
+ * const socket = (await nodeNet()).connect({ host: "192.0.2.53", port: 53 });
+ * ```
+ */
+export const nodeNet = (): Promise<Net> => (net ??= import("node:net"));

@@ -1,0 +1,86 @@
+/**
+ * Run by tests/lab/stub_resolver.test.ts inside the lab's client namespace,
+ * under the runtime of the test: drives the stub resolver (and the DNS cache
+ * on a fake clock) against the lab's DNS server and prints one JSON object.
+ *
+ *   stub_client.ts HOSTS_FILE PORT
+ *
+ * @module
+ */
+
+import { readdirSync } from "node:fs";
+import net from "node:net";
+import { createStubResolver } from "../../src/adapters/shared/stub_resolver.ts";
+import { connect } from "../../src/adapters/node/mod.ts";
+import { cachingResolver } from "../../src/core/dns_cache.ts";
+import { FakeClock } from "../helpers/fake_clock.ts";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
+const [hostsFile, port] = [argv[0], Number(argv[1])];
+const resolver = createStubResolver({ hostsFile });
+const open = () => new AbortController().signal;
+const outcome = async <T>(p: Promise<T>) => {
+  try {
+    return { value: await p };
+  } catch (e) {
+    return { error: String(e), code: (e as { code?: string }).code };
+  }
+};
+
+const result: Record<string, unknown> = {};
+result.dual6 = await outcome(resolver.resolveWithTtl("dual.lab.test", 6, open()));
+result.big6 = await outcome(resolver.resolveWithTtl("big.lab.test", 6, open())); // truncated over UDP: TCP
+result.ttl4 = await outcome(resolver.resolveWithTtl("ttl.lab.test", 4, open()));
+result.nodata = await outcome(resolver.resolveWithTtl("v4.lab.test", 6, open()));
+result.nx = await outcome(resolver.resolveWithTtl("nx.lab.test", 4, open()));
+result.servfail = await outcome(resolver.resolveWithTtl("broken.lab.test", 4, open()));
+result.fromHosts = await outcome(resolver.resolveWithTtl("pinned.lab.test", 4, open()));
+result.hostsOtherFamily = await outcome(resolver.resolveWithTtl("pinned.lab.test", 6, open()));
+
+const openFds = () => readdirSync("/proc/self/fd").length;
+const fdsBefore = openFds();
+
+// A silent server: the abort ends the lookup at once.
+const controller = new AbortController();
+setTimeout(() => controller.abort(new Error("caller gave up")), 50);
+result.silentAborted = await outcome(resolver.resolve("quiet.lab.test", 6, controller.signal));
+
+// 8 connects whose AAAA is never answered, and one healthy connect meanwhile: all land.
+const stalled = Array.from(
+  { length: 8 },
+  () =>
+    outcome(
+      connect({ host: "stalled.lab.test", port, resolver, timeout: 5000 }).then((s: net.Socket) => {
+        const address = s.remoteAddress;
+        s.destroy();
+        return address;
+      }),
+    ),
+);
+result.healthy = await outcome(
+  connect({ host: "dual.lab.test", port, resolver, timeout: 5000 }).then((s) => {
+    const address = s.remoteAddress;
+    s.destroy();
+    return address;
+  }),
+);
+result.stalled = await Promise.all(stalled);
+
+// 50 lookups to the silent server, aborted together: every UDP socket is closed.
+const many = new AbortController();
+const pending = Array.from({ length: 50 }, () => outcome(resolver.resolve("quiet.lab.test", 4, many.signal)));
+setTimeout(() => many.abort(new Error("enough")), 50);
+await Promise.all(pending);
+await new Promise((resolve) => setTimeout(resolve, 100));
+result.fds = { before: fdsBefore, after: openFds() };
+
+// The cache on a fake clock: 3 lookups within the TTL, one after it. The test counts the
+// queries the server saw for cached.lab.test: 2 (not 4, not 1).
+const clock = new FakeClock();
+const cached = cachingResolver(resolver, { clock });
+for (let i = 0; i < 3; i++) await cached.resolve("cached.lab.test", 4, open());
+await clock.advance(5000);
+await cached.resolve("cached.lab.test", 4, open());
+console.log(JSON.stringify(result));

@@ -1,0 +1,92 @@
+/**
+ * The stub resolver against the lab's DNS server, run inside the client
+ * namespace (tests/lab/stub_client.ts) under the runtime running this file.
+ * Behaviour only; its timing (lookups not blocking each other, the cache's
+ * gain) is measured by the benchmark (bench/dns.ts).
+ */
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { Lab, labUnavailable } from "./lab.ts";
+
+const skip = labUnavailable();
+if (skip) console.log(skip);
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fromSource = import.meta.url.endsWith(".ts");
+const client = join(here, fromSource ? "stub_client.ts" : "stub_client.js");
+const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+const command = (): [string, string[]] =>
+  runtime === "deno" ? [process.execPath, ["run", "-A", "--quiet", client]] : [process.execPath, [client]];
+
+describe("stub resolver in the lab", { skip: skip ?? false, timeout: 120_000 }, () => {
+  let lab: Lab;
+  let dir: string;
+  // deno-lint-ignore no-explicit-any
+  let out: Record<string, any>;
+  let queries: Array<[string, string]>;
+
+  before(async () => {
+    lab = await Lab.start({ delayMs: 5, count: 32 });
+    dir = mkdtempSync(join(tmpdir(), "eyb-stub-"));
+    const hostsFile = join(dir, "hosts");
+    writeFileSync(hostsFile, "192.0.2.12 pinned.lab.test\n");
+    await lab.setDns("pinned.lab.test", { A: ["192.0.2.13"], AAAA: ["2001:db8::13"] });
+    await lab.setDns("big.lab.test", { AAAA: lab.servers.v6 });
+    await lab.setDns("ttl.lab.test", { A: { addrs: ["192.0.2.10"], ttl: 30 } });
+    await lab.setDns("cached.lab.test", { A: { addrs: ["192.0.2.10"], ttl: 2 } });
+    await lab.setDns("broken.lab.test", { A: { fail: "servfail" } });
+    await lab.setDns("quiet.lab.test", { A: { fail: "silent" }, AAAA: { fail: "silent" } });
+    await lab.setDns("stalled.lab.test", { A: ["192.0.2.11"], AAAA: { fail: "silent" } });
+    await lab.dnsQueries({ reset: true });
+    const [cmd, args] = command();
+    const r = await lab.exec(cmd, [...args, hostsFile, String(lab.info.ports[0])], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    out = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    queries = await lab.dnsQueries();
+  });
+  after(async () => {
+    await lab?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers from the lab's server, in its order", () => {
+    assert.deepEqual(out.dual6.value.addresses, lab.servers.v6);
+  });
+  it("falls back to TCP when the UDP answer is truncated", () => {
+    assert.equal(out.big6.value.addresses.length, 32);
+    assert.equal(queries.filter(([n]) => n === "big.lab.test").length, 2, "one UDP query, one TCP query");
+  });
+  it("reports the answer's TTL", () => {
+    assert.deepEqual(out.ttl4.value, { addresses: ["192.0.2.10"], ttl: 30 });
+  });
+  it("tells NODATA (no addresses) from NXDOMAIN and SERVFAIL (errors with a code)", () => {
+    assert.deepEqual(out.nodata.value.addresses, []);
+    assert.equal(out.nx.code, "ENOTFOUND");
+    assert.equal(out.servfail.code, "EAI_AGAIN");
+    assert.match(out.servfail.error, /SERVFAIL from 192\.0\.2\.53/);
+  });
+  it("honours the hosts file first, per family, as glibc does", () => {
+    assert.deepEqual(out.fromHosts.value, { addresses: ["192.0.2.12"], ttl: 0 });
+    assert.deepEqual(out.hostsOtherFamily.value.addresses, ["2001:db8::13"]);
+    assert.deepEqual(queries.filter(([n]) => n === "pinned.lab.test"), [["pinned.lab.test", "AAAA"]]);
+  });
+  it("ends a lookup to a silent server on abort, with the caller's reason", () => {
+    assert.match(out.silentAborted.error, /caller gave up/);
+  });
+  it("connects to a healthy name while 8 connects wait for an AAAA answer that never comes", () => {
+    assert.equal(out.healthy.value, "2001:db8::10");
+    for (const s of out.stalled) assert.equal(s.value, "192.0.2.11", JSON.stringify(s));
+  });
+  it("leaves no socket open: aborted lookups and finished races close theirs", () => {
+    assert.equal(out.fds.after, out.fds.before, JSON.stringify(out.fds));
+  });
+  it("lets the cache skip the query within the TTL and ask again after it", () => {
+    assert.equal(queries.filter(([n]) => n === "cached.lab.test").length, 2);
+  });
+});

@@ -150,7 +150,7 @@ interface Scenario {
   /** Show the address order each runtime's node:dns lookup gives for this family. */
   checkOrder?: 4 | 6;
   /** Undo what reset() does not (the link delay). */
-  teardown?(lab: Lab): Promise<void>;
+  teardown?(lab: Lab): void | Promise<void>;
   /** The eyeballs client's HISTORY argument (client.ts) for a runtime: `off` or a file. Default: in memory. */
   history?(rt: Runtime): string;
 }
@@ -184,7 +184,7 @@ const SCENARIOS: Scenario[] = [
       for (const rt of RUNTIMES) rmSync(benchHistoryFile(rt), { force: true });
       await faultAll("blackhole")(lab);
     },
-    teardown: async () => {
+    teardown: () => {
       for (const rt of RUNTIMES) rmSync(benchHistoryFile(rt), { force: true });
     },
     history: benchHistoryFile,

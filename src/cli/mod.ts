@@ -31,8 +31,9 @@ async function loadRuntime(): Promise<Runtime> {
     const { denoDialer, systemResolver } = await import("../adapters/deno/mod.ts");
     return { dialer: denoDialer, resolver: systemResolver, sourceAddresses };
   }
-  const { nodeDialer, systemResolver } = await import("../adapters/node/mod.ts");
-  return { dialer: nodeDialer, resolver: systemResolver, sourceAddresses };
+  // The Node adapter's own default: the stub resolver (no thread-pool stall) where nsswitch allows it.
+  const { autoResolver, nodeDialer } = await import("../adapters/node/mod.ts");
+  return { dialer: nodeDialer, resolver: autoResolver, sourceAddresses };
 }
 
 /**

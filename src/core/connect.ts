@@ -277,7 +277,9 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
       startedAt,
       emit: raceEmit,
     });
-    if (history) recordSafely(history, historyHost!, port, outcomesOf(result.attempts, controller?.signal.aborted === true));
+    if (history) {
+      recordSafely(history, historyHost!, port, outcomesOf(result.attempts, controller?.signal.aborted === true));
+    }
     if (result.error !== undefined) throw result.error;
     if (result.winner) {
       const { conn, attempt } = result.winner;

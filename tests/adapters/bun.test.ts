@@ -16,7 +16,10 @@ loopbackSuite<net.Socket>("bun", notBun, {
 
 describe("bun adapter options", { skip: notBun }, () => {
   it("names its own field, hostname", async () => {
-    await assert.rejects(connect({ hostname: "", port: 80 }), { name: "RangeError", message: /^hostname must not be empty/ });
+    await assert.rejects(connect({ hostname: "", port: 80 }), {
+      name: "RangeError",
+      message: /^hostname must not be empty/,
+    });
     await assert.rejects(connect({ hostname: "localhost", port: 0 }), { name: "RangeError", message: /^port/ });
   });
 });

@@ -26,7 +26,10 @@ loopbackSuite<Deno.TcpConn>("deno", notDeno, {
 
 describe("deno adapter options", { skip: notDeno }, () => {
   it("names its own field, hostname", async () => {
-    await assert.rejects(connect({ hostname: "", port: 80 }), { name: "RangeError", message: /^hostname must not be empty/ });
+    await assert.rejects(connect({ hostname: "", port: 80 }), {
+      name: "RangeError",
+      message: /^hostname must not be empty/,
+    });
     await assert.rejects(connect({ hostname: "localhost", port: 70000 }), { name: "RangeError", message: /^port/ });
   });
 });

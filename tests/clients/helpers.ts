@@ -3,7 +3,7 @@
  * names answered with a dead address first so that the race matters.
  */
 
-import net from "node:net";
+import type net from "node:net";
 import tls from "node:tls";
 import http from "node:http";
 import https from "node:https";

@@ -27,8 +27,7 @@ describe("lab", { skip: skip ?? false }, () => {
   let lab: Lab;
   let v4: string[];
   let v6: string[];
-  const probe = async (...args: string[]) =>
-    (await lab.probe(...args)) as Probe;
+  const probe = async (...args: string[]) => (await lab.probe(...args)) as Probe;
 
   before(async () => {
     lab = await Lab.start({ delayMs: DELAY });
@@ -60,9 +59,7 @@ describe("lab", { skip: skip ?? false }, () => {
       assert.ok(r.ok, JSON.stringify(r));
       assert.equal(r.banner, `eyb-lab ${addr} 80`);
       console.log(
-        `lab: ${addr} connect ${r.connectMs} ms, echo ${
-          r.echoMs!.join(" / ")
-        } ms (delayMs=${DELAY})`,
+        `lab: ${addr} connect ${r.connectMs} ms, echo ${r.echoMs!.join(" / ")} ms (delayMs=${DELAY})`,
       );
       for (const ms of [r.connectMs!, ...r.echoMs!]) {
         assert.ok(ms >= 2 * DELAY, `RTT ${ms} < ${2 * DELAY}`);
@@ -98,9 +95,7 @@ describe("lab", { skip: skip ?? false }, () => {
       assert.deepEqual(new Set(r.addrs), new Set([v4[2], v6[3], v6[4]]));
       assert.ok(r.ms >= 400 + 2 * DELAY, `${r.ms}`);
       assert.ok(r.ms < 400 + 2 * DELAY + 400, `${r.ms}`);
-      const types = (await lab.dnsQueries()).filter(([n]) =>
-        n === "late.lab.test"
-      ).map(([, t]) => t);
+      const types = (await lab.dnsQueries()).filter(([n]) => n === "late.lab.test").map(([, t]) => t);
       assert.deepEqual(new Set(types), new Set(["A", "AAAA"]));
     });
 
@@ -276,9 +271,7 @@ describe("lab teardown", { skip: skip ?? false }, () => {
     const left = namespacesOf(dead.pid);
     const lab = await Lab.start();
     try {
-      const removed = lab.info.staleRemoved.filter((n) =>
-        n.endsWith(`-${dead.pid}`)
-      );
+      const removed = lab.info.staleRemoved.filter((n) => n.endsWith(`-${dead.pid}`));
       if (left.length === 2 && removed.length === 2) {
         assert.deepEqual(removed.sort(), left.sort());
       }

@@ -168,9 +168,7 @@ export function python(): string {
       ["-c", "import sys; print(sys.executable)"],
       { encoding: "utf8" },
     );
-    pythonCache = r.status === 0 && r.stdout.trim()
-      ? r.stdout.trim()
-      : "python3";
+    pythonCache = r.status === 0 && r.stdout.trim() ? r.stdout.trim() : "python3";
   }
   return pythonCache;
 }
@@ -181,8 +179,7 @@ export function python(): string {
  */
 export function labUnavailable(): string | null {
   if (unavailableCache !== undefined) return unavailableCache;
-  const ok = (cmd: string, ...args: string[]) =>
-    spawnSync(cmd, args, { stdio: "ignore" }).status === 0;
+  const ok = (cmd: string, ...args: string[]) => spawnSync(cmd, args, { stdio: "ignore" }).status === 0;
   // First failing check wins; each is cheap (a few ms).
   const checks: [string, () => boolean][] = [
     ["not Linux", () => platform() === "linux"],
@@ -193,8 +190,7 @@ export function labUnavailable(): string | null {
     // A TUN device in a throwaway namespace proves TUNSETIFF is allowed.
     [
       "no /dev/net/tun (cannot create a TUN device)",
-      () =>
-        ok("unshare", "--net", "ip", "tuntap", "add", "eyb0", "mode", "tun"),
+      () => ok("unshare", "--net", "ip", "tuntap", "add", "eyb0", "mode", "tun"),
     ],
     ["no python3", () => ok(python(), "--version")],
   ];
@@ -505,9 +501,7 @@ export class Lab {
 
   #onExit(stderr: string): void {
     this.#dead = new Error(
-      `lab: daemon exited (code ${this.#child.exitCode})${
-        stderr ? `\n${stderr}` : ""
-      }`,
+      `lab: daemon exited (code ${this.#child.exitCode})${stderr ? `\n${stderr}` : ""}`,
     );
     for (const p of this.#pending.values()) p.reject(this.#dead);
     this.#pending.clear();
@@ -541,9 +535,7 @@ export class Lab {
 export function namespacesOf(pid: number): string[] {
   const out = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ??
     "";
-  return out.split("\n").map((l) => l.split(" ")[0]).filter((n) =>
-    n.endsWith(`-${pid}`) && n.startsWith("eyb-")
-  );
+  return out.split("\n").map((l) => l.split(" ")[0]).filter((n) => n.endsWith(`-${pid}`) && n.startsWith("eyb-"));
 }
 
 /** What a lab owned by `pid` left behind: namespaces, /etc/netns folders, its daemon. */

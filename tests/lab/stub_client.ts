@@ -9,7 +9,7 @@
  */
 
 import { readdirSync } from "node:fs";
-import net from "node:net";
+import type net from "node:net";
 import { createStubResolver } from "../../src/adapters/shared/stub_resolver.ts";
 import { connect } from "../../src/adapters/node/mod.ts";
 import { cachingResolver } from "../../src/core/dns_cache.ts";

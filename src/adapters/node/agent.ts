@@ -9,7 +9,6 @@
 
 import http from "node:http";
 import https from "node:https";
-import type net from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import type { RaceSettings } from "../../core/connect.ts";

@@ -232,6 +232,30 @@ export function denyAddresses(
   };
 }
 
+/**
+ * `policy`, seeing through the NAT64 `prefix` in use: an IPv6 address under
+ * it is refused when `policy` refuses the IPv4 address inside it, and is
+ * then checked itself. connect wraps the `addressPolicy` with the discovered
+ * (or configured) prefix, so that a DNS64 answer for an internal IPv4
+ * address under a network-specific prefix is refused like the well-known
+ * one, without the caller naming the prefix.
+ *
+ * @example
+ * ```ts
+ * import { denyAddresses, INTERNAL_CATEGORIES, seeThroughNat64 } from "./policy.ts";
+ * import { parseNat64Prefix } from "./nat64.ts";
+ * const policy = seeThroughNat64(denyAddresses(INTERNAL_CATEGORIES), parseNat64Prefix("2001:db8:64::/96"));
+ * policy("2001:db8:64::a00:1", 6); // "private (NAT64 10.0.0.1)"
+ * ```
+ */
+export function seeThroughNat64(policy: AddressPolicy, prefix: Nat64Prefix): AddressPolicy {
+  return (address, family) => {
+    const ipv4 = family === 6 ? extractNat64(address, prefix) : undefined;
+    const why = ipv4 === undefined ? undefined : refusalOf(policy, ipv4, 4);
+    return why === undefined ? policy(address, family) : `${why} (NAT64 ${ipv4})`;
+  };
+}
+
 /** IPv4 ranges no translator reaches: this host's own or its link's. */
 const UNTRANSLATABLE = new Set<AddressCategory>(["unspecified", "loopback", "link-local", "multicast", "broadcast"]);
 

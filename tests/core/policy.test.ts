@@ -7,8 +7,9 @@ import {
   INTERNAL_CATEGORIES,
   nat64Translatable,
   refusalOf,
+  seeThroughNat64,
 } from "../../src/core/policy.ts";
-import { WELL_KNOWN_NAT64_PREFIX } from "../../src/core/nat64.ts";
+import { parseNat64Prefix, synthesizeNat64, WELL_KNOWN_NAT64_PREFIX } from "../../src/core/nat64.ts";
 
 // [address, category, embedded form] for every range, in both families and every IPv6 form of IPv4.
 const CLASSES: Array<[string, string | undefined, string?]> = [
@@ -118,5 +119,39 @@ describe("which IPv4 addresses NAT64 may carry", () => {
     assert.equal(nat64Translatable("10.0.0.1", custom), true);
     assert.equal(nat64Translatable("10.0.0.1", WELL_KNOWN_NAT64_PREFIX), false);
     assert.equal(nat64Translatable("192.0.2.10", WELL_KNOWN_NAT64_PREFIX), true);
+  });
+});
+
+describe("a policy that sees through the NAT64 prefix in use", () => {
+  // Network-specific prefixes of every length: denyAddresses alone does not know them.
+  for (const text of ["2001:db8:64::/96", "2001:db8:122:344::/64", "2001:db8:100::/40", "2001:db8::/32"]) {
+    it(`refuses internal IPv4 addresses under ${text}, allows the rest`, () => {
+      const prefix = parseNat64Prefix(text);
+      const plain = denyAddresses(INTERNAL_CATEGORIES);
+      const policy = seeThroughNat64(plain, prefix);
+      for (
+        const [ipv4, category] of [["10.0.0.1", "private"], ["127.0.0.1", "loopback"], [
+          "169.254.169.254",
+          "link-local",
+        ]]
+      ) {
+        const synthesized = synthesizeNat64(ipv4, prefix);
+        assert.equal(plain(synthesized, 6), true, `without the prefix ${synthesized} passes`);
+        assert.equal(policy(synthesized, 6), `${category} (NAT64 ${ipv4})`);
+      }
+      assert.equal(policy(synthesizeNat64("192.0.2.10", prefix), 6), true);
+      assert.equal(policy("10.0.0.1", 4), "private", "other addresses are checked as before");
+    });
+  }
+
+  it("still checks the IPv6 address itself, and hands the caller's policy the IPv4 inside", () => {
+    const seen: string[] = [];
+    const prefix = parseNat64Prefix("2001:db8:64::/96");
+    const policy = seeThroughNat64((address, family) => {
+      seen.push(`${address}/${family}`);
+      return family === 4 || "only IPv4 here";
+    }, prefix);
+    assert.equal(policy("2001:db8:64::c000:20a", 6), "only IPv4 here");
+    assert.deepEqual(seen, ["192.0.2.10/4", "2001:db8:64::c000:20a/6"]);
   });
 });

@@ -4,6 +4,7 @@ import { connect } from "../../src/core/connect.ts";
 import { ConnectError } from "../../src/core/errors.ts";
 import { MemoryHistory } from "../../src/core/history.ts";
 import { denyAddresses, INTERNAL_CATEGORIES, PolicyRefusal } from "../../src/core/policy.ts";
+import { parseNat64Prefix, synthesizeNat64 } from "../../src/core/nat64.ts";
 import type { ConnectEvent, Family, Resolver } from "../../src/core/types.ts";
 import { FakeClock } from "../helpers/fake_clock.ts";
 import { FakeDialer, fakeResolver, type Script } from "../helpers/fake_dialer.ts";
@@ -216,6 +217,43 @@ describe("NAT64 in connect", () => {
     nat64Refused.catch(() => {});
     await clock.advance(10);
     await assert.rejects(nat64Refused, /refused by policy \(private\)/);
+  });
+
+  it("a DNS64 answer for an internal IPv4 address is refused under the discovered prefix, well-known or not", async () => {
+    for (
+      const [pref64, internal, allowed] of [
+        ["64:ff9b::", "64:ff9b::a00:1", "64:ff9b::c000:20a"],
+        ["2001:db8:64::", "2001:db8:64::a00:1", "2001:db8:64::c000:20a"], // network-specific /96
+        ["2001:db8:122:344::", "2001:db8:122:344:a:0:100:0", "2001:db8:122:344:c0:2:a00:0"], // network-specific /64
+      ]
+    ) {
+      const clock = new FakeClock();
+      const dialer = new FakeDialer(clock, { [allowed]: { connect: 5 } });
+      const asked: string[] = [];
+      const resolver: Resolver = {
+        resolve: (name: string, family: Family) => {
+          asked.push(`${name}/${family}`);
+          if (family === 4) return Promise.resolve([]);
+          if (name === "ipv4only.arpa") return Promise.resolve([synthesizeNat64("192.0.0.170", prefixOf(pref64))]);
+          return Promise.resolve(name === "internal.test" ? [internal] : [allowed]);
+        },
+      };
+      const base = { port: 80, dialer, clock, resolver, sourceAddresses: ipv6Only };
+      const addressPolicy = denyAddresses(INTERNAL_CATEGORIES);
+      const refused = connect({ ...base, hostname: "internal.test", addressPolicy });
+      refused.catch(() => {});
+      await clock.advance(10);
+      await assert.rejects(refused, /refused by policy \(private \(NAT64 10\.0\.0\.1\)\)/, pref64);
+      assert.deepEqual(dialer.dialed, [], `${pref64}: no SYN to ${internal}`);
+      const ok = connect({ ...base, hostname: "public.test", addressPolicy });
+      await clock.advance(10);
+      assert.equal((await ok).address, allowed);
+      assert.equal(asked.filter((a) => a.startsWith("ipv4only.arpa")).length, 1, "discovered once");
+    }
+
+    function prefixOf(prefix: string) {
+      return parseNat64Prefix(`${prefix}/${prefix.startsWith("2001:db8:122:344") ? 64 : 96}`);
+    }
   });
 
   it("no discovery and no synthesis on a host with an IPv4 route", async () => {

@@ -112,13 +112,35 @@ describe("denyAddresses", () => {
 });
 
 describe("which IPv4 addresses NAT64 may carry", () => {
-  it("not this host's or its link's, and not private ones under the well-known prefix (RFC 6052 §3.1)", () => {
-    const custom = { prefix: "2001:db8:64::", length: 96 } as const;
-    assert.equal(nat64Translatable("127.0.0.1", custom), false);
-    assert.equal(nat64Translatable("169.254.1.1", custom), false);
-    assert.equal(nat64Translatable("10.0.0.1", custom), true);
-    assert.equal(nat64Translatable("10.0.0.1", WELL_KNOWN_NAT64_PREFIX), false);
-    assert.equal(nat64Translatable("192.0.2.10", WELL_KNOWN_NAT64_PREFIX), true);
+  const custom = parseNat64Prefix("2001:db8:64::/96");
+  it("never this host's or its link's", () => {
+    for (const prefix of [custom, WELL_KNOWN_NAT64_PREFIX]) {
+      for (const ipv4 of ["0.0.0.0", "127.0.0.1", "169.254.1.1", "224.0.0.1", "255.255.255.255"]) {
+        assert.equal(nat64Translatable(ipv4, prefix), false, `${ipv4} under ${prefix.prefix}`);
+      }
+    }
+  });
+
+  it("only global addresses under the well-known prefix (RFC 6052 §3.1, RFC 5735 §3)", () => {
+    const nonGlobal = [
+      "10.0.0.1",
+      "172.16.0.1",
+      "192.168.1.1",
+      "100.64.0.1",
+      "192.0.2.10",
+      "198.51.100.1",
+      "203.0.113.1",
+      "192.0.0.8",
+      "198.18.0.1",
+      "240.0.0.1",
+    ];
+    for (const ipv4 of nonGlobal) {
+      assert.equal(nat64Translatable(ipv4, WELL_KNOWN_NAT64_PREFIX), false, ipv4);
+      assert.equal(nat64Translatable(ipv4, custom), true, `${ipv4} under a network-specific prefix`);
+    }
+    for (const ipv4 of ["8.8.8.8", "172.32.0.1", "100.128.0.1", "192.88.99.1"]) {
+      assert.equal(nat64Translatable(ipv4, WELL_KNOWN_NAT64_PREFIX), true, ipv4);
+    }
   });
 });
 

@@ -179,13 +179,17 @@ describe("RFC 6724 order in connect", () => {
 
 describe("NAT64 in connect", () => {
   const ipv6Only = ["::1", "127.0.0.1", "fe80::1", "2001:db8::2"];
-  const dns64 = (answers: Partial<Record<Family, string[]>>): Resolver & { asked: string[] } => {
+  // A network-specific prefix, 2001:db8:64::/96: the well-known one carries no documentation address (RFC 6052 §3.1).
+  const dns64 = (
+    answers: Partial<Record<Family, string[]>>,
+    pref64Answer = "2001:db8:64::c000:aa",
+  ): Resolver & { asked: string[] } => {
     const asked: string[] = [];
     return {
       asked,
       resolve: (name: string, family: Family) => {
         asked.push(`${name}/${family}`);
-        if (name === "ipv4only.arpa") return Promise.resolve(family === 6 ? ["64:ff9b::c000:aa"] : []);
+        if (name === "ipv4only.arpa") return Promise.resolve(family === 6 ? [pref64Answer] : []);
         return Promise.resolve(answers[family] ?? []);
       },
     };
@@ -193,26 +197,45 @@ describe("NAT64 in connect", () => {
 
   it("an IPv4 literal on an IPv6-only host is dialled through the discovered prefix", async () => {
     const clock = new FakeClock();
-    const dialer = new FakeDialer(clock, { "64:ff9b::c000:20a": { connect: 5 } });
+    const dialer = new FakeDialer(clock, { "2001:db8:64::c000:20a": { connect: 5 } });
     const resolver = dns64({});
     const result = connect({ hostname: "192.0.2.10", port: 80, dialer, clock, resolver, sourceAddresses: ipv6Only });
     await clock.advance(10);
     const won = await result;
-    assert.equal(won.address, "64:ff9b::c000:20a");
-    assert.deepEqual(dialer.dialed, ["64:ff9b::c000:20a"]);
+    assert.equal(won.address, "2001:db8:64::c000:20a");
+    assert.deepEqual(dialer.dialed, ["2001:db8:64::c000:20a"]);
     assert.deepEqual(resolver.asked, ["ipv4only.arpa/6"]);
+  });
+
+  it("under the well-known prefix only global IPv4 is synthesized (RFC 6052 §3.1)", async () => {
+    const clock = new FakeClock();
+    const dialer = new FakeDialer(clock, { "64:ff9b::808:808": { connect: 5 }, "192.0.2.10": { fail: 1 } });
+    const resolver = dns64({ 4: ["192.0.2.11", "8.8.8.8", "10.0.0.1"] }, "64:ff9b::c000:aa");
+    const base = { port: 80, dialer, clock, resolver, sourceAddresses: ipv6Only };
+    const literal = connect({ ...base, hostname: "192.0.2.10" });
+    literal.catch(() => {});
+    await clock.advance(10);
+    await assert.rejects(
+      literal,
+      /192\.0\.2\.10 port 80/,
+      "a documentation literal is dialled as it is, not as 64:ff9b::c000:20a",
+    );
+    const name = connect({ ...base, hostname: "v4only.test" });
+    await clock.advance(10);
+    assert.equal((await name).address, "64:ff9b::808:808");
+    assert.deepEqual(dialer.dialed, ["192.0.2.10", "64:ff9b::808:808"], "only the global address of the name");
   });
 
   it("an A-only name is synthesized; the policy sees the synthesized form", async () => {
     const clock = new FakeClock();
-    const dialer = new FakeDialer(clock, { "64:ff9b::c000:20b": { connect: 5 } });
+    const dialer = new FakeDialer(clock, { "2001:db8:64::c000:20b": { connect: 5 } });
     const resolver = dns64({ 4: ["192.0.2.11", "127.0.0.1"] });
     const connectTo = (hostname: string, extra = {}) =>
       connect({ hostname, port: 80, dialer, clock, resolver, sourceAddresses: ipv6Only, ...extra });
     const result = connectTo("v4only.test", { addressPolicy: denyAddresses(INTERNAL_CATEGORIES) });
     await clock.advance(10);
-    assert.equal((await result).address, "64:ff9b::c000:20b");
-    assert.deepEqual(dialer.dialed, ["64:ff9b::c000:20b"], "127.0.0.1 is not translated");
+    assert.equal((await result).address, "2001:db8:64::c000:20b");
+    assert.deepEqual(dialer.dialed, ["2001:db8:64::c000:20b"], "127.0.0.1 is not translated");
     const nat64Refused = connectTo("10.0.0.1", { nat64Prefix: "2001:db8:64::/96", addressPolicy: denyAddresses() });
     nat64Refused.catch(() => {});
     await clock.advance(10);

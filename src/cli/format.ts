@@ -147,26 +147,42 @@ const bracketed = (address: string, family: Family) => (family === 6 ? `[${addre
  */
 export function formatTimeline(events: readonly ConnectEvent[], attempts: readonly Attempt[]): string[] {
   const lines: string[] = [];
+  // The policy refuses a family's addresses before that family's "resolved" event, which lists only what is left:
+  // hold the refusals, name them in the resolved line, and give their reasons right under it.
+  const refusals: Record<Family, Extract<ConnectEvent, { type: "address-refused" }>[]> = { 4: [], 6: [] };
+  const reasonLines = (family: Family) =>
+    refusals[family].splice(0).map((e) => `${" ".repeat(15)}not dialled: ${e.reason}`);
   for (const event of events) {
     const record = (family: Family) => (family === 6 ? "IPv6 (AAAA)" : "IPv4 (A)");
     if (event.type === "resolved") {
-      const list = event.addresses.length ? event.addresses.join(", ") : "no address";
-      lines.push(`  ${ms(event.atMs).padStart(8)} ms  resolved ${record(event.family)}: ${list}`);
+      const refused = refusals[event.family].map((e) => `${e.address} (refused)`);
+      const list = [...event.addresses, ...refused].join(", ") || "no address";
+      lines.push(
+        `  ${ms(event.atMs).padStart(8)} ms  resolved ${record(event.family)}: ${list}`,
+        ...reasonLines(event.family),
+      );
     } else if (event.type === "resolve-failed") {
       lines.push(
         `  ${ms(event.atMs).padStart(8)} ms  resolving ${record(event.family)} failed: ${reasonOf(event.error)}`,
+        ...reasonLines(event.family),
       );
+    } else if (event.type === "address-refused") {
+      refusals[event.family].push(event);
     } else if (event.type === "history-order") {
       lines.push(`  ${ms(event.atMs).padStart(8)} ms  ${historyOrderLine(event)}`);
     } else if (event.type === "history-delay") {
       lines.push(`  ${ms(event.atMs).padStart(8)} ms  ${historyDelayLine(event)}`);
-    } else if (event.type === "address-refused") {
-      lines.push(`  ${ms(event.atMs).padStart(8)} ms  not dialled: ${event.reason}`);
     } else if (event.type === "late-connection-closed") {
       const where = bracketed(event.attempt.address, event.attempt.family);
       lines.push(`  ${ms(event.atMs).padStart(8)} ms  closed a late connection to ${where}`);
     }
   }
+  // Refusals no resolved line took: an IP literal's, or the A answer NAT64 would have synthesized.
+  lines.push(
+    ...[...refusals[4], ...refusals[6]].sort((a, b) => a.atMs - b.atMs).map((e) =>
+      `  ${ms(e.atMs).padStart(8)} ms  not dialled: ${e.reason}`
+    ),
+  );
   if (attempts.length === 0) {
     lines.push("  no attempt was made");
     return lines;

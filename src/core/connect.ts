@@ -16,7 +16,7 @@ import { AddressQueue, thenBy } from "./queue.ts";
 import { systemClock } from "./timer.ts";
 import type { Attempt, Clock, ConnectEvent, Dialer, Family, Resolver } from "./types.ts";
 import { checkConnectOptions } from "./validate.ts";
-import { type AddressPolicy, checkAddress, nat64Translatable, policyResolver } from "./policy.ts";
+import { type AddressPolicy, checkAddress, nat64Translatable, policyResolver, seeThroughNat64 } from "./policy.ts";
 import { type AddressSelector, selectorFor, type SourceAddress } from "./sort.ts";
 import { discoverNat64Prefix, type Nat64Prefix, nat64Resolver, parseNat64Prefix, synthesizeNat64 } from "./nat64.ts";
 
@@ -219,12 +219,13 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
     const { address, family } = error;
     emit({ type: "address-refused", atMs: clock.now() - startedAt, address, family, reason: error.message });
   };
-  const policy = options.addressPolicy;
   // NAT64 only on a host with IPv6 but no IPv4 route, for a name or an IPv4 literal: nothing on a dual-stack host.
   const nat64 = selector?.hasIPv6Route && !selector.hasIPv4Route && options.family === undefined &&
       options.nat64Prefix !== false && (!host.literal || host.literal.family === 4)
     ? await nat64PrefixOf(options, clock, controller?.signal ?? new AbortController().signal) // a bare literal: nothing aborts
     : undefined;
+  // The policy also sees the IPv4 address inside the prefix in use (a DNS64 answer under a network-specific prefix).
+  const policy = options.addressPolicy && nat64 ? seeThroughNat64(options.addressPolicy, nat64) : options.addressPolicy;
   let resolution: Resolution | undefined;
   if (host.literal) {
     let { family, address } = host.literal;

@@ -141,9 +141,11 @@ export function prefixOfIpv4OnlyAnswer(address: string): Nat64Prefix | undefined
 }
 
 /**
- * How long a discovered prefix is kept, in ms: 10 minutes. The Resolver
- * interface reports no TTL (getaddrinfo does not give one), so RFC 7050 §3.1's
- * "for the TTL" becomes a fixed lifetime.
+ * How long a discovered prefix is kept, in ms, when the resolver reports no
+ * TTL (getaddrinfo gives none): 10 minutes. A resolver with
+ * `resolveWithTtl` (the stub resolver, the DNS cache) gets its answer's TTL
+ * instead (RFC 7050 §3.2 and §4: the prefix is valid for the TTL of the
+ * `ipv4only.arpa` AAAA record). A reported TTL of 0 counts as unknown.
  *
  * @example
  * ```ts
@@ -152,6 +154,8 @@ export function prefixOfIpv4OnlyAnswer(address: string): Nat64Prefix | undefined
  * ```
  */
 export const NAT64_PREFIX_LIFETIME = 600_000;
+/** The longest a reported TTL keeps a prefix, in ms: one day, so that a huge TTL cannot pin a stale prefix. */
+const MAX_PREFIX_TTL = 86_400_000;
 /** How long discovery waits for the `ipv4only.arpa` answer before going on without NAT64, in ms. */
 const NAT64_DISCOVERY_TIMEOUT = 2_000;
 /** How long "this network has no NAT64" is kept, in ms: short, so that a network that gains one is noticed soon. */
@@ -165,8 +169,9 @@ const discoveries = new WeakMap<Resolver, Discovery>();
 
 /**
  * The network's NAT64 prefix, asked of `resolver` as the AAAA records of
- * `ipv4only.arpa` (RFC 7050) and kept per resolver for
- * {@linkcode NAT64_PREFIX_LIFETIME} (30 s when there is none). Concurrent
+ * `ipv4only.arpa` (RFC 7050) and kept per resolver for the answer's TTL
+ * when the resolver reports one (`resolveWithTtl`), else for
+ * {@linkcode NAT64_PREFIX_LIFETIME}; "no NAT64" is kept 30 s. Concurrent
  * callers share one lookup. Never throws: undefined means no NAT64.
  *
  * @example
@@ -197,10 +202,12 @@ export function discoverNat64Prefix(
           reject(new Error("no answer"));
         }, NAT64_DISCOVERY_TIMEOUT);
       });
-      const answer = await Promise.race([resolver.resolve(IPV4ONLY_ARPA, 6, stop.signal), timedOut])
-        .finally(cancelTimer);
-      const prefix = parseAddressList(answer, 6).map(prefixOfIpv4OnlyAnswer).find((p) => p !== undefined);
-      entry.expiresAt = clock.now() + (prefix ? NAT64_PREFIX_LIFETIME : NO_PREFIX_LIFETIME);
+      const query = resolver.resolveWithTtl
+        ? resolver.resolveWithTtl(IPV4ONLY_ARPA, 6, stop.signal)
+        : resolver.resolve(IPV4ONLY_ARPA, 6, stop.signal).then((addresses) => ({ addresses, ttl: undefined }));
+      const answer = await Promise.race([query, timedOut]).finally(cancelTimer);
+      const prefix = parseAddressList(answer.addresses, 6).map(prefixOfIpv4OnlyAnswer).find((p) => p !== undefined);
+      entry.expiresAt = clock.now() + (prefix ? prefixLifetime(answer.ttl) : NO_PREFIX_LIFETIME);
       return prefix;
     } catch {
       entry.expiresAt = clock.now() + NO_PREFIX_LIFETIME;
@@ -219,6 +226,17 @@ export function discoverNat64Prefix(
       resolve(prefix);
     });
   });
+}
+
+/**
+ * How long a prefix learnt with `ttl` seconds left is kept, in ms: the TTL
+ * when known, else the fixed lifetime. A TTL of 0 counts as unknown: the
+ * default resolvers report 0 when they fall back to getaddrinfo, and asking
+ * `ipv4only.arpa` before every connect would cost a round trip each time.
+ */
+function prefixLifetime(ttl: number | undefined): number {
+  if (typeof ttl !== "number" || !Number.isFinite(ttl) || ttl <= 0) return NAT64_PREFIX_LIFETIME;
+  return Math.min(ttl * 1000, MAX_PREFIX_TTL);
 }
 
 /**

@@ -144,6 +144,7 @@ export function inPrefix(bytes: Uint8Array, prefix: Uint8Array, length: number):
 const compile = (ranges: readonly Range[], offset: number) =>
   ranges.map(([category, prefix, length]) => ({ category, prefix: addressBytes(prefix), length: length + offset }));
 const V4_TABLE = compile(V4_RANGES, 96);
+const WELL_KNOWN_PREFIX_TEXT = "64:ff9b::";
 const V6_TABLE = compile(V6_RANGES, 0);
 
 /** What {@linkcode classifyAddress} found. */
@@ -232,29 +233,68 @@ export function denyAddresses(
   };
 }
 
+/**
+ * `policy`, seeing through the NAT64 `prefix` in use: an IPv6 address under
+ * it is refused when `policy` refuses the IPv4 address inside it, and is
+ * then checked itself. connect wraps the `addressPolicy` with the discovered
+ * (or configured) prefix, so that a DNS64 answer for an internal IPv4
+ * address under a network-specific prefix is refused like the well-known
+ * one, without the caller naming the prefix.
+ *
+ * @example
+ * ```ts
+ * import { denyAddresses, INTERNAL_CATEGORIES, seeThroughNat64 } from "./policy.ts";
+ * import { parseNat64Prefix } from "./nat64.ts";
+ * const policy = seeThroughNat64(denyAddresses(INTERNAL_CATEGORIES), parseNat64Prefix("2001:db8:64::/96"));
+ * policy("2001:db8:64::a00:1", 6); // "private (NAT64 10.0.0.1)"
+ * ```
+ */
+export function seeThroughNat64(policy: AddressPolicy, prefix: Nat64Prefix): AddressPolicy {
+  return (address, family) => {
+    const ipv4 = family === 6 ? extractNat64(address, prefix) : undefined;
+    const why = ipv4 === undefined ? undefined : refusalOf(policy, ipv4, 4);
+    return why === undefined ? policy(address, family) : `${why} (NAT64 ${ipv4})`;
+  };
+}
+
 /** IPv4 ranges no translator reaches: this host's own or its link's. */
 const UNTRANSLATABLE = new Set<AddressCategory>(["unspecified", "loopback", "link-local", "multicast", "broadcast"]);
 
 /**
- * Whether `ipv4` should be reached through the NAT64 `prefix`: not a
- * loopback, link-local, unspecified, multicast or broadcast address, and
- * with the well-known prefix not a private or CGNAT one either (RFC 6052
- * §3.1). Documentation ranges are let through (labs and tests use them).
+ * Non-global IPv4 ranges of RFC 5735 §3 that no preset category covers:
+ * with the categories, what RFC 6052 §3.1 keeps out of the well-known prefix.
+ * (192.88.99.0/24, the 6to4 relay anycast, is listed there too but is
+ * globally routed, so it stays translatable.)
+ */
+const NON_GLOBAL_V4 = compile([
+  ["unspecified", "192.0.0.0", 24], // IETF protocol assignments (RFC 6890); the category is not used
+  ["unspecified", "198.18.0.0", 15], // benchmarking (RFC 2544)
+  ["unspecified", "240.0.0.0", 4], // reserved
+], 96);
+
+/**
+ * Whether `ipv4` should be reached through the NAT64 `prefix`: never a
+ * loopback, link-local, unspecified, multicast or broadcast address, which
+ * no translator reaches; and under the well-known prefix 64:ff9b::/96 only a
+ * global address (RFC 6052 §3.1: not RFC 1918, CGNAT, documentation,
+ * benchmarking or reserved space). A network-specific prefix carries private
+ * and documentation addresses (labs use 2001:db8:64::/96 for 192.0.2.0/24).
  *
  * @example
  * ```ts
- * import { nat64Translatable, WELL_KNOWN_NAT64_PREFIX } from "@eyeballs/connect";
+ * import { nat64Translatable, parseNat64Prefix, WELL_KNOWN_NAT64_PREFIX } from "@eyeballs/connect";
  * nat64Translatable("127.0.0.1", WELL_KNOWN_NAT64_PREFIX); // false
  * nat64Translatable("10.0.0.1", WELL_KNOWN_NAT64_PREFIX);  // false
- * nat64Translatable("192.0.2.1", WELL_KNOWN_NAT64_PREFIX); // true
+ * nat64Translatable("192.0.2.1", WELL_KNOWN_NAT64_PREFIX); // false (documentation: not global)
+ * nat64Translatable("192.0.2.1", parseNat64Prefix("2001:db8:64::/96")); // true
  * ```
  */
 export function nat64Translatable(ipv4: string, prefix: Nat64Prefix): boolean {
-  const category = rangeOf(V4_TABLE, addressBytes(ipv4));
-  if (category === undefined) return true;
-  if (UNTRANSLATABLE.has(category)) return false;
-  const wellKnown = prefix.length === 96 && prefix.prefix === "64:ff9b::";
-  return !(wellKnown && (category === "private" || category === "cgnat"));
+  const bytes = addressBytes(ipv4);
+  const category = rangeOf(V4_TABLE, bytes);
+  if (category !== undefined && UNTRANSLATABLE.has(category)) return false;
+  const wellKnown = prefix.length === 96 && prefix.prefix === WELL_KNOWN_PREFIX_TEXT;
+  return !wellKnown || (category === undefined && rangeOf(NON_GLOBAL_V4, bytes) === undefined);
 }
 
 /**

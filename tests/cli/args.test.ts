@@ -131,4 +131,33 @@ describe("CLI timeline", () => {
       "connected to 127.0.0.1 port 80 in 2.0 ms",
     );
   });
+  it("addresses refused by policy are named in their family's resolved line, not shown as 'no address'", () => {
+    const refusal = (atMs: number, address: string, family: 4 | 6) =>
+      ({
+        type: "address-refused",
+        atMs,
+        address,
+        family,
+        reason: `${family === 6 ? `[${address}]` : address} port 80: refused by policy (loopback)`,
+      }) as const;
+    const lines = formatTimeline([
+      refusal(1.8, "127.0.0.1", 4),
+      { type: "resolved", atMs: 2, family: 4, addresses: [] },
+      refusal(2.05, "::1", 6),
+      { type: "resolved", atMs: 2.1, family: 6, addresses: ["2001:db8::1"] },
+    ], []);
+    assert.deepEqual(lines, [
+      "       2.0 ms  resolved IPv4 (A): 127.0.0.1 (refused)",
+      "               not dialled: 127.0.0.1 port 80: refused by policy (loopback)",
+      "       2.1 ms  resolved IPv6 (AAAA): 2001:db8::1, ::1 (refused)",
+      "               not dialled: [::1] port 80: refused by policy (loopback)",
+      "  no attempt was made",
+    ]);
+    assert.ok(!lines.some((l) => l.includes("no address")));
+    // An IP literal is refused without any resolution: its line keeps its own time.
+    assert.deepEqual(formatTimeline([refusal(0.7, "127.0.0.1", 4)], []), [
+      "       0.7 ms  not dialled: 127.0.0.1 port 80: refused by policy (loopback)",
+      "  no attempt was made",
+    ]);
+  });
 });

@@ -127,6 +127,12 @@ describe("eyeballs CLI", () => {
     const run = await cli("--deny", "internal", "127.0.0.1", String(v4.port));
     assert.equal(run.code, 1, run.stdout);
     assert.match(run.stderr + run.stdout, /127\.0\.0\.1 port \d+: refused by policy \(loopback\)/);
+    // A name whose every address is refused: the timeline says what it resolved to, not "no address".
+    const name = await cli("--deny", "internal", "localhost", String(v4.port));
+    assert.equal(name.code, 1, name.stdout);
+    assert.match(name.stdout, /resolved IPv4 \(A\): 127\.0\.0\.1 \(refused\)\n\s+not dialled: 127\.0\.0\.1 port/);
+    assert.doesNotMatch(name.stdout, /no address/);
+    assert.match(name.stdout, /no attempt was made/);
   });
 
   it("--json: one line with the winner, its family, the time and each attempt", async () => {

@@ -84,6 +84,54 @@ describe("RFC 7050 prefix discovery", () => {
     assert.equal(await pending, undefined);
   });
 
+  it("keeps the prefix for the TTL of the ipv4only.arpa answer when the resolver reports one", async () => {
+    const clock = new FakeClock();
+    let asked = 0;
+    const resolver: Resolver = {
+      resolve: () => Promise.reject(new Error("resolveWithTtl must be preferred")),
+      resolveWithTtl: () => {
+        asked++;
+        return Promise.resolve({ addresses: ["64:ff9b::c000:aa"], ttl: 90 });
+      },
+    };
+    const signal = new AbortController().signal;
+    assert.deepEqual(await discoverNat64Prefix(resolver, clock, signal), WELL_KNOWN_NAT64_PREFIX);
+    await clock.advance(89_000);
+    await discoverNat64Prefix(resolver, clock, signal);
+    assert.equal(asked, 1, "kept within the TTL");
+    await clock.advance(1_000);
+    assert.deepEqual(await discoverNat64Prefix(resolver, clock, signal), WELL_KNOWN_NAT64_PREFIX);
+    assert.equal(asked, 2, "asked again once the TTL ran out, not after the fixed 10 minutes");
+  });
+
+  it("a TTL longer than the fixed lifetime is honoured too; a TTL of 0 (unknown) gets the fixed lifetime", async () => {
+    const clock = new FakeClock();
+    let asked = 0;
+    let ttl = 3_600;
+    const resolver: Resolver = {
+      resolve: () => Promise.reject(new Error("unused")),
+      resolveWithTtl: () => {
+        asked++;
+        return Promise.resolve({ addresses: ["2001:db8:122:344::c000:ab"], ttl });
+      },
+    };
+    const signal = new AbortController().signal;
+    assert.deepEqual(await discoverNat64Prefix(resolver, clock, signal), parseNat64Prefix("2001:db8:122:344::/96"));
+    await clock.advance(3_599_000);
+    await discoverNat64Prefix(resolver, clock, signal);
+    assert.equal(asked, 1, "kept for the hour the TTL says, beyond the fixed 10 minutes");
+    ttl = 0; // what autoResolver reports when it falls back to getaddrinfo
+    await clock.advance(1_000);
+    await discoverNat64Prefix(resolver, clock, signal);
+    assert.equal(asked, 2, "asked again once the hour ran out");
+    await clock.advance(599_000);
+    await discoverNat64Prefix(resolver, clock, signal);
+    assert.equal(asked, 2, "TTL 0: kept for the fixed 10 minutes");
+    await clock.advance(1_000);
+    await discoverNat64Prefix(resolver, clock, signal);
+    assert.equal(asked, 3);
+  });
+
   it("no AAAA for ipv4only.arpa means no NAT64", async () => {
     const clock = new FakeClock();
     const resolver: Resolver = { resolve: () => Promise.reject(Object.assign(new Error("x"), { code: "ENOTFOUND" })) };

@@ -7,8 +7,9 @@ import {
   INTERNAL_CATEGORIES,
   nat64Translatable,
   refusalOf,
+  seeThroughNat64,
 } from "../../src/core/policy.ts";
-import { WELL_KNOWN_NAT64_PREFIX } from "../../src/core/nat64.ts";
+import { parseNat64Prefix, synthesizeNat64, WELL_KNOWN_NAT64_PREFIX } from "../../src/core/nat64.ts";
 
 // [address, category, embedded form] for every range, in both families and every IPv6 form of IPv4.
 const CLASSES: Array<[string, string | undefined, string?]> = [
@@ -111,12 +112,68 @@ describe("denyAddresses", () => {
 });
 
 describe("which IPv4 addresses NAT64 may carry", () => {
-  it("not this host's or its link's, and not private ones under the well-known prefix (RFC 6052 §3.1)", () => {
-    const custom = { prefix: "2001:db8:64::", length: 96 } as const;
-    assert.equal(nat64Translatable("127.0.0.1", custom), false);
-    assert.equal(nat64Translatable("169.254.1.1", custom), false);
-    assert.equal(nat64Translatable("10.0.0.1", custom), true);
-    assert.equal(nat64Translatable("10.0.0.1", WELL_KNOWN_NAT64_PREFIX), false);
-    assert.equal(nat64Translatable("192.0.2.10", WELL_KNOWN_NAT64_PREFIX), true);
+  const custom = parseNat64Prefix("2001:db8:64::/96");
+  it("never this host's or its link's", () => {
+    for (const prefix of [custom, WELL_KNOWN_NAT64_PREFIX]) {
+      for (const ipv4 of ["0.0.0.0", "127.0.0.1", "169.254.1.1", "224.0.0.1", "255.255.255.255"]) {
+        assert.equal(nat64Translatable(ipv4, prefix), false, `${ipv4} under ${prefix.prefix}`);
+      }
+    }
+  });
+
+  it("only global addresses under the well-known prefix (RFC 6052 §3.1, RFC 5735 §3)", () => {
+    const nonGlobal = [
+      "10.0.0.1",
+      "172.16.0.1",
+      "192.168.1.1",
+      "100.64.0.1",
+      "192.0.2.10",
+      "198.51.100.1",
+      "203.0.113.1",
+      "192.0.0.8",
+      "198.18.0.1",
+      "240.0.0.1",
+    ];
+    for (const ipv4 of nonGlobal) {
+      assert.equal(nat64Translatable(ipv4, WELL_KNOWN_NAT64_PREFIX), false, ipv4);
+      assert.equal(nat64Translatable(ipv4, custom), true, `${ipv4} under a network-specific prefix`);
+    }
+    for (const ipv4 of ["8.8.8.8", "172.32.0.1", "100.128.0.1", "192.88.99.1"]) {
+      assert.equal(nat64Translatable(ipv4, WELL_KNOWN_NAT64_PREFIX), true, ipv4);
+    }
+  });
+});
+
+describe("a policy that sees through the NAT64 prefix in use", () => {
+  // Network-specific prefixes of every length: denyAddresses alone does not know them.
+  for (const text of ["2001:db8:64::/96", "2001:db8:122:344::/64", "2001:db8:100::/40", "2001:db8::/32"]) {
+    it(`refuses internal IPv4 addresses under ${text}, allows the rest`, () => {
+      const prefix = parseNat64Prefix(text);
+      const plain = denyAddresses(INTERNAL_CATEGORIES);
+      const policy = seeThroughNat64(plain, prefix);
+      for (
+        const [ipv4, category] of [["10.0.0.1", "private"], ["127.0.0.1", "loopback"], [
+          "169.254.169.254",
+          "link-local",
+        ]]
+      ) {
+        const synthesized = synthesizeNat64(ipv4, prefix);
+        assert.equal(plain(synthesized, 6), true, `without the prefix ${synthesized} passes`);
+        assert.equal(policy(synthesized, 6), `${category} (NAT64 ${ipv4})`);
+      }
+      assert.equal(policy(synthesizeNat64("192.0.2.10", prefix), 6), true);
+      assert.equal(policy("10.0.0.1", 4), "private", "other addresses are checked as before");
+    });
+  }
+
+  it("still checks the IPv6 address itself, and hands the caller's policy the IPv4 inside", () => {
+    const seen: string[] = [];
+    const prefix = parseNat64Prefix("2001:db8:64::/96");
+    const policy = seeThroughNat64((address, family) => {
+      seen.push(`${address}/${family}`);
+      return family === 4 || "only IPv4 here";
+    }, prefix);
+    assert.equal(policy("2001:db8:64::c000:20a", 6), "only IPv4 here");
+    assert.deepEqual(seen, ["192.0.2.10/4", "2001:db8:64::c000:20a/6"]);
   });
 });

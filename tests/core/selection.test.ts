@@ -4,6 +4,7 @@ import { connect } from "../../src/core/connect.ts";
 import { ConnectError } from "../../src/core/errors.ts";
 import { MemoryHistory } from "../../src/core/history.ts";
 import { denyAddresses, INTERNAL_CATEGORIES, PolicyRefusal } from "../../src/core/policy.ts";
+import { parseNat64Prefix, synthesizeNat64 } from "../../src/core/nat64.ts";
 import type { ConnectEvent, Family, Resolver } from "../../src/core/types.ts";
 import { FakeClock } from "../helpers/fake_clock.ts";
 import { FakeDialer, fakeResolver, type Script } from "../helpers/fake_dialer.ts";
@@ -178,13 +179,17 @@ describe("RFC 6724 order in connect", () => {
 
 describe("NAT64 in connect", () => {
   const ipv6Only = ["::1", "127.0.0.1", "fe80::1", "2001:db8::2"];
-  const dns64 = (answers: Partial<Record<Family, string[]>>): Resolver & { asked: string[] } => {
+  // A network-specific prefix, 2001:db8:64::/96: the well-known one carries no documentation address (RFC 6052 §3.1).
+  const dns64 = (
+    answers: Partial<Record<Family, string[]>>,
+    pref64Answer = "2001:db8:64::c000:aa",
+  ): Resolver & { asked: string[] } => {
     const asked: string[] = [];
     return {
       asked,
       resolve: (name: string, family: Family) => {
         asked.push(`${name}/${family}`);
-        if (name === "ipv4only.arpa") return Promise.resolve(family === 6 ? ["64:ff9b::c000:aa"] : []);
+        if (name === "ipv4only.arpa") return Promise.resolve(family === 6 ? [pref64Answer] : []);
         return Promise.resolve(answers[family] ?? []);
       },
     };
@@ -192,30 +197,86 @@ describe("NAT64 in connect", () => {
 
   it("an IPv4 literal on an IPv6-only host is dialled through the discovered prefix", async () => {
     const clock = new FakeClock();
-    const dialer = new FakeDialer(clock, { "64:ff9b::c000:20a": { connect: 5 } });
+    const dialer = new FakeDialer(clock, { "2001:db8:64::c000:20a": { connect: 5 } });
     const resolver = dns64({});
     const result = connect({ hostname: "192.0.2.10", port: 80, dialer, clock, resolver, sourceAddresses: ipv6Only });
     await clock.advance(10);
     const won = await result;
-    assert.equal(won.address, "64:ff9b::c000:20a");
-    assert.deepEqual(dialer.dialed, ["64:ff9b::c000:20a"]);
+    assert.equal(won.address, "2001:db8:64::c000:20a");
+    assert.deepEqual(dialer.dialed, ["2001:db8:64::c000:20a"]);
     assert.deepEqual(resolver.asked, ["ipv4only.arpa/6"]);
+  });
+
+  it("under the well-known prefix only global IPv4 is synthesized (RFC 6052 §3.1)", async () => {
+    const clock = new FakeClock();
+    const dialer = new FakeDialer(clock, { "64:ff9b::808:808": { connect: 5 }, "192.0.2.10": { fail: 1 } });
+    const resolver = dns64({ 4: ["192.0.2.11", "8.8.8.8", "10.0.0.1"] }, "64:ff9b::c000:aa");
+    const base = { port: 80, dialer, clock, resolver, sourceAddresses: ipv6Only };
+    const literal = connect({ ...base, hostname: "192.0.2.10" });
+    literal.catch(() => {});
+    await clock.advance(10);
+    await assert.rejects(
+      literal,
+      /192\.0\.2\.10 port 80/,
+      "a documentation literal is dialled as it is, not as 64:ff9b::c000:20a",
+    );
+    const name = connect({ ...base, hostname: "v4only.test" });
+    await clock.advance(10);
+    assert.equal((await name).address, "64:ff9b::808:808");
+    assert.deepEqual(dialer.dialed, ["192.0.2.10", "64:ff9b::808:808"], "only the global address of the name");
   });
 
   it("an A-only name is synthesized; the policy sees the synthesized form", async () => {
     const clock = new FakeClock();
-    const dialer = new FakeDialer(clock, { "64:ff9b::c000:20b": { connect: 5 } });
+    const dialer = new FakeDialer(clock, { "2001:db8:64::c000:20b": { connect: 5 } });
     const resolver = dns64({ 4: ["192.0.2.11", "127.0.0.1"] });
     const connectTo = (hostname: string, extra = {}) =>
       connect({ hostname, port: 80, dialer, clock, resolver, sourceAddresses: ipv6Only, ...extra });
     const result = connectTo("v4only.test", { addressPolicy: denyAddresses(INTERNAL_CATEGORIES) });
     await clock.advance(10);
-    assert.equal((await result).address, "64:ff9b::c000:20b");
-    assert.deepEqual(dialer.dialed, ["64:ff9b::c000:20b"], "127.0.0.1 is not translated");
+    assert.equal((await result).address, "2001:db8:64::c000:20b");
+    assert.deepEqual(dialer.dialed, ["2001:db8:64::c000:20b"], "127.0.0.1 is not translated");
     const nat64Refused = connectTo("10.0.0.1", { nat64Prefix: "2001:db8:64::/96", addressPolicy: denyAddresses() });
     nat64Refused.catch(() => {});
     await clock.advance(10);
     await assert.rejects(nat64Refused, /refused by policy \(private\)/);
+  });
+
+  it("a DNS64 answer for an internal IPv4 address is refused under the discovered prefix, well-known or not", async () => {
+    for (
+      const [pref64, internal, allowed] of [
+        ["64:ff9b::", "64:ff9b::a00:1", "64:ff9b::c000:20a"],
+        ["2001:db8:64::", "2001:db8:64::a00:1", "2001:db8:64::c000:20a"], // network-specific /96
+        ["2001:db8:122:344::", "2001:db8:122:344:a:0:100:0", "2001:db8:122:344:c0:2:a00:0"], // network-specific /64
+      ]
+    ) {
+      const clock = new FakeClock();
+      const dialer = new FakeDialer(clock, { [allowed]: { connect: 5 } });
+      const asked: string[] = [];
+      const resolver: Resolver = {
+        resolve: (name: string, family: Family) => {
+          asked.push(`${name}/${family}`);
+          if (family === 4) return Promise.resolve([]);
+          if (name === "ipv4only.arpa") return Promise.resolve([synthesizeNat64("192.0.0.170", prefixOf(pref64))]);
+          return Promise.resolve(name === "internal.test" ? [internal] : [allowed]);
+        },
+      };
+      const base = { port: 80, dialer, clock, resolver, sourceAddresses: ipv6Only };
+      const addressPolicy = denyAddresses(INTERNAL_CATEGORIES);
+      const refused = connect({ ...base, hostname: "internal.test", addressPolicy });
+      refused.catch(() => {});
+      await clock.advance(10);
+      await assert.rejects(refused, /refused by policy \(private \(NAT64 10\.0\.0\.1\)\)/, pref64);
+      assert.deepEqual(dialer.dialed, [], `${pref64}: no SYN to ${internal}`);
+      const ok = connect({ ...base, hostname: "public.test", addressPolicy });
+      await clock.advance(10);
+      assert.equal((await ok).address, allowed);
+      assert.equal(asked.filter((a) => a.startsWith("ipv4only.arpa")).length, 1, "discovered once");
+    }
+
+    function prefixOf(prefix: string) {
+      return parseNat64Prefix(`${prefix}/${prefix.startsWith("2001:db8:122:344") ? 64 : 96}`);
+    }
   });
 
   it("no discovery and no synthesis on a host with an IPv4 route", async () => {

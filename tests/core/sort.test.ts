@@ -102,6 +102,28 @@ const RFC6724_EXAMPLES: Array<{
     destinations: ["2001:db8::1", "fe80::1"],
     expected: [["fe80::1", "fe80::2"], ["2001:db8::1", "2001:db8::2"]],
   },
+  // §10.6: ULA preference. The default table puts a global destination before a ULA one (precedence 40 over 3);
+  // a site row fd11:1111:1111::/48 (precedence 45, label 14) puts the site's own ULAs first, and only those.
+  {
+    rule: "§10.6 example 1: global before ULA (default table)",
+    sources: ["2001:db8:1::1", "fd11:1111:1111:1::1"],
+    destinations: ["fd22:2222:2222:2::2", "2001:db8:2::2"],
+    expected: [["2001:db8:2::2", "2001:db8:1::1"], ["fd22:2222:2222:2::2", "fd11:1111:1111:1::1"]],
+  },
+  {
+    rule: "§10.6 example 2: a site ULA row leaves another site's ULA after global",
+    policyTable: withRow({ prefix: "fd11:1111:1111::/48", precedence: 45, label: 14 }),
+    sources: ["2001:db8:1::1", "fd11:1111:1111:1::1"],
+    destinations: ["fd22:2222:2222:2::2", "2001:db8:2::2"],
+    expected: [["2001:db8:2::2", "2001:db8:1::1"], ["fd22:2222:2222:2::2", "fd11:1111:1111:1::1"]],
+  },
+  {
+    rule: "§10.6 example 3: a site ULA row puts the site's own ULA first",
+    policyTable: withRow({ prefix: "fd11:1111:1111::/48", precedence: 45, label: 14 }),
+    sources: ["2001:db8:1::1", "fd11:1111:1111:1::1"],
+    destinations: ["2001:db8:2::2", "fd11:1111:1111:2::2"],
+    expected: [["fd11:1111:1111:2::2", "fd11:1111:1111:1::1"], ["2001:db8:2::2", "2001:db8:1::1"]],
+  },
   // §10.7: 6to4
   {
     rule: "§10.7 example 1: NATed IPv4 before 6to4-relayed IPv6 (matching label)",
@@ -174,18 +196,33 @@ const SOURCE_EXAMPLES: Array<{ rule: string; destination: string; sources: Sourc
     sources: [{ address: "2001:db8:1::2" }, { address: "2001:db8:1::d5e3:7953:13eb:22e8" }],
     expected: "2001:db8:1:0:d5e3:7953:13eb:22e8",
   },
+  {
+    // RFC 6724 §10.6 example 4 (its text prints the destination as "ff00:1"; ff00::1 is meant). ULAs have global
+    // scope, so without the fc00::/7 row rule 8 would pick the ULA (6 common bits against 0); the labels decide.
+    rule: "§10.6 example 4: prefer matching label over a ULA's longer match",
+    destination: "ff00::1",
+    sources: [{ address: "2001:db8:1::1" }, { address: "fd11:1111:1111:1::1" }],
+    expected: "2001:db8:1::1",
+  },
 ];
 
-describe("RFC 6724 §10.1 examples (source address selection)", () => {
+describe("RFC 6724 §10.1 and §10.6 examples (source address selection)", () => {
   for (const row of SOURCE_EXAMPLES) {
     it(row.rule, () => {
       assert.equal(new AddressSelector(row.sources).sourceFor(row.destination), row.expected);
       assert.equal(new AddressSelector([...row.sources].reverse()).sourceFor(row.destination), row.expected);
     });
   }
+
+  it("§10.6 example 4 also holds under the site ULA table of §10.6", () => {
+    const policyTable = withRow({ prefix: "fd11:1111:1111::/48", precedence: 45, label: 14 });
+    const sources = ["2001:db8:1::1", "fd11:1111:1111:1::1"];
+    assert.equal(new AddressSelector(sources, { policyTable }).sourceFor("ff00::1"), "2001:db8:1::1");
+    assert.equal(new AddressSelector([...sources].reverse(), { policyTable }).sourceFor("ff00::1"), "2001:db8:1::1");
+  });
 });
 
-describe("RFC 6724 §10.2, §10.3, §10.4 and §10.7 examples (destination address selection)", () => {
+describe("RFC 6724 §10.2, §10.3, §10.4, §10.6 and §10.7 examples (destination address selection)", () => {
   for (const row of RFC6724_EXAMPLES) {
     it(row.rule, () => {
       const selector = new AddressSelector(row.sources, { policyTable: row.policyTable });

@@ -82,28 +82,39 @@ describe(`address selection in the lab (${runtime})`, { skip: skip ?? false }, (
   });
 
   it(
-    "NAT64: on an IPv6-only client an IPv4 literal and an A-only name connect through 64:ff9b::/96",
+    "NAT64: on an IPv6-only client an IPv4 literal and an A-only name connect through a network-specific prefix; " +
+      "the well-known prefix carries no documentation address (RFC 6052 §3.1)",
     SCENARIO,
     async () => {
       const client = lab.clientNs, server = lab.serverNs;
       await lab.reset();
       const [first, second] = lab.servers.v4; // 192.0.2.10, 192.0.2.11
-      const [nat1, nat2] = ["64:ff9b::c000:20a", "64:ff9b::c000:20b"]; // RFC 6052 forms of those
+      // RFC 6052 forms of those under 2001:db8:64::/96 (inside 2001:db8::/32, which the client already routes)
+      const [nat1, nat2] = ["2001:db8:64::c000:20a", "2001:db8:64::c000:20b"];
+      const wellKnown1 = "64:ff9b::c000:20a"; // what round 1 dialled, against §3.1
       await lab.setDns("a-only.lab.test", { A: [second] });
-      // IPv6 only: no IPv4 address, the DNS server reached over IPv6, a route to the NAT64 prefix.
+      // IPv6 only: no IPv4 address, the DNS server reached over IPv6.
       const resolvConf = `/etc/netns/${client}/resolv.conf`;
       const original = readFileSync(resolvConf, "utf8");
       writeFileSync(resolvConf, original.replace(/nameserver .*/, "nameserver 2001:db8::53"));
       ip(client, "addr", "del", "192.0.2.1/32", "dev", "eyb0");
       ip(client, "route", "add", "64:ff9b::/96", "dev", "eyb0", "src", "2001:db8::1");
-      // The translator stand-in: the server namespace owns the synthesized addresses (its listeners are wildcards).
-      for (const a of [nat1, nat2]) ip(server, "addr", "add", `${a}/128`, "dev", "eyb0", "nodad");
+      // The translator stand-in: the server namespace owns the synthesized addresses (its listeners are wildcards),
+      // the well-known form too, so that only eyeballs' refusal to synthesize it can make that connect fail.
+      for (const a of [nat1, nat2, wellKnown1]) ip(server, "addr", "add", `${a}/128`, "dev", "eyb0", "nodad");
       try {
         // Control: no ipv4only.arpa answer, no NAT64: the literal cannot be reached.
         const without = await eyeballs(lab, "--timeout", "3000", first, "80");
         assert.notEqual(without.code, 0, without.text);
 
+        // The well-known prefix: a documentation (non-global) address is not synthesized, so still no connection.
         await lab.setDns("ipv4only.arpa", { AAAA: ["64:ff9b::c000:aa", "64:ff9b::c000:ab"] });
+        await lab.resetSynCounts();
+        const wellKnown = await eyeballs(lab, "--timeout", "3000", first, "80");
+        assert.notEqual(wellKnown.code, 0, wellKnown.text);
+        assert.deepEqual(v6Syns(await lab.synCounts()), [], "no SYN to 64:ff9b::c000:20a");
+
+        await lab.setDns("ipv4only.arpa", { AAAA: ["2001:db8:64::c000:aa", "2001:db8:64::c000:ab"] });
         const literal = await eyeballs(lab, first, "80");
         assert.equal(literal.code, 0, literal.text);
         assert.equal(literal.rec.address, nat1, literal.text);
@@ -114,7 +125,7 @@ describe(`address selection in the lab (${runtime})`, { skip: skip ?? false }, (
         const queries = (await lab.dnsQueries()).map((q) => q.join(" "));
         assert.ok(queries.includes("ipv4only.arpa AAAA"), queries.join(", "));
       } finally {
-        for (const a of [nat1, nat2]) ip(server, "addr", "del", `${a}/128`, "dev", "eyb0");
+        for (const a of [nat1, nat2, wellKnown1]) ip(server, "addr", "del", `${a}/128`, "dev", "eyb0");
         ip(client, "route", "del", "64:ff9b::/96", "dev", "eyb0");
         ip(client, "addr", "add", "192.0.2.1/32", "dev", "eyb0");
         ip(client, "route", "replace", "192.0.2.0/24", "dev", "eyb0", "src", "192.0.2.1");

@@ -199,7 +199,8 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   const nat64Possible = selector?.hasIPv6Route && !selector.hasIPv4Route && options.family === undefined &&
     options.nat64Prefix !== false && (!host.literal || host.literal.family === 4);
   if (host.literal && !cancellable && !emit && !policy && !nat64Possible) {
-    return dialOnly(options.dialer, { ...host.literal, port }, clock, startedAt, hostname);
+    const { address, family } = host.literal;
+    return dialOnly(options.dialer, { address, family, port }, clock, startedAt, hostname);
   }
   const controller = cancellable ? new AbortController() : undefined;
   let timedOut: Error | undefined;
@@ -318,8 +319,8 @@ async function dialOnly<Conn>(
   startedAt: number,
   hostname: string,
 ): Promise<Connected<Conn>> {
-  const attempt: Attempt = { ...target, index: 0, startMs: clock.now() - startedAt, outcome: "pending" };
   const { address, family, port } = target;
+  const attempt: Attempt = { address, family, port, index: 0, startMs: clock.now() - startedAt, outcome: "pending" };
   let conn: Conn;
   try {
     conn = await dialer.dial(target, NEVER_ABORTED);

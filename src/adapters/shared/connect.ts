@@ -51,5 +51,6 @@ export async function adapterConnect<Conn>(options: unknown, kind: AdapterKind<C
     dialer.close(connected.conn);
     throw error;
   }
-  return { ...connected, host: race.hostname as string, extra };
+  const { conn, address, family, port, ms, attempts } = connected;
+  return { conn, address, family, port, ms, attempts, host: race.hostname as string, extra };
 }

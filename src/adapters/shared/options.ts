@@ -112,6 +112,7 @@ export function checkAdapterOptions(options: unknown, shape: OptionShape): Check
   const race: Record<string, unknown> = {};
   const socket: Record<string, unknown> = {};
   const extra: Record<string, unknown> = {};
+  let host: unknown;
   for (const key of Object.keys(options)) { // own enumerable keys, as Object.entries, without the pairs
     const value = (options as Record<string, unknown>)[key];
     if (value === undefined) continue;
@@ -126,12 +127,11 @@ export function checkAdapterOptions(options: unknown, shape: OptionShape): Check
       const hint = key === other ? `the host goes in ${shape.hostField}` : HINTS[key];
       throw new TypeError(`unknown option ${describe(key)}${hint ? `: ${hint}` : ""}`);
     }
-    if ((shape.socket as readonly string[]).includes(key)) socket[key] = value;
+    if (key === shape.hostField) host = value; // kept apart: a delete would slow every later read of `race`
+    else if ((shape.socket as readonly string[]).includes(key)) socket[key] = value;
     else if (shape.extra?.includes(key)) extra[key] = value;
     else race[key] = value;
   }
-  const host = race[shape.hostField];
-  delete race[shape.hostField];
   rejectPortInHost(host, shape.hostField);
   race.hostname = host;
   race.port = portNumber(race.port);

@@ -43,6 +43,7 @@ export interface IpLiteral {
  */
 export function parseIp(text: string): IpLiteral | undefined {
   if (DOTTED_QUAD.test(text)) return { address: text, family: 4 }; // already canonical: no leading zeros
+  if (!text.includes(":")) return undefined; // a name: every IPv6 literal has a colon
   const bare = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
   const v6 = parseIPv6(bare);
   return v6 ? { address: formatIPv6(v6), family: 6 } : undefined;

@@ -192,7 +192,7 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
 
   // One signal ends everything: the caller's abort, the timeout, or the end of the race. With
   // none of them (an IP literal, no timeout, no signal) there is no controller at all: signals are
-  // costly on Node and Bun (bench/RESULTS-overhead-first-scale-dns.md).
+  // costly on Node and Bun (bench/RESULTS.md, docs/performance.md).
   const cancellable = options.timeout !== undefined || options.signal !== undefined || !host.literal;
   const policy = options.addressPolicy;
   // NAT64 only on a host with IPv6 but no IPv4 route, for a name or an IPv4 literal: nothing on a dual-stack host.
@@ -309,8 +309,8 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
 
 /**
  * The race of a single address that nothing can cut short (no signal, no timeout) and nobody watches: the dial
- * itself, with the race's result and errors but none of its machinery, which costs the most common connect, an
- * IP literal on a healthy network, up to a third of its time (docs/performance.md).
+ * itself, with the race's result and errors but none of its machinery (queue, controllers, timers), which an IP
+ * literal does not need: per-connect cost is measured in bench/overhead.ts (docs/performance.md).
  */
 async function dialOnly<Conn>(
   dialer: Dialer<Conn>,

@@ -191,6 +191,11 @@ function historySetting<H>(history: string | undefined, FileHistory: new (path: 
   return { history: history === "off" ? false : new FileHistory(history) };
 }
 
+/** The host as the runtime's adapter names it (`host` for Node, `hostname` for Bun), which refuses the other name. */
+export function hostOption(runtime: RuntimeName, host: string): { host: string } | { hostname: string } {
+  return runtime === "node" ? { host } : { hostname: host };
+}
+
 /** The runtime's own connect: `Deno.connect`, `Bun.connect`, or Node's `net.connect`. */
 export function nativeConnector(): Connector {
   const rt = runtimeName();

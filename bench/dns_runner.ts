@@ -24,7 +24,7 @@ import { cachingResolver } from "../src/core/dns_cache.ts";
 import type { Resolver } from "../src/core/types.ts";
 import { createStubResolver } from "../src/adapters/shared/stub_resolver.ts";
 import { systemResolver } from "../src/adapters/shared/system_resolver.ts";
-import { type Connector, exit, nativeConnector, runtimeName, runtimeVersion } from "./connectors.ts";
+import { type Connector, exit, hostOption, nativeConnector, runtimeName, runtimeVersion } from "./connectors.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -44,7 +44,7 @@ async function eyeballsWith(resolver: Resolver): Promise<Connector> {
     : await import("../src/adapters/node/mod.ts");
   return async (host, port, timeout) => {
     // deno-lint-ignore no-explicit-any
-    const socket = await (connect as any)({ host, hostname: host, port, timeout, resolver });
+    const socket = await (connect as any)({ ...hostOption(rt, host), port, timeout, resolver });
     return { address: String(socket.remoteAddress), close: () => socket.destroy() };
   };
 }

@@ -52,7 +52,7 @@ async function main(): Promise<Record<string, unknown>> {
       const conn = await mod.connect({ hostname: host, port });
       close = () => conn.close();
     } else {
-      const socket = await mod.connect({ host, hostname: host, port });
+      const socket = await mod.connect(runtime === "node" ? { host, port } : { hostname: host, port });
       close = () => socket.destroy();
     }
   }

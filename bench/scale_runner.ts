@@ -18,7 +18,15 @@ import net from "node:net";
 import process from "node:process";
 import type { Clock, Resolver } from "../src/core/types.ts";
 import { startFullQueueListener } from "../scripts/full_queue.ts";
-import { type Connector, exit, nativeConnector, netSingle, runtimeName, runtimeVersion } from "./connectors.ts";
+import {
+  type Connector,
+  exit,
+  hostOption,
+  nativeConnector,
+  netSingle,
+  runtimeName,
+  runtimeVersion,
+} from "./connectors.ts";
 
 /** A server in a python child: accepts on 127.0.0.1 and holds every connection until the client closes it. */
 const HOLD_SERVER = String.raw`
@@ -140,7 +148,7 @@ async function eyeballs(extra: Record<string, unknown>): Promise<Connector> {
     : await import("../src/adapters/node/mod.ts");
   return async (host, port) => {
     // deno-lint-ignore no-explicit-any
-    const socket = await (connect as any)({ host, hostname: host, port, ...extra });
+    const socket = await (connect as any)({ ...hostOption(rt, host), port, ...extra });
     return { address: String(socket.remoteAddress), close: () => socket.destroy() };
   };
 }

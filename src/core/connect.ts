@@ -7,14 +7,14 @@
 
 import { AttemptError, ConnectError } from "./errors.ts";
 import { type Resolution, RESOLUTION_DELAY, resolveInto } from "./resolve.ts";
-import { race } from "./race.ts";
+import { NEVER_ABORTED, race } from "./race.ts";
 import { defaultSchedule, type Schedule } from "./schedule.ts";
 import { defaultHistory, type History, type HostHistory, outcomesOf } from "./history.ts";
 import { historyFamily, historyRank, historySchedule } from "./history_policy.ts";
 import { otherFamily } from "./ip.ts";
 import { AddressQueue, thenBy } from "./queue.ts";
 import { systemClock } from "./timer.ts";
-import type { Attempt, Clock, ConnectEvent, Dialer, Family, Resolver } from "./types.ts";
+import type { Attempt, Clock, ConnectEvent, Dialer, Family, Resolver, Target } from "./types.ts";
 import { checkConnectOptions } from "./validate.ts";
 import { type AddressPolicy, checkAddress, nat64Translatable, policyResolver, seeThroughNat64 } from "./policy.ts";
 import { type AddressSelector, selectorFor, type SourceAddress } from "./sort.ts";
@@ -162,14 +162,16 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   const selector = options.sourceAddresses?.length ? selectorFor(options.sourceAddresses) : undefined;
   const startedAt = clock.now();
   let settled = false; // no event once the promise has settled
-  const emit = (event: ConnectEvent) => {
+  const { onEvent } = options;
+  // Called as `emit?.(…)`: with no observer no event object is built.
+  const emit = onEvent && ((event: ConnectEvent) => {
     if (settled) return;
     try {
-      options.onEvent?.(event);
+      onEvent(event);
     } catch {
       // A broken observer must not break the connect.
     }
-  };
+  });
   // History is per name: an IP literal has one address and nothing to learn. The default store
   // measures in real time, so a race on an injected clock only uses a store it is given.
   const history = host.name === undefined
@@ -185,13 +187,20 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   if (known?.addresses.length) {
     const rank = historyRank(known);
     const addresses = [...known.addresses].sort((a, b) => rank(a.address, b.address));
-    emit({ type: "history-order", atMs: clock.now() - startedAt, preferredFamily, addresses });
+    emit?.({ type: "history-order", atMs: clock.now() - startedAt, preferredFamily, addresses });
   }
 
   // One signal ends everything: the caller's abort, the timeout, or the end of the race. With
   // none of them (an IP literal, no timeout, no signal) there is no controller at all: signals are
-  // costly on Node and Bun (bench/RESULTS-overhead-first-scale-dns.md).
+  // costly on Node and Bun (bench/RESULTS.md, docs/performance.md).
   const cancellable = options.timeout !== undefined || options.signal !== undefined || !host.literal;
+  // NAT64 only on a host with IPv6 but no IPv4 route, for a name or an IPv4 literal: nothing on a dual-stack host.
+  const nat64Possible = selector?.hasIPv6Route && !selector.hasIPv4Route && options.family === undefined &&
+    options.nat64Prefix !== false && (!host.literal || host.literal.family === 4);
+  if (host.literal && !cancellable && !emit && !options.addressPolicy && !nat64Possible) {
+    const { address, family } = host.literal;
+    return dialOnly(options.dialer, { address, family, port }, clock, startedAt, hostname);
+  }
   const controller = cancellable ? new AbortController() : undefined;
   let timedOut: Error | undefined;
   const onAbort = () => controller!.abort(options.signal?.reason);
@@ -217,11 +226,9 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
     if (refused.has(error.address)) return;
     refused.set(error.address, error);
     const { address, family } = error;
-    emit({ type: "address-refused", atMs: clock.now() - startedAt, address, family, reason: error.message });
+    emit?.({ type: "address-refused", atMs: clock.now() - startedAt, address, family, reason: error.message });
   };
-  // NAT64 only on a host with IPv6 but no IPv4 route, for a name or an IPv4 literal: nothing on a dual-stack host.
-  const nat64 = selector?.hasIPv6Route && !selector.hasIPv4Route && options.family === undefined &&
-      options.nat64Prefix !== false && (!host.literal || host.literal.family === 4)
+  const nat64 = nat64Possible
     ? await nat64PrefixOf(options, clock, controller?.signal ?? new AbortController().signal) // a bare literal: nothing aborts
     : undefined;
   // The policy also sees the IPv4 address inside the prefix in use (a DNS64 answer under a network-specific prefix).
@@ -250,7 +257,7 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
       signal: controller!.signal,
       clock,
       startedAt,
-      emit,
+      emit: emit ?? ignore,
     });
   }
 
@@ -260,10 +267,10 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
     let lastStarted: string | undefined;
     raceEmit = (event) => {
       if (event.type === "attempt-start") lastStarted = event.attempt.address;
-      emit(event);
+      emit?.(event);
     };
     schedule = historySchedule(schedule, known, () => lastStarted, (change) => {
-      emit({ type: "history-delay", atMs: clock.now() - startedAt, ...change });
+      emit?.({ type: "history-delay", atMs: clock.now() - startedAt, ...change });
     });
   }
 
@@ -299,6 +306,35 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
     if (resolution) controller!.abort(CONNECT_OVER); // stops lookups and the Resolution Delay
     settled = true;
   }
+}
+
+/**
+ * The race of a single address that nothing can cut short (no signal, no timeout) and nobody watches: the dial
+ * itself, with the race's result and errors but none of its machinery (queue, controllers, timers), which an IP
+ * literal does not need: per-connect cost is measured in bench/overhead.ts (docs/performance.md).
+ */
+async function dialOnly<Conn>(
+  dialer: Dialer<Conn>,
+  target: Target,
+  clock: Clock,
+  startedAt: number,
+  hostname: string,
+): Promise<Connected<Conn>> {
+  const { address, family, port } = target;
+  const attempt: Attempt = { address, family, port, index: 0, startMs: clock.now() - startedAt, outcome: "pending" };
+  let conn: Conn;
+  try {
+    conn = await dialer.dial(target, NEVER_ABORTED);
+    if (conn === undefined || conn === null) throw new TypeError(`dialer.dial resolved with ${conn}, not a connection`);
+  } catch (error) {
+    attempt.outcome = "failed";
+    attempt.endMs = clock.now() - startedAt;
+    attempt.error = error;
+    throw new ConnectError(hostname, port, [new AttemptError(address, family, port, error)], [attempt]);
+  }
+  const ms = attempt.endMs = clock.now() - startedAt;
+  attempt.outcome = "won";
+  return { conn, address, family, port, ms, attempts: [attempt] };
 }
 
 /** `history.lookup`, awaited only when it returns a promise; a store that throws or rejects knows nothing. */
@@ -356,6 +392,9 @@ function nat64PrefixOf(
   if (typeof options.nat64Prefix === "string") return Promise.resolve(parseNat64Prefix(options.nat64Prefix));
   return options.resolver && discoverNat64Prefix(options.resolver, clock, signal);
 }
+
+/** An observer that ignores every event. */
+function ignore(): void {}
 
 /** Why lookups still running are stopped once the connect is decided (made once: it is costly on Node). */
 const CONNECT_OVER = new DOMException("the connect is over", "AbortError");

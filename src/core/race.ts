@@ -37,8 +37,11 @@ export interface RaceOptions<Conn> {
   readonly clock: Clock;
   /** The clock time that `atMs`, `startMs` and `endMs` count from. */
   readonly startedAt: number;
-  /** Told of every start, failure, win, loss, abort and timer expiry until the race returns; its throws are ignored. */
-  readonly emit: (event: ConnectEvent) => void;
+  /**
+   * Told of every start, failure, win, loss, abort and timer expiry until the race returns; its throws are ignored.
+   * Omitted when nobody listens: then no event is built.
+   */
+  readonly emit?: (event: ConnectEvent) => void;
 }
 
 /** How the race ended. `winner` is unset when every attempt failed or the signal fired. */
@@ -77,7 +80,8 @@ export interface RaceResult<Conn> {
 export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult<Conn>> {
   const { dialer, queue, schedule, clock, signal } = options;
   const attempts: Attempt[] = [];
-  const running = new Map<Attempt, AbortController>(); // in start order: the first is the oldest
+  // In start order: the first is the oldest. A sole attempt has no controller: the race's signal is its own.
+  const running = new Map<Attempt, AbortController | undefined>();
   let winner: { conn: Conn; attempt: Attempt } | undefined;
   let error: unknown;
   let over = false; // once the race has returned, nothing it started may speak
@@ -88,14 +92,16 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
   let cancelTimer = () => {};
   let wake = () => {};
   const since = () => clock.now() - options.startedAt;
-  const emit = (event: ConnectEvent) => {
+  const observer = options.emit;
+  // Called as `emit?.(…)`: with no observer the event object is never built.
+  const emit = observer && ((event: ConnectEvent) => {
     if (over) return;
     try {
-      options.emit(event);
+      observer(event);
     } catch {
       // A broken observer must not break the race.
     }
-  };
+  });
 
   const end = (attempt: Attempt, outcome: AttemptOutcome, cause?: unknown) => {
     running.delete(attempt);
@@ -103,50 +109,55 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
     attempt.endMs = since();
     if (cause !== undefined) attempt.error = cause;
     if (outcome === "failed") {
-      emit({ type: "attempt-failed", atMs: attempt.endMs, attempt, error: cause });
+      emit?.({ type: "attempt-failed", atMs: attempt.endMs, attempt, error: cause });
     } else {
-      emit({ type: `attempt-${outcome}` as "attempt-won", atMs: attempt.endMs, attempt });
+      emit?.({ type: `attempt-${outcome}` as "attempt-won", atMs: attempt.endMs, attempt });
     }
   };
 
   const abort = (attempt: Attempt, reason: unknown, recorded?: unknown) => {
-    const controller = running.get(attempt)!;
+    const controller = running.get(attempt);
     end(attempt, "aborted", recorded);
-    controller.abort(reason);
+    controller?.abort(reason); // none: a sole attempt, aborted through the race's signal
   };
 
   const start = (target: Target) => {
     lastStartAt = clock.now();
     const attempt: Attempt = { ...target, index: attempts.length, startMs: since(), outcome: "pending" };
-    const controller = new AbortController();
+    // The only attempt there will ever be (none running, no address to come) is never aborted alone: only a
+    // winner or room-making aborts one attempt, and the race's signal reaches it directly. Controllers are
+    // costly on Node and Bun (bench/RESULTS.md), and most connects have one address or win with the first.
+    const sole = running.size === 0 && queue.ended && queue.size === 0;
+    const controller = sole ? undefined : new AbortController();
     attempts.push(attempt);
     running.set(attempt, controller);
-    emit({ type: "attempt-start", atMs: attempt.startMs, attempt });
-    dialSafely(dialer, target, controller.signal).then(
-      (conn) => {
-        if (attempt.outcome !== "pending") { // aborted (race over, or made room): too late
-          closeSafely(dialer, conn);
-          emit({ type: "late-connection-closed", atMs: since(), attempt });
-        } else if (winner || signal?.aborted) { // connected in the same turn as the winner
-          closeSafely(dialer, conn);
-          end(attempt, "lost");
-        } else {
-          winner = { conn, attempt };
-          end(attempt, "won");
-        }
-        wake();
-      },
-      (cause) => {
-        if (attempt.outcome !== "pending") return; // aborted: its error is ours
-        end(attempt, "failed", cause);
-        if (!winner) {
-          cancelTimer(); // a failure starts the next attempt now, and is no expiry
-          expiredDue = undefined;
-          mayStart = true;
-        }
-        wake();
-      },
-    );
+    emit?.({ type: "attempt-start", atMs: attempt.startMs, attempt });
+    const failed = (cause: unknown) => {
+      if (attempt.outcome !== "pending") return; // aborted: its error is ours
+      end(attempt, "failed", cause);
+      if (!winner) {
+        cancelTimer(); // a failure starts the next attempt now, and is no expiry
+        expiredDue = undefined;
+        mayStart = true;
+      }
+      wake();
+    };
+    dial(dialer, target, controller?.signal ?? signal ?? NEVER_ABORTED).then((conn) => {
+      if (conn === undefined || conn === null) {
+        return failed(new TypeError(`dialer.dial resolved with ${conn}, not a connection`));
+      }
+      if (attempt.outcome !== "pending") { // aborted (race over, or made room): too late
+        closeSafely(dialer, conn);
+        emit?.({ type: "late-connection-closed", atMs: since(), attempt });
+      } else if (winner || signal?.aborted) { // connected in the same turn as the winner
+        closeSafely(dialer, conn);
+        end(attempt, "lost");
+      } else {
+        winner = { conn, attempt };
+        end(attempt, "won");
+      }
+      wake();
+    }, failed);
   };
 
   const armTimer = () => {
@@ -170,7 +181,7 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
       expiredDue = due;
       expiries++;
       mayStart = true;
-      emit({ type: "timer-expired", atMs: since(), expiries });
+      emit?.({ type: "timer-expired", atMs: since(), expiries });
       wake();
     }, Math.max(0, due - clock.now()));
   };
@@ -225,13 +236,25 @@ const MAKE_ROOM_AFTER = MAX_ATTEMPT_DELAY;
 /** Why the oldest attempt is aborted when a new one is due and every slot is taken. */
 const MADE_ROOM = new Error("aborted to make room for the next attempt (maxAttemptsInFlight reached)");
 
-/** `dialer.dial`, with a synchronous throw or an empty result turned into a rejection. */
-async function dialSafely<Conn>(dialer: Dialer<Conn>, target: Target, signal: AbortSignal): Promise<Conn> {
-  const conn = await dialer.dial(target, signal);
-  if (conn === undefined || conn === null) {
-    throw new TypeError(`dialer.dial resolved with ${conn}, not a connection`);
+/**
+ * The signal of an attempt nothing can abort (a sole attempt in a race without a signal). Dialers may compare
+ * against it to skip listening for an abort that cannot come.
+ *
+ * @example
+ * ```ts
+ * import { NEVER_ABORTED } from "./race.ts";
+ * NEVER_ABORTED.aborted; // false, forever
+ * ```
+ */
+export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+
+/** `dialer.dial`, with a synchronous throw turned into a rejection (and no promise hop of its own). */
+function dial<Conn>(dialer: Dialer<Conn>, target: Target, signal: AbortSignal): Promise<Conn> {
+  try {
+    return Promise.resolve(dialer.dial(target, signal));
+  } catch (error) {
+    return Promise.reject(error);
   }
-  return conn;
 }
 
 /** `dialer.close`, which must not break the race even if it throws. */

@@ -6,6 +6,7 @@
  */
 
 import type { Dialer, Target } from "../../core/types.ts";
+import { NEVER_ABORTED } from "../../core/race.ts";
 import type { AdapterKind } from "../shared/connect.ts";
 import type { SocketOptions } from "../shared/options.ts";
 import { systemResolver } from "../shared/system_resolver.ts";
@@ -29,7 +30,12 @@ import { systemResolver } from "../shared/system_resolver.ts";
  */
 export const denoDialer: Dialer<Deno.TcpConn> = {
   dial: (target: Target, signal: AbortSignal): Promise<Deno.TcpConn> =>
-    Deno.connect({ hostname: target.address, port: target.port, transport: "tcp", signal }),
+    Deno.connect({
+      hostname: target.address,
+      port: target.port,
+      transport: "tcp",
+      signal: signal === NEVER_ABORTED ? undefined : signal, // nothing to listen for
+    }),
   close(conn: Deno.TcpConn): void {
     try {
       conn.close();

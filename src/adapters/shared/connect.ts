@@ -39,18 +39,18 @@ export interface AdapterConnected<Conn> extends Connected<Conn> {
 export async function adapterConnect<Conn>(options: unknown, kind: AdapterKind<Conn>): Promise<AdapterConnected<Conn>> {
   const { race, socket, extra } = checkAdapterOptions(options, kind.shape);
   const dialer = kind.dialer(socket);
-  const connected = await connectAs(
-    // The host's source addresses: RFC 6724 order, NAT64 detection.
-    { resolver: kind.resolver, sourceAddresses: systemSourceAddresses(), ...race, dialer } as Parameters<
-      typeof connectAs<Conn>
-    >[0],
-    kind.shape.hostField,
-  );
+  // Defaults under the caller's settings: the runtime's resolver, the host's source addresses (RFC 6724 order,
+  // NAT64 detection). `race` is ours (a fresh object), so it is filled in rather than copied.
+  if (!("resolver" in race)) race.resolver = kind.resolver;
+  if (!("sourceAddresses" in race)) race.sourceAddresses = systemSourceAddresses();
+  race.dialer = dialer;
+  const connected = await connectAs(race as unknown as Parameters<typeof connectAs<Conn>>[0], kind.shape.hostField);
   try {
     kind.tune(connected.conn, socket);
   } catch (error) {
     dialer.close(connected.conn);
     throw error;
   }
-  return { ...connected, host: race.hostname as string, extra };
+  const { conn, address, family, port, ms, attempts } = connected;
+  return { conn, address, family, port, ms, attempts, host: race.hostname as string, extra };
 }

@@ -1,13 +1,14 @@
 /**
  * A history kept in a JSON file, so that short-lived processes (the CLI, a
  * cron job, a serverless function) learn from the ones before them.
- * `node:fs` works under Deno, Bun and Node.
+ * `node:fs` works under Deno, Bun and Node; it is loaded at the first read
+ * (importing it costs Deno about 20 ms, paid by every process that imports
+ * the adapter, bench/RESULTS.md).
  *
  * @module
  */
 
-import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { builtinModule } from "./lazy_modules.ts";
 import {
   type AddressOutcome,
   checkHistoryOptions,
@@ -102,6 +103,7 @@ export class FileHistory implements History {
     const hosts = new Map<string, StoredHost>();
     let text: string;
     try {
+      const { readFileSync, statSync } = nodeFs();
       if (statSync(this.path).size > MAX_FILE_BYTES) return hosts;
       text = readFileSync(this.path, "utf8");
     } catch {
@@ -125,6 +127,7 @@ export class FileHistory implements History {
 
   #write(data: unknown): void {
     const temp = `${this.path}.${crypto.randomUUID()}.tmp`; // same directory: rename stays atomic
+    const { renameSync, unlinkSync, writeFileSync } = nodeFs();
     try {
       writeFileSync(temp, JSON.stringify(data), { mode: 0o600 });
       renameSync(temp, this.path);
@@ -134,10 +137,15 @@ export class FileHistory implements History {
       } catch {
         // never created
       }
+      const { dirname } = builtinModule<typeof import("node:path")>("node:path");
       throw new Error(`FileHistory: cannot write ${this.path} (in ${dirname(this.path)})`, { cause: error });
     }
   }
 }
+
+type Fs = typeof import("node:fs");
+let fs: Fs | undefined;
+const nodeFs = (): Fs => (fs ??= builtinModule<Fs>("node:fs"));
 
 const isTime = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
 const isMs = (value: unknown): value is number => isTime(value) && value >= 0;

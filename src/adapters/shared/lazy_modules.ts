@@ -12,6 +12,20 @@ type Dgram = typeof import("node:dgram");
 type Fs = typeof import("node:fs");
 type Net = typeof import("node:net");
 
+/**
+ * A runtime module loaded synchronously at its first use, for code that cannot await (FileHistory's sync
+ * store, the per-connect source addresses): `process.getBuiltinModule` (Node ≥ 20.16, Bun, Deno 2).
+ *
+ * @example
+ * ```ts
+ * import { builtinModule } from "./lazy_modules.ts";
+ * const fs = builtinModule<typeof import("node:fs")>("node:fs");
+ * ```
+ */
+export function builtinModule<T>(id: string): T {
+  return (globalThis as unknown as { process: { getBuiltinModule(id: string): T } }).process.getBuiltinModule(id);
+}
+
 let dns: Promise<Dns> | undefined;
 let dgram: Promise<Dgram> | undefined;
 let fs: Promise<Fs> | undefined;

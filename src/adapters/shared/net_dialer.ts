@@ -7,6 +7,7 @@
 
 import net from "node:net";
 import type { Dialer, Target } from "../../core/types.ts";
+import { NEVER_ABORTED } from "../../core/race.ts";
 import type { AdapterKind } from "./connect.ts";
 import { autoResolver } from "./default_resolver.ts";
 import type { OptionShape, SocketOptions } from "./options.ts";
@@ -54,10 +55,11 @@ export function netDialer(options: NetDialerOptions = {}): Dialer<net.Socket> {
           ...(localAddress !== undefined && { localAddress }),
         });
         onSocket?.(socket);
+        const abortable = signal !== NEVER_ABORTED; // a listener costs on every connect: only where an abort can come
         const settle = () => {
           socket.off("connect", onConnect);
           socket.off("error", onError);
-          signal.removeEventListener("abort", onAbort);
+          if (abortable) signal.removeEventListener("abort", onAbort);
         };
         const onConnect = () => {
           settle();
@@ -75,7 +77,7 @@ export function netDialer(options: NetDialerOptions = {}): Dialer<net.Socket> {
         };
         socket.on("connect", onConnect);
         socket.on("error", onError);
-        signal.addEventListener("abort", onAbort, { once: true });
+        if (abortable) signal.addEventListener("abort", onAbort, { once: true });
       });
     },
     close: discardSocket,

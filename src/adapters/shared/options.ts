@@ -108,11 +108,13 @@ export interface CheckedOptions {
  */
 export function checkAdapterOptions(options: unknown, shape: OptionShape): CheckedOptions {
   requireObject(options);
-  const known = new Set<string>([shape.hostField, "port", ...RACE_KEYS, ...shape.socket, ...(shape.extra ?? [])]);
+  const known = knownOptions(shape);
   const race: Record<string, unknown> = {};
   const socket: Record<string, unknown> = {};
   const extra: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(options)) {
+  let host: unknown;
+  for (const key of Object.keys(options)) { // own enumerable keys, as Object.entries, without the pairs
+    const value = (options as Record<string, unknown>)[key];
     if (value === undefined) continue;
     if (shape.ignored && key in shape.ignored) {
       if (value !== shape.ignored[key]) {
@@ -125,16 +127,16 @@ export function checkAdapterOptions(options: unknown, shape: OptionShape): Check
       const hint = key === other ? `the host goes in ${shape.hostField}` : HINTS[key];
       throw new TypeError(`unknown option ${describe(key)}${hint ? `: ${hint}` : ""}`);
     }
-    if ((shape.socket as readonly string[]).includes(key)) socket[key] = value;
+    if (key === shape.hostField) host = value; // kept apart: a delete would slow every later read of `race`
+    else if ((shape.socket as readonly string[]).includes(key)) socket[key] = value;
     else if (shape.extra?.includes(key)) extra[key] = value;
     else race[key] = value;
   }
-  const host = race[shape.hostField];
-  delete race[shape.hostField];
   rejectPortInHost(host, shape.hostField);
-  const port = portNumber(race.port);
+  race.hostname = host;
+  race.port = portNumber(race.port);
   const checkedSocket = checkSocketOptions(socket);
-  const checked = { ...race, hostname: host, port } as CheckedOptions["race"];
+  const checked = race as CheckedOptions["race"];
   if (checkedSocket.localAddress !== undefined) {
     const family = parseIp(checkedSocket.localAddress)!.family;
     if (checked.family !== undefined && checked.family !== family) {
@@ -145,6 +147,17 @@ export function checkAdapterOptions(options: unknown, shape: OptionShape): Check
     checked.family = family; // an address of the other family cannot be dialled from it
   }
   return { race: checked, socket: checkedSocket, extra };
+}
+
+/** Every option name a shape takes, built once per shape (a connect is hot). */
+const knownByShape = new WeakMap<OptionShape, ReadonlySet<string>>();
+function knownOptions(shape: OptionShape): ReadonlySet<string> {
+  let known = knownByShape.get(shape);
+  if (!known) {
+    known = new Set([shape.hostField, "port", ...RACE_KEYS, ...shape.socket, ...(shape.extra ?? [])]);
+    knownByShape.set(shape, known);
+  }
+  return known;
 }
 
 /** A port as `net.connect` takes it: a number or a string of digits. Other values go to the core's check. */
@@ -167,9 +180,15 @@ function rejectPortInHost(host: unknown, field: string): void {
   }
 }
 
+const NO_SOCKET_OPTIONS: SocketOptions = Object.freeze({});
+
 /** Type-checks the socket options that are set. */
 function checkSocketOptions(options: Record<string, unknown>): SocketOptions {
   const { localAddress, noDelay, keepAlive, keepAliveInitialDelay } = options;
+  if (
+    localAddress === undefined && noDelay === undefined && keepAlive === undefined &&
+    keepAliveInitialDelay === undefined
+  ) return NO_SOCKET_OPTIONS;
   if (localAddress !== undefined) {
     if (typeof localAddress !== "string" || !parseIp(localAddress)) {
       throw new TypeError(`localAddress must be an IP address, got ${describe(localAddress)}`);

@@ -6,8 +6,8 @@
  * @module
  */
 
-import os from "node:os";
 import type { SourceAddress } from "../../core/sort.ts";
+import { builtinModule } from "./lazy_modules.ts";
 
 /**
  * How long one reading of the interfaces is reused, in ms: a new address is seen within this time.
@@ -42,21 +42,23 @@ export function systemSourceAddresses(now = performance.now()): readonly SourceA
   return cached;
 }
 
+type Interface = { readonly address: string; readonly cidr?: string | null };
+type Os = typeof import("node:os");
+/** Deno's own call where there is one: importing `node:os` costs Deno about 5 ms at start-up (bench/first.ts). */
+const deno = (globalThis as { Deno?: { networkInterfaces(): Interface[] } }).Deno;
+
 function readInterfaces(): readonly SourceAddress[] {
-  let interfaces: ReturnType<typeof os.networkInterfaces>;
+  let interfaces: Interface[];
   try {
-    interfaces = os.networkInterfaces();
+    interfaces = deno
+      ? deno.networkInterfaces()
+      : Object.values(builtinModule<Os>("node:os").networkInterfaces()).flatMap((entries) => entries ?? []);
   } catch {
     return []; // e.g. Deno without --allow-sys: no ordering rather than no connect
   }
-  const sources: SourceAddress[] = [];
-  for (const entries of Object.values(interfaces)) {
-    for (const entry of entries ?? []) {
-      // Node reports family as "IPv4"/"IPv6" (and as 4/6 in some versions); zones are dropped.
-      const address = entry.address.split("%")[0];
-      const prefixLength = Number(entry.cidr?.split("/")[1]);
-      sources.push(Number.isInteger(prefixLength) ? { address, prefixLength } : { address });
-    }
-  }
-  return sources;
+  return interfaces.map((entry) => {
+    const address = entry.address.split("%")[0]; // zones are dropped
+    const prefixLength = Number(entry.cidr?.split("/")[1]);
+    return Number.isInteger(prefixLength) ? { address, prefixLength } : { address };
+  });
 }

@@ -7,7 +7,7 @@
 
 import { AttemptError, ConnectError } from "./errors.ts";
 import { type Resolution, RESOLUTION_DELAY, resolveInto } from "./resolve.ts";
-import { NEVER_ABORTED, race } from "./race.ts";
+import { emptyDialError, NEVER_ABORTED, race } from "./race.ts";
 import { defaultSchedule, type Schedule } from "./schedule.ts";
 import { defaultHistory, type History, type HostHistory, outcomesOf } from "./history.ts";
 import { historyFamily, historyRank, historySchedule } from "./history_policy.ts";
@@ -184,10 +184,10 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   // The family that leads, decided before any answer arrives (the Resolution Delay holds the other): the family
   // history saw win, else the caller's choice, else RFC 6724's (rules 1/2: no global IPv6 source), else IPv6.
   const preferredFamily = (known && historyFamily(known)) ?? options.preferredFamily ?? selector?.leadingFamily ?? 6;
-  if (known?.addresses.length) {
-    const rank = historyRank(known);
-    const addresses = [...known.addresses].sort((a, b) => rank(a.address, b.address));
-    emit?.({ type: "history-order", atMs: clock.now() - startedAt, preferredFamily, addresses });
+  const byHistory = known && historyRank(known);
+  if (emit && byHistory && known.addresses.length) { // sorted for an observer only
+    const addresses = [...known.addresses].sort((a, b) => byHistory(a.address, b.address));
+    emit({ type: "history-order", atMs: clock.now() - startedAt, preferredFamily, addresses });
   }
 
   // One signal ends everything: the caller's abort, the timeout, or the end of the race. With
@@ -217,7 +217,7 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
     // Address Family Count interleave. An explicit preferredFamily keeps the lead: RFC 6724 then only orders
     // within each family.
     rank: thenBy(
-      known && historyRank(known),
+      byHistory,
       selector && rfc6724Rank(selector, options.preferredFamily === undefined),
     ),
   });
@@ -325,7 +325,8 @@ async function dialOnly<Conn>(
   let conn: Conn;
   try {
     conn = await dialer.dial(target, NEVER_ABORTED);
-    if (conn === undefined || conn === null) throw new TypeError(`dialer.dial resolved with ${conn}, not a connection`);
+    const empty = emptyDialError(conn);
+    if (empty) throw empty;
   } catch (error) {
     attempt.outcome = "failed";
     attempt.endMs = clock.now() - startedAt;

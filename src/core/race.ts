@@ -143,9 +143,8 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
       wake();
     };
     dial(dialer, target, controller?.signal ?? signal ?? NEVER_ABORTED).then((conn) => {
-      if (conn === undefined || conn === null) {
-        return failed(new TypeError(`dialer.dial resolved with ${conn}, not a connection`));
-      }
+      const empty = emptyDialError(conn);
+      if (empty) return failed(empty);
       if (attempt.outcome !== "pending") { // aborted (race over, or made room): too late
         closeSafely(dialer, conn);
         emit?.({ type: "late-connection-closed", atMs: since(), attempt });
@@ -247,6 +246,22 @@ const MADE_ROOM = new Error("aborted to make room for the next attempt (maxAttem
  * ```
  */
 export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+
+/**
+ * The error for a dial that resolved with no connection (`undefined` or
+ * `null`): such an attempt failed. Undefined for a real connection.
+ *
+ * @example
+ * ```ts
+ * import { emptyDialError } from "./race.ts";
+ * emptyDialError(null)?.message; // "dialer.dial resolved with null, not a connection"
+ * ```
+ */
+export function emptyDialError(conn: unknown): TypeError | undefined {
+  return conn === undefined || conn === null
+    ? new TypeError(`dialer.dial resolved with ${conn}, not a connection`)
+    : undefined;
+}
 
 /** `dialer.dial`, with a synchronous throw turned into a rejection (and no promise hop of its own). */
 function dial<Conn>(dialer: Dialer<Conn>, target: Target, signal: AbortSignal): Promise<Conn> {

@@ -15,10 +15,9 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { type FullQueueListener, startFullQueueListener } from "../../scripts/full_queue.ts";
 import { VERSION } from "../../src/cli/version.ts";
+import { mainFile } from "../helpers/cli_entry.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fromSource = import.meta.url.endsWith(".ts");
-const mainFile = join(here, "..", "..", "src", "cli", fromSource ? "main.ts" : "main.js");
 
 /** A child that has not exited by then is hung: fail rather than stall the suite. */
 const HANG_MS = 15_000;

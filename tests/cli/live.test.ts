@@ -8,13 +8,13 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import net from "node:net";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { startFullQueueListener } from "../../scripts/full_queue.ts";
 import { LiveView, renderLive } from "../../src/cli/live.ts";
 import { AttemptError } from "../../src/core/errors.ts";
 import type { Attempt, ConnectEvent } from "../../src/core/types.ts";
+import { mainFile } from "../helpers/cli_entry.ts";
 
 const v6: Attempt = { index: 0, address: "::1", family: 6, port: 80, startMs: 10, outcome: "aborted" };
 const v4: Attempt = { index: 1, address: "127.0.0.1", family: 4, port: 80, startMs: 260, outcome: "won" };
@@ -68,9 +68,6 @@ describe("live view drawing", () => {
   });
 });
 
-const here = dirname(fileURLToPath(import.meta.url));
-const fromSource = import.meta.url.endsWith(".ts");
-const mainFile = join(here, "..", "..", "src", "cli", fromSource ? "main.ts" : "main.js");
 const command = "Deno" in globalThis
   ? [Deno.execPath(), "run", "-A", "--no-lock", mainFile]
   : [process.execPath, mainFile];

@@ -9,17 +9,14 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { Lab, labUnavailable } from "./lab.ts";
+import { mainFile, runtime } from "../helpers/cli_entry.ts";
 
 const skip = labUnavailable();
 if (skip) console.log(skip);
 
-const here = dirname(fileURLToPath(import.meta.url));
-const mainFile = join(here, "..", "..", "src", "cli", import.meta.url.endsWith(".ts") ? "main.ts" : "main.js");
-const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 const SCENARIO = { timeout: 60_000 };
 
 /** `ip -n NS ...`; throws with ip's message when it fails. */

@@ -17,14 +17,12 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Lab, labUnavailable, waitGone } from "./lab.ts";
+import { mainFile, runtime } from "../helpers/cli_entry.ts";
 
 const skip = labUnavailable();
 if (skip) console.log(skip);
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fromSource = import.meta.url.endsWith(".ts");
-const mainFile = join(here, "..", "..", "src", "cli", fromSource ? "main.ts" : "main.js");
-const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 
 /** One-way delay: RTT 20 ms, as in the measurements. */
 const DELAY = 10;

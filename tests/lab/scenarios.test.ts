@@ -16,15 +16,12 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { type ExecResult, Lab, labUnavailable, waitGone } from "./lab.ts";
+import { mainFile, runtime } from "../helpers/cli_entry.ts";
 
 const skip = labUnavailable();
 if (skip) console.log(skip);
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fromSource = import.meta.url.endsWith(".ts");
-// From the npm build this file is npm_test/tests/lab/*.js and the CLI npm_test/src/cli/main.js.
-const mainFile = join(here, "..", "..", "src", "cli", fromSource ? "main.ts" : "main.js");
-const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 
 /** One-way delay of the link for every scenario but the high-latency one: RTT 100 ms. */
 const DELAY = 50;

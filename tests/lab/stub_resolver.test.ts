@@ -13,14 +13,13 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Lab, labUnavailable } from "./lab.ts";
+import { fromSource, runtime } from "../helpers/cli_entry.ts";
 
 const skip = labUnavailable();
 if (skip) console.log(skip);
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fromSource = import.meta.url.endsWith(".ts");
 const client = join(here, fromSource ? "stub_client.ts" : "stub_client.js");
-const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 const command = (): [string, string[]] =>
   runtime === "deno" ? [process.execPath, ["run", "-A", "--quiet", client]] : [process.execPath, [client]];
 

@@ -28,11 +28,10 @@ export function testCa(): Promise<TestCa> {
 async function makeCa(): Promise<TestCa> {
   const days = 2;
   const notAfterDate = new Date(Date.now() + days * 86_400_000);
+  // EC P-256 with sha256 for every certificate: rustls (Deno) rejects selfsigned's default ecdsa-sha1.
+  const key = { keyType: "ec" as const, curve: "P-256" as const, algorithm: "sha256", notAfterDate };
   const caOptions = {
-    keyType: "ec" as const,
-    curve: "P-256" as const,
-    algorithm: "sha256",
-    notAfterDate,
+    ...key,
     extensions: [
       { name: "basicConstraints" as const, cA: true, critical: true },
       { name: "keyUsage" as const, keyCertSign: true, cRLSign: true, critical: true },
@@ -40,12 +39,9 @@ async function makeCa(): Promise<TestCa> {
   };
   const ca = await selfsigned.generate([{ name: "commonName", value: "eyeballs test CA" }], caOptions);
   const stranger = await selfsigned.generate([{ name: "commonName", value: "stranger CA" }], caOptions);
+  const signedByCa = { ...key, ca: { key: ca.private, cert: ca.cert } };
   const server = await selfsigned.generate([{ name: "commonName", value: "localhost" }], {
-    keyType: "ec",
-    curve: "P-256",
-    algorithm: "sha256",
-    notAfterDate,
-    ca: { key: ca.private, cert: ca.cert },
+    ...signedByCa,
     extensions: [
       { name: "basicConstraints", cA: false },
       { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
@@ -62,11 +58,7 @@ async function makeCa(): Promise<TestCa> {
     ],
   });
   const client = await selfsigned.generate([{ name: "commonName", value: "eyeballs test client" }], {
-    keyType: "ec",
-    curve: "P-256",
-    algorithm: "sha256",
-    notAfterDate,
-    ca: { key: ca.private, cert: ca.cert },
+    ...signedByCa,
     extensions: [
       { name: "basicConstraints", cA: false },
       { name: "keyUsage", digitalSignature: true },

@@ -8,7 +8,6 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import net from "node:net";
-import { join } from "node:path";
 import process from "node:process";
 import { startFullQueueListener } from "../../scripts/full_queue.ts";
 import { LiveView, renderLive } from "../../src/cli/live.ts";

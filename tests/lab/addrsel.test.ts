@@ -9,7 +9,6 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import process from "node:process";
 import { Lab, labUnavailable } from "./lab.ts";
 import { mainFile, runtime } from "../helpers/cli_entry.ts";

@@ -13,16 +13,13 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { Lab, labUnavailable, waitGone } from "./lab.ts";
 import { mainFile, runtime } from "../helpers/cli_entry.ts";
 
 const skip = labUnavailable();
 if (skip) console.log(skip);
-
-const here = dirname(fileURLToPath(import.meta.url));
 
 /** One-way delay: RTT 20 ms, as in the measurements. */
 const DELAY = 10;

@@ -12,16 +12,12 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { dirname, join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { type ExecResult, Lab, labUnavailable, waitGone } from "./lab.ts";
 import { mainFile, runtime } from "../helpers/cli_entry.ts";
 
 const skip = labUnavailable();
 if (skip) console.log(skip);
-
-const here = dirname(fileURLToPath(import.meta.url));
 
 /** One-way delay of the link for every scenario but the high-latency one: RTT 100 ms. */
 const DELAY = 50;

@@ -47,6 +47,8 @@ import { connect } from "@eyeballs/connect/node";
 import { connect as socketConnect } from "@eyeballs/connect/socket";
 import { main } from "@eyeballs/connect/cli"; // must not run the CLI
 import "@eyeballs/connect/bun";
+import "@eyeballs/connect/node/clients";
+import "@eyeballs/connect/bun/clients";
 import net from "node:net";
 import { createRequire } from "node:module";
 

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import pg from "pg";
 import mysql from "mysql2/promise";
-import { createConnection, type EyeballsSocket } from "../../src/adapters/node/mod.ts";
+import { createConnection, type EyeballsSocket } from "../../src/adapters/node/clients.ts";
 import { fixedDelay } from "../../src/core/schedule.ts";
 import type { Resolver } from "../../src/core/types.ts";
 import { type FullQueueListener, startFullQueueListener } from "../../scripts/full_queue.ts";

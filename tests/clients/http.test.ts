@@ -11,7 +11,12 @@ import https from "node:https";
 import net from "node:net";
 import { createRequire } from "node:module";
 import { ConnectError } from "../../src/core/errors.ts";
-import { createConnection, EyeballsAgent, EyeballsHttpsAgent, undiciConnector } from "../../src/adapters/node/mod.ts";
+import {
+  createConnection,
+  EyeballsAgent,
+  EyeballsHttpsAgent,
+  undiciConnector,
+} from "../../src/adapters/node/clients.ts";
 import { fixedDelay } from "../../src/core/schedule.ts";
 import { startFullQueueListener } from "../../scripts/full_queue.ts";
 import { type TestCa, testCa } from "../helpers/test_ca.ts";

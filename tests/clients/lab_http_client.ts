@@ -7,7 +7,7 @@
 
 import http from "node:http";
 import process from "node:process";
-import { EyeballsAgent } from "../../src/adapters/node/mod.ts";
+import { EyeballsAgent } from "../../src/adapters/node/clients.ts";
 import { fixedDelay } from "../../src/core/schedule.ts";
 import type { ConnectEvent } from "../../src/core/types.ts";
 

@@ -10,7 +10,8 @@
 
 import net from "node:net";
 import type { Duplex } from "node:stream";
-import { connect, createConnection } from "../../src/adapters/node/mod.ts";
+import { connect } from "../../src/adapters/node/mod.ts";
+import { createConnection } from "../../src/adapters/node/clients.ts";
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : `node ${process.version}`;
 

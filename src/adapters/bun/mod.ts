@@ -33,20 +33,6 @@ export type { StubResolver, StubResolverOptions } from "../shared/stub_resolver.
 export { FileHistory, type FileHistoryOptions } from "../shared/file_history.ts";
 export type { SocketOptions } from "../shared/options.ts";
 export { type BunTlsOptions, connectTls, TlsHandshakeError, type TlsSettings } from "./tls.ts";
-export {
-  type AgentRaceSettings,
-  createConnection,
-  type CreateConnectionOptions,
-  EyeballsAgent,
-  type EyeballsAgentOptions,
-  EyeballsHttpsAgent,
-  type EyeballsHttpsAgentOptions,
-  EyeballsSocket,
-  type UndiciConnectCallback,
-  type UndiciConnectOptions,
-  undiciConnector,
-  type UndiciConnectorOptions,
-} from "./clients.ts";
 
 /**
  * Options for {@linkcode connect}: `hostname` and `port` as in `Bun.connect`

@@ -24,7 +24,7 @@ import { sniFor, TLS_KEYS } from "./tls.ts";
  * @example
  * ```ts
  * import { fixedDelay } from "@eyeballs/connect";
- * import { type AgentRaceSettings, EyeballsAgent } from "@eyeballs/connect/node";
+ * import { type AgentRaceSettings, EyeballsAgent } from "@eyeballs/connect/node/clients";
  * const race: AgentRaceSettings = { schedule: fixedDelay(250), timeout: 10_000 };
  * const agent = new EyeballsAgent({ keepAlive: true, race });
  * ```
@@ -39,7 +39,7 @@ export interface AgentRaceSettings extends Omit<RaceSettings, "signal"> {
  *
  * @example
  * ```ts
- * import { EyeballsAgent, type EyeballsAgentOptions } from "@eyeballs/connect/node";
+ * import { EyeballsAgent, type EyeballsAgentOptions } from "@eyeballs/connect/node/clients";
  * const options: EyeballsAgentOptions = { keepAlive: true, maxSockets: 16, race: { timeout: 5000 } };
  * const agent = new EyeballsAgent(options);
  * ```
@@ -54,7 +54,7 @@ export interface EyeballsAgentOptions extends http.AgentOptions {
  *
  * @example
  * ```ts
- * import { EyeballsHttpsAgent, type EyeballsHttpsAgentOptions } from "@eyeballs/connect/node";
+ * import { EyeballsHttpsAgent, type EyeballsHttpsAgentOptions } from "@eyeballs/connect/node/clients";
  * const options: EyeballsHttpsAgentOptions = { keepAlive: true, ca: ["-----BEGIN CERTIFICATE-----..."] };
  * const agent = new EyeballsHttpsAgent(options);
  * ```
@@ -92,7 +92,7 @@ function withTimeout<S extends Duplex & { setTimeout(ms: number): unknown }>(soc
  * @example
  * ```ts
  * import http from "node:http";
- * import { EyeballsAgent } from "@eyeballs/connect/node";
+ * import { EyeballsAgent } from "@eyeballs/connect/node/clients";
  * const agent = new EyeballsAgent({ keepAlive: true, maxSockets: 8 });
  * http.get("http://localhost:8080/", { agent }, (res) => res.resume());
  * ```
@@ -125,7 +125,7 @@ export class EyeballsAgent extends http.Agent {
  * @example
  * ```ts
  * import https from "node:https";
- * import { EyeballsHttpsAgent } from "@eyeballs/connect/node";
+ * import { EyeballsHttpsAgent } from "@eyeballs/connect/node/clients";
  * const agent = new EyeballsHttpsAgent({ keepAlive: true });
  * https.get("https://example.com/", { agent }, (res) => res.resume());
  * ```

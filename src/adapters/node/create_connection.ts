@@ -24,7 +24,7 @@ import { checkAdapterOptions, type SocketOptions } from "../shared/options.ts";
  *
  * @example
  * ```ts
- * import { createConnection, type CreateConnectionOptions } from "@eyeballs/connect/node";
+ * import { createConnection, type CreateConnectionOptions } from "@eyeballs/connect/node/clients";
  * const options: CreateConnectionOptions = { host: "cache.example", port: 6379, onConnected: (c) => console.log(c.address) };
  * const socket = createConnection(options);
  * ```
@@ -52,7 +52,7 @@ type Write = [chunk: Uint8Array | string, encoding: BufferEncoding, callback: (e
  *
  * @example
  * ```ts
- * import { createConnection } from "@eyeballs/connect/node";
+ * import { createConnection } from "@eyeballs/connect/node/clients";
  * const socket = createConnection({ host: "localhost", port: 6379 });
  * socket.connecting; // true
  * socket.on("connect", () => socket.end("PING\r\n"));
@@ -289,7 +289,7 @@ export class EyeballsSocket extends Duplex {
  * @example
  * ```ts
  * import pg from "pg";
- * import { createConnection } from "@eyeballs/connect/node";
+ * import { createConnection } from "@eyeballs/connect/node/clients";
  * const pool = new pg.Pool({
  *   host: "db.example", port: 5432, connectionTimeoutMillis: 5000,
  *   stream: () => createConnection({ host: "db.example", port: 5432 }),

@@ -24,17 +24,3 @@ export type { StubResolver, StubResolverOptions } from "../shared/stub_resolver.
 export { FileHistory, type FileHistoryOptions } from "../shared/file_history.ts";
 export type { SocketOptions } from "../shared/options.ts";
 export { connectTls, type NodeTlsOptions, TlsHandshakeError, type TlsSettings } from "./tls.ts";
-export { createConnection, type CreateConnectionOptions, EyeballsSocket } from "./create_connection.ts";
-export {
-  type AgentRaceSettings,
-  EyeballsAgent,
-  type EyeballsAgentOptions,
-  EyeballsHttpsAgent,
-  type EyeballsHttpsAgentOptions,
-} from "./agent.ts";
-export {
-  type UndiciConnectCallback,
-  type UndiciConnectOptions,
-  undiciConnector,
-  type UndiciConnectorOptions,
-} from "./undici.ts";

@@ -20,7 +20,7 @@ import { connectTls, TLS_KEYS, type TlsSettings } from "./tls.ts";
  *
  * @example
  * ```ts
- * import type { UndiciConnectOptions } from "@eyeballs/connect/node";
+ * import type { UndiciConnectOptions } from "@eyeballs/connect/node/clients";
  * const seen: UndiciConnectOptions = { hostname: "example.com", host: "example.com:8443", protocol: "https:", port: "8443" };
  * ```
  */
@@ -39,7 +39,7 @@ export interface UndiciConnectOptions {
  *
  * @example
  * ```ts
- * import type { UndiciConnectCallback } from "@eyeballs/connect/node";
+ * import type { UndiciConnectCallback } from "@eyeballs/connect/node/clients";
  * const callback: UndiciConnectCallback = (...[error, socket]) => console.log(error ?? socket?.remoteAddress);
  * ```
  */
@@ -50,7 +50,7 @@ export type UndiciConnectCallback = (...args: [null, net.Socket | tls.TLSSocket]
  *
  * @example
  * ```ts
- * import { undiciConnector, type UndiciConnectorOptions } from "@eyeballs/connect/node";
+ * import { undiciConnector, type UndiciConnectorOptions } from "@eyeballs/connect/node/clients";
  * const options: UndiciConnectorOptions = { timeout: 5000, ALPNProtocols: ["http/1.1"] };
  * const connect = undiciConnector(options);
  * ```
@@ -77,7 +77,7 @@ const UNDICI_CONNECT_TIMEOUT = 10_000;
  * @example
  * ```ts
  * import { Agent, fetch, setGlobalDispatcher } from "undici";
- * import { undiciConnector } from "@eyeballs/connect/node";
+ * import { undiciConnector } from "@eyeballs/connect/node/clients";
  * const dispatcher = new Agent({ connect: undiciConnector({ timeout: 5000 }) });
  * const res = await fetch("https://example.com/", { dispatcher });
  * setGlobalDispatcher(dispatcher); // or for every request

@@ -6,8 +6,9 @@
  */
 
 import type net from "node:net";
-import tls from "node:tls";
+import type tls from "node:tls";
 import { isIP } from "node:net";
+import { builtinModule } from "../adapters/shared/lazy_modules.ts";
 import type { TlsOptions } from "./types.ts";
 import { endpoint, type Transport } from "./transport.ts";
 
@@ -69,13 +70,15 @@ export function nodeTransport(socket: net.Socket): Transport {
       };
     },
     startTls(hostname: string, options: TlsOptions) {
+      // node:tls at the first startTls, not at import (a fresh process pays 5 to 7 ms for it).
+      const nodeTls = builtinModule<typeof tls>("node:tls");
       return new Promise((resolve, reject) => {
-        const secure = tls.connect({
+        const secure = nodeTls.connect({
           socket,
           host: hostname,
           // SNI carries names only (RFC 6066).
           servername: isIP(hostname) ? undefined : hostname,
-          ca: options.caCerts ? [...tls.rootCertificates, ...options.caCerts] : undefined,
+          ca: options.caCerts ? [...nodeTls.rootCertificates, ...options.caCerts] : undefined,
         });
         const onError = (error: Error) => {
           secure.destroy();

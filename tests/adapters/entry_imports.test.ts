@@ -58,8 +58,9 @@ function staticBuiltins(entry: string): { modules: number; builtins: Map<string,
 const entries: Array<[entry: string, loads: string[]]> = [
   ["mod.ts", []],
   ["src/adapters/deno/mod.ts", []],
-  ["src/adapters/node/mod.ts", ["node:net", "node:tls"]],
-  ["src/adapters/bun/mod.ts", ["node:net", "node:tls"]],
+  ["src/adapters/node/mod.ts", ["node:net"]],
+  ["src/adapters/bun/mod.ts", ["node:net"]],
+  ["src/socket/node_transport.ts", ["node:net"]],
 ];
 
 describe("what each entry point loads at import", () => {

@@ -8,12 +8,12 @@
  * @module
  */
 
-import tls from "node:tls";
+import type tls from "node:tls";
 import type net from "node:net";
 import type { Resolver } from "../../core/types.ts";
 import type { RaceSettings } from "../../core/connect.ts";
 import { connect } from "./connect.ts";
-import { connectTls, TLS_KEYS, type TlsSettings } from "./tls.ts";
+import { connectTls, nodeTls, TLS_KEYS, type TlsSettings } from "./tls.ts";
 
 /**
  * What undici passes to a connector (`buildConnector.Options`).
@@ -144,7 +144,7 @@ function tlsOnTunnel(
     if (value !== undefined) settings[key] = value;
   }
   return new Promise((resolve, reject) => {
-    const secure = tls.connect({
+    const secure = nodeTls().connect({
       ALPNProtocols: ["http/1.1"],
       ...settings,
       socket,

@@ -113,7 +113,7 @@ interface Embedding {
 }
 
 const last4 = (bytes: Uint8Array) => [...bytes.subarray(12, 16)];
-const EMBEDDINGS: readonly Embedding[] = [
+const embeddings = (): readonly Embedding[] => [
   { name: "IPv4-mapped", prefix: addressBytes("::ffff:0:0"), length: 96, extract: last4 },
   { name: "IPv4-translated", prefix: addressBytes("::ffff:0:0:0"), length: 96, extract: last4 }, // RFC 2765
   { name: "IPv4-compatible", prefix: addressBytes("::"), length: 96, extract: last4 }, // RFC 4291 §2.5.5.1
@@ -141,11 +141,32 @@ export function inPrefix(bytes: Uint8Array, prefix: Uint8Array, length: number):
   return (bytes[bit / 8] & mask) === (prefix[bit / 8] & mask);
 }
 
-const compile = (ranges: readonly Range[], offset: number) =>
+interface CompiledRange {
+  readonly category: AddressCategory;
+  readonly prefix: Uint8Array;
+  readonly length: number;
+}
+
+const compile = (ranges: readonly Range[], offset: number): readonly CompiledRange[] =>
   ranges.map(([category, prefix, length]) => ({ category, prefix: addressBytes(prefix), length: length + offset }));
-const V4_TABLE = compile(V4_RANGES, 96);
 const WELL_KNOWN_PREFIX_TEXT = "64:ff9b::";
-const V6_TABLE = compile(V6_RANGES, 0);
+
+/** The tables as bytes, parsed at the first check rather than at import (a fresh process would pay ~1 ms). */
+interface Tables {
+  readonly v4: readonly CompiledRange[];
+  readonly v6: readonly CompiledRange[];
+  readonly embeddings: readonly Embedding[];
+  /** See {@linkcode nonGlobalV4Ranges}. */
+  readonly nonGlobalV4: readonly CompiledRange[];
+}
+let compiled: Tables | undefined;
+const tables = (): Tables =>
+  compiled ??= {
+    v4: compile(V4_RANGES, 96),
+    v6: compile(V6_RANGES, 0),
+    embeddings: embeddings(),
+    nonGlobalV4: compile(nonGlobalV4Ranges, 96),
+  };
 
 /** What {@linkcode classifyAddress} found. */
 export interface AddressClass {
@@ -173,24 +194,27 @@ export function classifyAddress(
   nat64Prefixes: readonly Nat64Prefix[] = [],
 ): AddressClass | undefined {
   const bytes = addressBytes(address);
+  const table = tables();
   if (!address.includes(":")) {
-    const v4 = rangeOf(V4_TABLE, bytes);
+    const v4 = rangeOf(table.v4, bytes);
     return v4 ? { category: v4 } : undefined;
   }
   // ::1 and :: are IPv6's own loopback and unspecified, not IPv4-compatible forms.
   const embedded = bytes.subarray(0, 15).every((b) => b === 0) ? [] : [
-    ...EMBEDDINGS.filter((e) => inPrefix(bytes, e.prefix, e.length)).map((e) => [e.name, e.extract(bytes).join(".")]),
+    ...table.embeddings
+      .filter((e) => inPrefix(bytes, e.prefix, e.length))
+      .map((e) => [e.name, e.extract(bytes).join(".")]),
     ...nat64Prefixes.map((p) => ["NAT64", extractNat64(address, p)]).filter(([, ipv4]) => ipv4 !== undefined),
   ];
   for (const [form, ipv4] of embedded as [string, string][]) {
-    const inner = rangeOf(V4_TABLE, addressBytes(ipv4));
+    const inner = rangeOf(table.v4, addressBytes(ipv4));
     if (inner) return { category: inner, embedded: { form, ipv4 } };
   }
-  const v6 = rangeOf(V6_TABLE, bytes);
+  const v6 = rangeOf(table.v6, bytes);
   return v6 ? { category: v6 } : undefined;
 }
 
-function rangeOf(table: typeof V4_TABLE, bytes: Uint8Array): AddressCategory | undefined {
+function rangeOf(table: readonly CompiledRange[], bytes: Uint8Array): AddressCategory | undefined {
   return table.find((r) => inPrefix(bytes, r.prefix, r.length))?.category;
 }
 
@@ -266,11 +290,11 @@ const UNTRANSLATABLE = new Set<AddressCategory>(["unspecified", "loopback", "lin
  * (192.88.99.0/24, the 6to4 relay anycast, is listed there too but is
  * globally routed, so it stays translatable.)
  */
-const NON_GLOBAL_V4 = compile([
+const nonGlobalV4Ranges: readonly Range[] = [
   ["unspecified", "192.0.0.0", 24], // IETF protocol assignments (RFC 6890); the category is not used
   ["unspecified", "198.18.0.0", 15], // benchmarking (RFC 2544)
   ["unspecified", "240.0.0.0", 4], // reserved
-], 96);
+];
 
 /**
  * Whether `ipv4` should be reached through the NAT64 `prefix`: never a
@@ -291,10 +315,11 @@ const NON_GLOBAL_V4 = compile([
  */
 export function nat64Translatable(ipv4: string, prefix: Nat64Prefix): boolean {
   const bytes = addressBytes(ipv4);
-  const category = rangeOf(V4_TABLE, bytes);
+  const { v4, nonGlobalV4 } = tables();
+  const category = rangeOf(v4, bytes);
   if (category !== undefined && UNTRANSLATABLE.has(category)) return false;
   const wellKnown = prefix.length === 96 && prefix.prefix === WELL_KNOWN_PREFIX_TEXT;
-  return !wellKnown || (category === undefined && rangeOf(NON_GLOBAL_V4, bytes) === undefined);
+  return !wellKnown || (category === undefined && rangeOf(nonGlobalV4, bytes) === undefined);
 }
 
 /**

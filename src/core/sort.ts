@@ -103,7 +103,9 @@ function compileTable(table: readonly PolicyRow[], field: string): CompiledRow[]
   return rows.sort((a, b) => b.length - a.length);
 }
 
-const DEFAULT_TABLE = compileTable(DEFAULT_POLICY_TABLE, "policyTable");
+let defaultTable: CompiledRow[] | undefined;
+/** {@linkcode DEFAULT_POLICY_TABLE} compiled at its first use, not at import (parsing it costs a fresh process ~1 ms). */
+const compiledDefaultTable = () => (defaultTable ??= compileTable(DEFAULT_POLICY_TABLE, "policyTable"));
 
 /** RFC 4291 §2.7 / RFC 6724 §3.1 scope values. */
 const LINK_LOCAL = 0x2, SITE_LOCAL = 0x5, GLOBAL = 0xe;
@@ -197,7 +199,7 @@ export class AddressSelector {
     sources: readonly (string | SourceAddress)[],
     { field = "sourceAddresses", policyTable }: { field?: string; policyTable?: readonly PolicyRow[] } = {},
   ) {
-    this.#table = policyTable ? compileTable(policyTable, "policyTable") : DEFAULT_TABLE;
+    this.#table = policyTable ? compileTable(policyTable, "policyTable") : compiledDefaultTable();
     if (!Array.isArray(sources)) throw new TypeError(`${field} must be an array, got ${describe(sources)}`);
     this.#sources = sources.map((entry, i) => {
       const spec = typeof entry === "string" ? { address: entry } : entry;

@@ -33,8 +33,8 @@ function fileOf(path: string): string {
   return existsSync(base + ".ts") ? base + ".ts" : base + ".js";
 }
 
-/** The runtime modules an entry's static import graph loads, each with the first file that imports it. */
-function staticBuiltins(entry: string): { modules: number; builtins: Map<string, string> } {
+/** The files of an entry's static import graph, and the runtime modules it loads (each with the first file importing it). */
+function staticBuiltins(entry: string): { modules: number; files: Set<string>; builtins: Map<string, string> } {
   const seen = new Set<string>();
   const builtins = new Map<string, string>();
   const todo = [fileOf(resolve(root, entry))];
@@ -52,7 +52,7 @@ function staticBuiltins(entry: string): { modules: number; builtins: Map<string,
       else if (!builtins.has(specifier)) builtins.set(specifier, file.slice(root.length));
     }
   }
-  return { modules: seen.size, builtins };
+  return { modules: seen.size, files: seen, builtins };
 }
 
 const entries: Array<[entry: string, loads: string[]]> = [
@@ -72,6 +72,15 @@ describe("what each entry point loads at import", () => {
       assert.deepEqual([...builtins.keys()].sort(), loads, `${entry} loads ${found.join(", ")}`);
     });
   }
+
+  it("the Deno entry loads the stub resolver's modules at its first lookup, not at import", () => {
+    const { files } = staticBuiltins("src/adapters/deno/mod.ts");
+    const loaded = [...files].filter((f) =>
+      /\/(stub_resolver|dns_exchange|dns_message|resolv_conf|hosts_file)\./.test(f)
+    );
+    assert.deepEqual(loaded, []);
+    assert.ok([...files].some((f) => f.includes("lazy_stub_resolver.")), "the walk missed lazy_stub_resolver");
+  });
 
   it("the clients subpath is where node:http, node:https and node:stream are loaded", () => {
     const { builtins } = staticBuiltins("src/adapters/node/clients.ts");

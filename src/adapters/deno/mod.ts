@@ -23,7 +23,7 @@ import type { SocketOptions } from "../shared/options.ts";
 import { DENO } from "./dialer.ts";
 
 export { systemResolver } from "../shared/system_resolver.ts";
-export { createStubResolver, stubResolver } from "../shared/stub_resolver.ts";
+export { createStubResolver, stubResolver } from "../shared/lazy_stub_resolver.ts";
 export type { StubResolver, StubResolverOptions } from "../shared/stub_resolver.ts";
 export { FileHistory, type FileHistoryOptions } from "../shared/file_history.ts";
 export { denoDialer } from "./dialer.ts";

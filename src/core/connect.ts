@@ -181,15 +181,6 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
   const found = history ? lookupSafely(history, historyHost!, port) : undefined;
   const known = isPromiseLike(found) ? await found : found; // the in-memory store answers without an await
   if (options.signal?.aborted) throw options.signal.reason; // aborted while an async store looked up
-  // The family that leads, decided before any answer arrives (the Resolution Delay holds the other): the family
-  // history saw win, else the caller's choice, else RFC 6724's (rules 1/2: no global IPv6 source), else IPv6.
-  const preferredFamily = (known && historyFamily(known)) ?? options.preferredFamily ?? selector?.leadingFamily ?? 6;
-  const byHistory = known && historyRank(known);
-  if (emit && byHistory && known.addresses.length) { // sorted for an observer only
-    const addresses = [...known.addresses].sort((a, b) => byHistory(a.address, b.address));
-    emit({ type: "history-order", atMs: clock.now() - startedAt, preferredFamily, addresses });
-  }
-
   // One signal ends everything: the caller's abort, the timeout, or the end of the race. With
   // none of them (an IP literal, no timeout, no signal) there is no controller at all: signals are
   // costly on Node and Bun (bench/RESULTS.md, docs/performance.md).
@@ -201,6 +192,16 @@ export async function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: 
     const { address, family } = host.literal;
     return dialOnly(options.dialer, { address, family, port }, clock, startedAt, hostname);
   }
+  // The family that leads, decided before any answer arrives (the Resolution Delay holds the other): the family
+  // history saw win, else the caller's choice, else RFC 6724's (rules 1/2: no global IPv6 source), else IPv6.
+  // Only after the bare literal's return, which needs none: RFC 6724's costs a fresh process about 1 ms.
+  const preferredFamily = (known && historyFamily(known)) ?? options.preferredFamily ?? selector?.leadingFamily ?? 6;
+  const byHistory = known && historyRank(known);
+  if (emit && byHistory && known.addresses.length) { // sorted for an observer only
+    const addresses = [...known.addresses].sort((a, b) => byHistory(a.address, b.address));
+    emit({ type: "history-order", atMs: clock.now() - startedAt, preferredFamily, addresses });
+  }
+
   const controller = cancellable ? new AbortController() : undefined;
   let timedOut: Error | undefined;
   const onAbort = () => controller!.abort(options.signal?.reason);

@@ -132,10 +132,18 @@ interface Destination extends Facts {
   readonly source: Source | undefined;
 }
 
+/** A source address as given and checked; its label and precedence are looked up when a comparison needs them. */
+type GivenSource = Omit<Source, "label" | "precedence">;
+
 function factsOf(address: string, family: Family, table: readonly CompiledRow[]): Facts {
   const bytes = addressBytes(address);
+  return { address, family, bytes, scope: scopeOf(bytes, family), ...policyOf(bytes, table) };
+}
+
+/** The label and precedence of the longest matching prefix (the table has a ::/0 row, so one always matches). */
+function policyOf(bytes: Uint8Array, table: readonly CompiledRow[]): { label: number; precedence: number } {
   const row = table.find((r) => inPrefix(bytes, r.bytes, r.length))!;
-  return { address, family, bytes, scope: scopeOf(bytes, family), label: row.label, precedence: row.precedence };
+  return { label: row.label, precedence: row.precedence };
 }
 
 /** RFC 6724 §3.1 (IPv6) and §3.2 (IPv4: loopback and 169.254/16 are link-local, the rest global). */
@@ -179,11 +187,13 @@ const prefer = (x: boolean, y: boolean) => (x === y ? 0 : x ? -1 : 1);
  * ```
  */
 export class AddressSelector {
-  readonly #sources: readonly Source[];
-  readonly #table: readonly CompiledRow[];
+  // The policy table, the sources' labels and the leading family are worked out at the first comparison, not
+  // here: an adapter builds a selector on every first connect, and one to an IP literal only asks for the routes.
+  readonly #given: readonly GivenSource[];
+  readonly #customTable: readonly CompiledRow[] | undefined;
+  #sources: readonly Source[] | undefined;
+  #leadingFamily: Family | undefined;
   readonly #cache = new Map<string, Destination>();
-  /** The family to lead with before any answer arrives: the better of a typical global destination of each family. */
-  readonly leadingFamily: Family;
   /** True when some source address can reach global IPv4 destinations (NAT64 is then not needed). */
   readonly hasIPv4Route: boolean;
   /** True when some source address can reach global IPv6 destinations (NAT64 needs one). */
@@ -199,9 +209,9 @@ export class AddressSelector {
     sources: readonly (string | SourceAddress)[],
     { field = "sourceAddresses", policyTable }: { field?: string; policyTable?: readonly PolicyRow[] } = {},
   ) {
-    this.#table = policyTable ? compileTable(policyTable, "policyTable") : compiledDefaultTable();
+    this.#customTable = policyTable ? compileTable(policyTable, "policyTable") : undefined;
     if (!Array.isArray(sources)) throw new TypeError(`${field} must be an array, got ${describe(sources)}`);
-    this.#sources = sources.map((entry, i) => {
+    this.#given = sources.map((entry, i): GivenSource => {
       const spec = typeof entry === "string" ? { address: entry } : entry;
       const ip = typeof spec?.address === "string" ? parseIp(spec.address) : undefined;
       if (!ip) throw new TypeError(`${field}[${i}] must be an IP address, got ${describe(spec?.address ?? entry)}`);
@@ -210,19 +220,36 @@ export class AddressSelector {
       if (!Number.isInteger(length) || length < 0 || length > max) {
         throw new RangeError(`${field}[${i}].prefixLength must be an integer from 0 to ${max}, got ${length}`);
       }
+      const bytes = addressBytes(ip.address);
       return {
-        ...factsOf(ip.address, ip.family, this.#table),
+        address: ip.address,
+        family: ip.family,
+        bytes,
+        scope: scopeOf(bytes, ip.family),
         prefixLength: ip.family === 6 ? length : length + 96,
         deprecated: spec.deprecated === true,
         home: spec.home === true,
         tunnel: spec.tunnel === true,
       };
     });
-    this.empty = this.#sources.length === 0;
-    this.hasIPv4Route = this.#sources.some((s) => s.family === 4 && s.scope === GLOBAL);
-    this.hasIPv6Route = this.#sources.some((s) => s.family === 6 && s.scope === GLOBAL);
-    this.leadingFamily = this.compare("2001:db8::1", "192.0.2.1") > 0 ? 4 : 6;
-    this.#cache.clear();
+    this.empty = this.#given.length === 0;
+    this.hasIPv4Route = this.#given.some((s) => s.family === 4 && s.scope === GLOBAL);
+    this.hasIPv6Route = this.#given.some((s) => s.family === 6 && s.scope === GLOBAL);
+  }
+
+  /** The family to lead with before any answer arrives: the better of a typical global destination of each family. */
+  get leadingFamily(): Family {
+    return this.#leadingFamily ??= this.compare("2001:db8::1", "192.0.2.1") > 0 ? 4 : 6;
+  }
+
+  get #table(): readonly CompiledRow[] {
+    return this.#customTable ?? compiledDefaultTable();
+  }
+
+  /** The sources with their label and precedence, looked up at the first comparison. */
+  #withPolicy(): readonly Source[] {
+    const table = this.#table;
+    return this.#sources ??= this.#given.map((s) => ({ ...s, ...policyOf(s.bytes, table) }));
   }
 
   /** The source address the host would use for `destination` (RFC 6724 §5), or undefined when none can. */
@@ -269,7 +296,7 @@ export class AddressSelector {
   /** RFC 6724 §5: the best source of the destination's family (rule 5, outgoing interface, is unknown here). */
   #chooseSource(d: Facts): Source | undefined {
     let best: Source | undefined;
-    for (const s of this.#sources) {
+    for (const s of this.#withPolicy()) {
       if (s.family !== d.family) continue;
       if (!best || compareSources(s, best, d) < 0) best = s;
     }

@@ -4,10 +4,19 @@
  * module settings as scripts/build_npm.ts, but into a private temporary
  * directory: npm/ belongs to the build and may be rebuilt while we measure.
  *
+ * Then, as the npm package does, each published entry point is bundled
+ * (scripts/bundle.ts) and its bundle replaces tsc's file at the same path:
+ * a runner that imports `src/adapters/node/mod.js` (the first-connect,
+ * overhead and scale runners) loads what npm users load. Modules that are
+ * not entry points stay per file, for the runners that import them directly
+ * (dns_runner.ts hands its own resolvers to the bundled `connect`: they are
+ * plain objects, so the two copies of the code do not meet in an `instanceof`).
+ *
  * @module
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { bundle, entryPoints } from "../scripts/bundle.ts";
 
 /** Where the compiled runners are, and how to remove them. */
 export interface NodeBuild {
@@ -21,6 +30,7 @@ export interface NodeBuild {
  * Runs the pinned `tsc` on the runners (`bench/client.ts`, `overhead.ts`, `order.ts`) from
  * `root`. Type checking is off (`noCheck`): the runners reach Deno's and
  * Bun's globals dynamically, and the library is type-checked by its own build.
+ * Then bundles the library's entry points over tsc's files (see the module comment).
  */
 export async function buildForNode(root: string): Promise<NodeBuild> {
   const tmp = await Deno.makeTempDir({ prefix: "eyeballs-bench-" });
@@ -58,6 +68,12 @@ export async function buildForNode(root: string): Promise<NodeBuild> {
     }
     // ESM for Node: the emitted .js files use import/export.
     await Deno.writeTextFile(join(out, "package.json"), '{"type":"module"}\n');
+    const bundled = join(tmp, "bundled");
+    const library = entryPoints(root).filter((e) => e.key !== "bin").map((e) => e.source);
+    for (const file of await bundle(root, library, bundled)) {
+      await Deno.mkdir(dirname(join(out, file)), { recursive: true });
+      await Deno.copyFile(join(bundled, file), join(out, file));
+    }
     return { benchDir: join(out, "bench"), remove };
   } catch (e) {
     await remove();

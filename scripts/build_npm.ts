@@ -12,8 +12,20 @@
  *
  * Steps: one `tsc` program (the TypeScript pinned in package.json, with
  * `rewriteRelativeImportExtensions`) compiles mod.ts, src/** and tests/** to
- * `npm_test/`; the library part is then moved to `npm/` and linked back, so
- * the compiled tests import exactly the files that would be published.
+ * `npm_test/`, one JS file per source, where the Node test suite runs (it
+ * imports internal modules such as src/core/race.js). Then scripts/bundle.ts
+ * bundles each published entry point (deno.json `exports`, plus the bin) with
+ * `deno bundle` into `npm/`: an entry file at its source's path and shared
+ * chunks, so Node and Bun load a handful of files instead of ~40. tsc's
+ * `.d.ts` files, one per source, are copied beside them; package.json's
+ * `exports` point `types` at those and `default` at the bundled files.
+ *
+ * So the tests run tsc's per-file JS of the same sources, not the published
+ * bundle (a test mixing a bundled class with a per-file copy would break
+ * `instanceof`). The bundle is proven here (every export imported by the
+ * package's name on Node; a class exported by two entry points is one class;
+ * the packed JS is exactly what the entries load) and by
+ * scripts/consumer_test.ts (install, import, require, connect, bin, tsc).
  * `npm_test/` is never part of the package (and is git-ignored).
  *
  * Exit status: non-zero if compiling, packing or any Node test failed.
@@ -21,16 +33,11 @@
 
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BIN_SOURCE, bundle, bundledPath, entryPoints, listFiles, reachableFrom } from "./bundle.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = join(root, "npm");
 const testDir = join(root, "npm_test");
-
-/** Entry points of the library itself; everything else emitted is test code. */
-const LIB_PATHS = ["mod.js", "mod.js.map", "mod.d.ts", "src"];
-
-/** The bin, apart from `./cli` (importing that module must not run the CLI). */
-const BIN_SOURCE = "src/cli/main.ts";
 
 /** The command line: see the module comment. */
 interface BuildArgs {
@@ -146,14 +153,8 @@ async function compile(tmp: string): Promise<void> {
   }
 }
 
-/** Moves the library files into npm/ and links them back into npm_test/. */
-async function splitLibrary(): Promise<void> {
-  await Deno.mkdir(outDir, { recursive: true });
-  for (const path of LIB_PATHS) {
-    await Deno.rename(join(testDir, path), join(outDir, path));
-    await Deno.symlink(join("..", "npm", path), join(testDir, path));
-  }
-  // Fixtures next to tests (lab helpers, data) must sit beside the JS too.
+/** Puts the tests' fixtures (lab helpers, data) beside their JS in npm_test/, which is ESM. */
+async function prepareTests(): Promise<void> {
   for (const file of walk("tests", (name) => !isTs(name))) {
     await Deno.mkdir(dirname(join(testDir, file)), { recursive: true });
     await Deno.copyFile(join(root, file), join(testDir, file));
@@ -162,6 +163,19 @@ async function splitLibrary(): Promise<void> {
     join(testDir, "package.json"),
     JSON.stringify({ private: true, type: "module" }, null, 2) + "\n",
   );
+}
+
+/** Copies tsc's declarations of the library (mod.d.ts and every .d.ts under src/) into npm/. */
+async function copyDeclarations(): Promise<void> {
+  const relTest = relative(root, testDir);
+  const files = [
+    "mod.d.ts",
+    ...walk(join(relTest, "src"), (n) => n.endsWith(".d.ts")).map((f) => relative(relTest, f)),
+  ];
+  for (const file of files) {
+    await Deno.mkdir(dirname(join(outDir, file)), { recursive: true });
+    await Deno.copyFile(join(testDir, file), join(outDir, file));
+  }
 }
 
 /**
@@ -213,32 +227,27 @@ const KEYWORDS = [
  */
 const NODE_ENGINES = "^20.19.0 || >=22.12.0";
 
-/** Maps `./x.ts` to `./x.js` (and its `.d.ts`). */
-function toJs(path: string): { types: string; default: string } {
-  const base = path.replace(/\.ts$/, "");
-  return { types: `${base}.d.ts`, default: `${base}.js` };
+/** An entry's files in npm/: its bundled JS and tsc's declaration beside it. */
+function entryFiles(source: string): { types: string; default: string } {
+  const js = bundledPath(source);
+  return { types: `./${js.replace(/\.js$/, ".d.ts")}`, default: `./${js}` };
 }
 
 /**
- * Writes npm/package.json from deno.json, plus README and LICENSE. Returns
- * the CLI path and the deno.json exports whose source file is missing.
+ * Writes npm/package.json from deno.json, plus README and LICENSE. `files`
+ * names what npm/ holds when this runs: only the bundle and the declarations.
+ * Returns the bin's path.
  */
-async function writeManifest(): Promise<{ cli: string; missing: string[] }> {
+async function writeManifest(): Promise<{ cli: string }> {
   const deno = JSON.parse(await Deno.readTextFile(join(root, "deno.json")));
   const dev = JSON.parse(await Deno.readTextFile(join(root, "package.json")));
   const exports: Record<string, { types: string; default: string } | string> = {};
-  const missing: string[] = [];
-  for (
-    const [key, path] of Object.entries(deno.exports as Record<string, string>)
-  ) {
-    exports[key] = toJs(path);
-    if (!existsSync(join(root, path))) missing.push(`${key} -> ${path}`);
-  }
+  for (const { key, source } of entryPoints(root).filter((e) => e.key !== "bin")) exports[key] = entryFiles(source);
   exports["./package.json"] = "./package.json";
-  const main = toJs(deno.exports["."]);
+  const main = entryFiles(deno.exports["."]);
   // npm wants bin paths without "./" (it rewrites them and warns otherwise).
-  const cli = toJs(BIN_SOURCE).default;
-  if (!existsSync(join(root, BIN_SOURCE))) missing.push(`bin -> ${BIN_SOURCE}`);
+  const cli = bundledPath(BIN_SOURCE);
+  const files = [...new Set(listFiles(outDir).map((f) => f.includes("/") ? `${f.split("/")[0]}/` : f))];
   const manifest = {
     name: deno.name,
     version: deno.version,
@@ -254,7 +263,7 @@ async function writeManifest(): Promise<{ cli: string; missing: string[] }> {
     types: main.types,
     exports,
     bin: { eyeballs: cli },
-    files: LIB_PATHS.filter((p) => p !== "src").concat(["src/"]),
+    files,
     engines: { node: NODE_ENGINES },
   };
   await Deno.writeTextFile(
@@ -268,7 +277,7 @@ async function writeManifest(): Promise<{ cli: string; missing: string[] }> {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
   }
-  return { cli: cli.replace(/^\.\//, ""), missing };
+  return { cli };
 }
 
 function existsSync(path: string): boolean {
@@ -280,7 +289,11 @@ function existsSync(path: string): boolean {
   }
 }
 
-/** Asks npm what it would pack and fails on test files or missing targets. */
+/**
+ * Asks npm what it would pack and fails unless it is exactly the bundled JS
+ * the entry points load (with their maps), the declarations, the manifest
+ * and the docs: no tests, no per-file JS that nothing imports.
+ */
 async function checkPack(cli: string): Promise<void> {
   const { code, stdout } = await new Deno.Command("npm", {
     args: ["pack", "--dry-run", "--json", "--ignore-scripts"],
@@ -290,23 +303,33 @@ async function checkPack(cli: string): Promise<void> {
   }).output();
   if (code !== 0) throw new Error("npm pack --dry-run failed");
   const [info] = JSON.parse(new TextDecoder().decode(stdout));
-  const packed = new Set<string>(
-    info.files.map((f: { path: string }) => f.path),
-  );
+  const packed = new Set<string>(info.files.map((f: { path: string }) => f.path));
   const tests = [...packed].filter((p) => /(^|\/)tests?\/|\.test\.js$/.test(p));
-  if (tests.length) {
-    throw new Error(`package would ship tests: ${tests.join(", ")}`);
-  }
+  if (tests.length) throw new Error(`package would ship tests: ${tests.join(", ")}`);
   if (!packed.has(cli)) throw new Error(`package lacks its bin ${cli}`);
+  const loaded = reachableFrom(outDir, entryPoints(root).map((e) => bundledPath(e.source)));
+  const expected = new Set([
+    ...loaded,
+    ...[...loaded].map((f) => `${f}.map`).filter((f) => existsSync(join(outDir, f))),
+    ...listFiles(outDir).filter((f) => f.endsWith(".d.ts")),
+    ...["package.json", "README.md", "LICENSE"].filter((f) => existsSync(join(outDir, f))),
+  ]);
+  const extra = [...packed].filter((f) => !expected.has(f));
+  const lacking = [...expected].filter((f) => !packed.has(f));
+  if (extra.length) throw new Error(`package would ship files nothing loads: ${extra.join(", ")}`);
+  if (lacking.length) throw new Error(`package lacks: ${lacking.join(", ")}`);
+  const js = [...packed].filter((f) => f.endsWith(".js"));
   console.log(
-    `npm pack: ${info.name}@${info.version}, ${packed.size} files, ${info.size} bytes`,
+    `npm pack: ${info.name}@${info.version}, ${packed.size} files (${js.length} JS), ${info.size} bytes packed, ${info.unpackedSize} unpacked`,
   );
 }
 
 /**
  * Imports every export by the package's own name on Node, so the `exports`
  * map itself is proven, not just the files. `./cli` included: importing it
- * must not run the CLI (which would exit the process).
+ * must not run the CLI (which would exit the process). A class exported
+ * under one name by two entry points must be one class: the bundle shares
+ * it through a chunk instead of copying it into each entry.
  */
 async function checkImports(node: string): Promise<void> {
   const manifest = JSON.parse(
@@ -315,10 +338,18 @@ async function checkImports(node: string): Promise<void> {
   const specifiers = Object.keys(manifest.exports)
     .filter((key) => key !== "./package.json")
     .map((key) => manifest.name + key.slice(1));
-  const script = `for (const s of ${JSON.stringify(specifiers)}) {
-    if (Object.keys(await import(s)).length === 0) throw new Error(s + " exports nothing");
+  const script = `const classes = new Map();
+  for (const s of ${JSON.stringify(specifiers)}) {
+    const mod = await import(s);
+    if (Object.keys(mod).length === 0) throw new Error(s + " exports nothing");
+    for (const [name, value] of Object.entries(mod)) {
+      if (typeof value !== "function" || !/^class\\b/.test(Function.prototype.toString.call(value))) continue;
+      const seen = classes.get(name);
+      if (seen && seen.value !== value) throw new Error(name + " from " + s + " is a copy of the one from " + seen.s);
+      classes.set(name, { value, s });
+    }
   }
-  console.log("imported ${specifiers.length} exports");`;
+  console.log("imported ${specifiers.length} exports, " + classes.size + " classes, each one object");`;
   if (await run(node, ["--input-type=module", "-e", script], outDir) !== 0) {
     throw new Error(`importing ${specifiers.join(", ")} on Node failed`);
   }
@@ -366,10 +397,14 @@ async function main(): Promise<number> {
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
-  await splitLibrary();
-  await rewriteDeclarations(outDir);
-  const { cli, missing } = await writeManifest();
+  await prepareTests();
+  const entries = entryPoints(root);
+  const missing = entries.filter((e) => !existsSync(join(root, e.source)));
   if (missing.length === 0) {
+    await bundle(root, entries.map((e) => e.source), outDir);
+    await copyDeclarations();
+    await rewriteDeclarations(outDir);
+    const { cli } = await writeManifest();
     await prepareCli(cli);
     await checkPack(cli);
     await checkImports(args.node);
@@ -379,7 +414,7 @@ async function main(): Promise<number> {
   const code = args.runTests ? await runNodeTests(args.node, args.skip, args.junit) : 0;
   if (missing.length) {
     console.error(
-      `build_npm: deno.json exports missing sources: ${missing.join(", ")}`,
+      `build_npm: deno.json exports missing sources: ${missing.map((e) => `${e.key} -> ${e.source}`).join(", ")}`,
     );
     return 1;
   }

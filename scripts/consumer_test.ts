@@ -41,7 +41,12 @@ async function exec(
   return { code, out: decoder.decode(stdout) + decoder.decode(stderr), stdout: decoder.decode(stdout) };
 }
 
-/** An ESM consumer: every subpath by name, a connect with the Node adapter and with the socket. */
+/**
+ * An ESM consumer: every subpath of the package's `exports` by name (each
+ * must export something), a connect with the Node adapter and with the
+ * socket. The package is bundled: `./node` must resolve to one entry file
+ * with no per-file modules beside it (src/core/connect.js is not shipped).
+ */
 const ESM = `import * as core from "@eyeballs/connect";
 import { connect } from "@eyeballs/connect/node";
 import { connect as socketConnect } from "@eyeballs/connect/socket";
@@ -50,9 +55,18 @@ import "@eyeballs/connect/bun";
 import "@eyeballs/connect/node/clients";
 import "@eyeballs/connect/bun/clients";
 import net from "node:net";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const pkg = createRequire(import.meta.url)("@eyeballs/connect/package.json");
+for (const key of Object.keys(pkg.exports).filter((k) => k !== "./package.json")) {
+  const mod = await import(pkg.name + key.slice(1));
+  if (Object.keys(mod).length === 0) throw new Error(key + " exports nothing");
+}
+const nodeEntry = new URL(import.meta.resolve("@eyeballs/connect/node"));
+if (!nodeEntry.pathname.endsWith("/src/adapters/node/mod.js") || existsSync(new URL("../../core/connect.js", nodeEntry))) {
+  throw new Error("./node is not the bundled entry: " + nodeEntry.pathname);
+}
 const server = net.createServer((s) => s.on("error", () => {}).end("hi\\n"));
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 const port = server.address().port;
@@ -67,8 +81,12 @@ if (text !== "hi\\n" || typeof core.connect !== "function" || typeof main !== "f
 console.log("esm ok", pkg.version, process.version);
 `;
 
-/** A CommonJS consumer (require of an ESM-only package). */
-const CJS = `const core = require("@eyeballs/connect");
+/** A CommonJS consumer (require of an ESM-only package): every subpath, then a connect. */
+const CJS = `const pkg = require("@eyeballs/connect/package.json");
+for (const key of Object.keys(pkg.exports).filter((k) => k !== "./package.json")) {
+  if (Object.keys(require(pkg.name + key.slice(1))).length === 0) throw new Error(key + " exports nothing");
+}
+const core = require("@eyeballs/connect");
 const { connect } = require("@eyeballs/connect/node");
 const { connect: socketConnect } = require("@eyeballs/connect/socket");
 const { main } = require("@eyeballs/connect/cli");
@@ -104,6 +122,17 @@ export async function demo(): Promise<void> {
   console.log(socket, other, info.remoteAddress, conn, status, ConnectError);
 }
 `;
+
+/**
+ * A TypeScript file that imports each subpath's types by the package's name:
+ * each `.d.ts` must resolve. Not `./deno`: its types name the `Deno`
+ * namespace, which a Node project does not have (as the README's Deno examples are left out).
+ */
+function everyExport(keys: string[]): string {
+  const subpaths = keys.filter((k) => k !== "./package.json" && !/^\.\/deno(\/|$)/.test(k));
+  return subpaths.map((k, i) => `import * as e${i} from "@eyeballs/connect${k.slice(1)}";`).join("\n") +
+    `\nexport const modules: object[] = [${subpaths.map((_, i) => `e${i}`).join(", ")}];\n`;
+}
 
 async function main(): Promise<number> {
   const args = Deno.args;
@@ -145,7 +174,8 @@ async function main(): Promise<number> {
     if (install.code !== 0) return 1;
     await Deno.writeTextFile(join(project, "esm.mjs"), ESM);
     await Deno.writeTextFile(join(project, "cjs.cjs"), CJS);
-    const version = JSON.parse(await Deno.readTextFile(join(root, "npm", "package.json"))).version;
+    const manifest = JSON.parse(await Deno.readTextFile(join(root, "npm", "package.json")));
+    const version = manifest.version;
     const bin = join(project, "node_modules", ".bin", "eyeballs");
 
     for (const node of nodes) {
@@ -192,8 +222,9 @@ async function main(): Promise<number> {
     // The README's examples that a Node user would paste (not the Deno ones).
     const readme = tsBlocks(await Deno.readTextFile(join(root, "README.md")))
       .filter((b) => !/\bDeno\.|@eyeballs\/connect\/deno/.test(b.code));
-    const files = ["types.ts"];
+    const files = ["types.ts", "every_export.ts"];
     await Deno.writeTextFile(join(project, "types.ts"), TYPES);
+    await Deno.writeTextFile(join(project, "every_export.ts"), everyExport(Object.keys(manifest.exports)));
     for (const [i, block] of readme.entries()) {
       await Deno.writeTextFile(join(project, `readme_${i}.ts`), `export {};\n${block.code}`);
       files.push(`readme_${i}.ts`);

@@ -7,8 +7,9 @@
  * Order, one phase at a time (the lab tests share network namespaces and the
  * machine has two cores): `deno lint`, `deno fmt --check`, the JSR publish
  * dry run, `deno check` of the scripts and of the README's examples,
- * `deno test`, `bun test`, then scripts/build_npm.ts, which builds npm/ and
- * runs the same test files against it on Node 20, 22 and 24, and last the
+ * `deno test`, `bun test`, then scripts/build_npm.ts, which builds npm/ (the
+ * bundled package) and runs the same test files on Node 20, 22 and 24 against
+ * tsc's per-file output of the same sources (npm_test/), and last the
  * consumer test (scripts/consumer_test.ts: the packed tarball installed in a
  * scratch project).
  *

@@ -16,6 +16,16 @@ type Runtime = "deno" | "bun" | "node";
 /** Fresh processes per cell; variants alternate. */
 const SAMPLES = 9;
 const MODULES = ["node:net", "node:dns", "node:dgram", "node:fs"];
+/** First uses timed by first_runner's `part` (its PARTS). */
+const FIRST_USES = [
+  "first setTimeout",
+  "first touch of process",
+  "crypto.getRandomValues",
+  "network interfaces",
+  "read nsswitch.conf, resolv.conf, hosts",
+  "dns.lookup (first call, an IP)",
+  "UDP socket, one datagram sent",
+];
 
 interface Line {
   variant?: string;
@@ -52,13 +62,16 @@ export async function firstPart(runtimes: readonly Runtime[], run: Run, log: (s:
   try {
     for (const rt of runtimes) {
       for (const host of ["127.0.0.1", "localhost"]) rows.push(...await compare(rt, host, server.port, run, log));
-      for (const module of MODULES) {
-        const xs: number[] = [];
-        for (let i = 0; i < 5; i++) {
-          const line = parse((await run(rt, ["module", module])).stdout);
-          if (line) xs.push(line.importMs);
+      for (const [kind, names] of [["module", MODULES], ["part", FIRST_USES]] as const) {
+        for (const name of names) {
+          const xs: number[] = [];
+          for (let i = 0; i < 5; i++) {
+            const line = parse((await run(rt, [kind, name])).stdout);
+            if (line) xs.push(line.importMs);
+          }
+          const what = kind === "module" ? `import \`${name}\`` : name;
+          if (xs.length) moduleRows.push(`| ${rt} | ${what} | ${formatMs(median(xs))} |`);
         }
-        if (xs.length) moduleRows.push(`| ${rt} | \`${module}\` | ${formatMs(median(xs))} |`);
       }
       log(`  first ${rt} done`);
     }
@@ -73,9 +86,10 @@ export async function firstPart(runtimes: readonly Runtime[], run: Run, log: (s:
     HEADER,
     ...rows,
     "",
-    "The first import of each runtime module the adapters use, in a fresh process (median of 5):",
+    "The first import of each runtime module the adapters use, and the first use of what a name's first connect needs, " +
+    "each alone in a fresh process (median of 5):",
     "",
-    "| Runtime | Module | first import |",
+    "| Runtime | What | first time |",
     "|---|---|--:|",
     ...moduleRows,
   ].join("\n");

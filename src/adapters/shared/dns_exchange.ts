@@ -133,13 +133,16 @@ const bun = (globalThis as { Bun?: Partial<BunUdp> }).Bun;
 const openBunUdp: OpenUdp = (server, handlers) => {
   let closed = false;
   let socket: { close(): void } | undefined;
-  const opened = (bun as BunUdp).udpSocket({
-    hostname: server.includes(":") ? "::" : "0.0.0.0", // the kernel picks the port
-    socket: {
-      data: (_socket, data, port, address) => handlers.message(data, { address, port }),
-      error: (_socket, error) => handlers.error(error),
-    },
-  });
+  // A synchronous throw becomes a rejection too: the question then ends with it, through `handlers.error`.
+  const opened = Promise.resolve().then(() =>
+    (bun as BunUdp).udpSocket({
+      hostname: server.includes(":") ? "::" : "0.0.0.0", // the kernel picks the port
+      socket: {
+        data: (_socket, data, port, address) => handlers.message(data, { address, port }),
+        error: (_socket, error) => handlers.error(error),
+      },
+    })
+  );
   return {
     send(query) {
       opened.then((open) => {

@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url";
 import { type ExecResult, Lab, labUnavailable } from "../tests/lab/lab.ts";
 import { dnsPart } from "./dns.ts";
 import { scalePart } from "./scale.ts";
-import { firstPart } from "./first.ts";
+import { firstLabPart, firstPart } from "./first.ts";
 import { buildForNode, type NodeBuild } from "./node_build.ts";
 import { formatMedian, formatRatio, median, type Sample } from "./stats.ts";
 
@@ -562,6 +562,18 @@ async function main(): Promise<number> {
           labTable(cells, scenarios, opts),
           ...notes.flatMap((n) => ["", n]),
         ].join("\n"),
+      );
+    }
+    if (lab && want("first")) {
+      log("first connect to a name (fresh processes, lab)…");
+      await lab.reset();
+      await lab.setDelay(BASE_DELAY_MS);
+      const inLab = lab;
+      sections.push(
+        await firstLabPart(RUNTIMES, "dual.lab.test", 2 * BASE_DELAY_MS, (rt, args) => {
+          const [cmd, pre] = l.command(rt, "first_runner");
+          return inLab.exec(cmd, [...pre, ...args], { timeoutMs: 60_000, env: childEnv(), cwd: root });
+        }, log),
       );
     }
     if (want("first")) {

@@ -1,8 +1,9 @@
 /**
  * The first-connect part of the benchmark: a fresh process per sample,
  * timed from its first line to the first connected socket, eyeballs against
- * the runtime's own connect; and the first import of each runtime module the
- * adapters load. Runs bench/first_runner.ts.
+ * the runtime's own connect, on loopback and (when the lab runs) to a name in
+ * the lab; and the first import of each runtime module the adapters load.
+ * Runs bench/first_runner.ts.
  *
  * @module
  */
@@ -15,6 +16,16 @@ type Runtime = "deno" | "bun" | "node";
 /** Fresh processes per cell; variants alternate. */
 const SAMPLES = 9;
 const MODULES = ["node:net", "node:dns", "node:dgram", "node:fs"];
+/** First uses timed by first_runner's `part` (its PARTS). */
+const FIRST_USES = [
+  "first setTimeout",
+  "first touch of process",
+  "crypto.getRandomValues",
+  "network interfaces",
+  "read nsswitch.conf, resolv.conf, hosts",
+  "dns.lookup (first call, an IP)",
+  "UDP socket, one datagram sent",
+];
 
 interface Line {
   variant?: string;
@@ -24,7 +35,10 @@ interface Line {
   importMs: number;
   connectMs: number;
   totalMs: number;
+  secondMs?: number;
 }
+
+type Run = (rt: Runtime, args: string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>;
 
 /** Listens on 127.0.0.1 and ::1 (one port) and drops what it accepts. */
 async function listen(): Promise<{ port: number; close(): void }> {
@@ -41,49 +55,23 @@ async function listen(): Promise<{ port: number; close(): void }> {
 }
 
 /** Runs the measurements; `run(rt, args)` starts first_runner on `rt` in a fresh process. */
-export async function firstPart(
-  runtimes: readonly Runtime[],
-  run: (rt: Runtime, args: string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>,
-  log: (s: string) => void,
-): Promise<string> {
+export async function firstPart(runtimes: readonly Runtime[], run: Run, log: (s: string) => void): Promise<string> {
   const server = await listen();
   const rows: string[] = [];
   const moduleRows: string[] = [];
   try {
     for (const rt of runtimes) {
-      for (const host of ["127.0.0.1", "localhost"]) {
-        const got: Record<string, Line[]> = { native: [], eyeballs: [] };
-        for (let i = 0; i < SAMPLES; i++) {
-          for (const variant of i % 2 ? ["eyeballs", "native"] : ["native", "eyeballs"]) {
-            const r = await run(rt, [variant, host, String(server.port)]);
-            const line = parse(r.stdout);
-            if (r.code !== 0 || !line) log(`  ! first ${rt} ${variant} ${host}: ${r.stderr.trim().split("\n").pop()}`);
-            else got[variant].push(line);
+      for (const host of ["127.0.0.1", "localhost"]) rows.push(...await compare(rt, host, server.port, run, log));
+      for (const [kind, names] of [["module", MODULES], ["part", FIRST_USES]] as const) {
+        for (const name of names) {
+          const xs: number[] = [];
+          for (let i = 0; i < 5; i++) {
+            const line = parse((await run(rt, [kind, name])).stdout);
+            if (line) xs.push(line.importMs);
           }
+          const what = kind === "module" ? `import \`${name}\`` : name;
+          if (xs.length) moduleRows.push(`| ${rt} | ${what} | ${formatMs(median(xs))} |`);
         }
-        const nativeTotal = median(got.native.map((x) => x.totalMs));
-        for (const variant of ["native", "eyeballs"]) {
-          const xs = got[variant];
-          if (!xs.length) continue;
-          const total = median(xs.map((x) => x.totalMs));
-          rows.push(
-            `| ${rt} | ${host} | ${variant} | ${formatMs(median(xs.map((x) => x.startMs)))} | ${
-              variant === "eyeballs" ? formatMs(median(xs.map((x) => x.importMs))) : "—"
-            } | ${formatMs(median(xs.map((x) => x.connectMs)))} | ${formatMs(total)} (${
-              formatMs(Math.min(...xs.map((x) => x.totalMs)))
-            }–${formatMs(Math.max(...xs.map((x) => x.totalMs)))}) | ${
-              variant === "eyeballs" ? `${(total / nativeTotal).toFixed(2)}×` : ""
-            } |`,
-          );
-        }
-      }
-      for (const module of MODULES) {
-        const xs: number[] = [];
-        for (let i = 0; i < 5; i++) {
-          const line = parse((await run(rt, ["module", module])).stdout);
-          if (line) xs.push(line.importMs);
-        }
-        if (xs.length) moduleRows.push(`| ${rt} | \`${module}\` | ${formatMs(median(xs))} |`);
       }
       log(`  first ${rt} done`);
     }
@@ -93,21 +81,92 @@ export async function firstPart(
   return [
     "## First connect in a fresh process (loopback)",
     "",
-    `One fresh process per sample, ${SAMPLES} per cell, variants alternating. "start" = the runner's first line, measured from the process's time origin (runtime start-up, the same for both); ` +
-    `"import" = loading the eyeballs adapter (every module it needs, no network); "connect" = the first connect, lookup included; ` +
-    `"total" = from the runner's first line to the connected socket, the measure the target is about (eyeballs ≤ 1.05× native). ` +
-    'native = `Deno.connect`, `Bun.connect`, Node `net.connect` (its `import("node:net")` included). Host namespace, a listener on 127.0.0.1 and ::1.',
+    `One fresh process per sample, ${SAMPLES} per cell (after one untimed run of each), variants alternating. ${COLUMNS} Host namespace, a listener on 127.0.0.1 and ::1.`,
     "",
-    "| Runtime | Host | Connect | start | import | connect | total (median, range) | eyeballs ÷ native |",
-    "|---|---|---|--:|--:|--:|--:|--:|",
+    HEADER,
     ...rows,
     "",
-    "The first import of each runtime module the adapters use, in a fresh process (median of 5):",
+    "The first import of each runtime module the adapters use, and the first use of what a name's first connect needs, " +
+    "each alone in a fresh process (median of 5):",
     "",
-    "| Runtime | Module | first import |",
+    "| Runtime | What | first time |",
     "|---|---|--:|",
     ...moduleRows,
   ].join("\n");
+}
+
+/**
+ * The issue's measure on a real round trip: from the import to the first connected socket, to a healthy dual-stack
+ * name in the lab (`run` starts first_runner in the lab's client namespace; the lab is reset, at its base delay).
+ */
+export async function firstLabPart(
+  runtimes: readonly Runtime[],
+  name: string,
+  rttMs: number,
+  run: Run,
+  log: (s: string) => void,
+): Promise<string> {
+  const rows: string[] = [];
+  for (const rt of runtimes) {
+    rows.push(...await compare(rt, name, 80, run, log));
+    log(`  first (lab) ${rt} done`);
+  }
+  return [
+    `## First connect in a fresh process (lab, a name, RTT ${rttMs} ms)`,
+    "",
+    `One fresh process per sample in the lab's client namespace, ${SAMPLES} per cell (after one untimed run of each), variants alternating, to \`${name}\` ` +
+    `(8 A and 8 AAAA records from the lab's DNS server, resolv.conf and nsswitch \`hosts: files dns\` of the lab), port 80, ` +
+    `link RTT ${rttMs} ms. ${COLUMNS} "2nd" = a second connect in the same process after closing the first.`,
+    "",
+    HEADER,
+    ...rows,
+  ].join("\n");
+}
+
+const COLUMNS =
+  `"start" = the runner's first line, measured from the process's time origin (runtime start-up, the same for both); ` +
+  `"import" = loading the eyeballs adapter (every module it needs, no network), for native \`node:net\` on Node and nothing on Deno and Bun; ` +
+  `"connect" = the first connect, lookup included; ` +
+  `"total" = from the import to the first connected socket, the measure the target is about (eyeballs ≤ 1.05× native). ` +
+  "native = `Deno.connect`, `Bun.connect`, Node `net.connect`.";
+
+const HEADER = [
+  "| Runtime | Host | Connect | start | import | connect | total (median, range) | eyeballs ÷ native | 2nd |",
+  "|---|---|---|--:|--:|--:|--:|--:|--:|",
+].join("\n");
+
+/** Table rows for native and eyeballs to `host`, alternating fresh processes. */
+async function compare(rt: Runtime, host: string, port: number, run: Run, log: (s: string) => void): Promise<string[]> {
+  const got: Record<string, Line[]> = { native: [], eyeballs: [] };
+  for (const variant of ["native", "eyeballs"]) await run(rt, [variant, host, String(port)]); // caches warm, not timed
+  for (let i = 0; i < SAMPLES; i++) {
+    for (const variant of i % 2 ? ["eyeballs", "native"] : ["native", "eyeballs"]) {
+      const r = await run(rt, [variant, host, String(port)]);
+      const line = parse(r.stdout);
+      if (r.code !== 0 || !line) log(`  ! first ${rt} ${variant} ${host}: ${r.stderr.trim().split("\n").pop()}`);
+      else got[variant].push(line);
+    }
+  }
+  const rows: string[] = [];
+  const nativeTotal = median(got.native.map((x) => x.totalMs));
+  for (const variant of ["native", "eyeballs"]) {
+    const xs = got[variant];
+    if (!xs.length) continue;
+    const totals = xs.map((x) => x.totalMs);
+    const total = median(totals);
+    const ms = (pick: (x: Line) => number | undefined) => {
+      const values = xs.map(pick).filter((v): v is number => v !== undefined);
+      return values.length ? formatMs(median(values)) : "—";
+    };
+    const range = `${formatMs(Math.min(...totals))}–${formatMs(Math.max(...totals))}`;
+    const ratio = variant === "eyeballs" ? `${(total / nativeTotal).toFixed(2)}×` : "";
+    rows.push(
+      `| ${rt} | ${host} | ${variant} | ${ms((x) => x.startMs)} | ${ms((x) => x.importMs)} | ${
+        ms((x) => x.connectMs)
+      } | ${formatMs(total)} (${range}) | ${ratio} | ${ms((x) => x.secondMs)} |`,
+    );
+  }
+  return rows;
 }
 
 function parse(stdout: string): Line | undefined {

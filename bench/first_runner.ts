@@ -2,13 +2,17 @@
  * The first connect of a fresh process, taken apart. One measurement per
  * process:
  *
- *   first_runner.ts native|eyeballs HOST PORT   import (eyeballs only), then one connect
+ *   first_runner.ts native|eyeballs HOST PORT   the import, then two connects in a row
  *   first_runner.ts module SPECIFIER            the first import of one runtime module (node:dns, …)
+ *   first_runner.ts part NAME                   the first use of one thing a name's first connect needs
+ *                                               (PARTS below), in a fresh process
  *
  * Prints one JSON line: `startMs` (the runner's first line, from the
- * process's time origin), `importMs` (loading the adapter), `connectMs` (the
- * first connect, lookup included), `totalMs` (from the first line to the
- * connected socket).
+ * process's time origin), `importMs` (loading the eyeballs adapter; for
+ * native, `node:net` on Node and nothing on Deno and Bun), `connectMs` (the
+ * first connect, lookup included), `totalMs` (from the import to the
+ * first connected socket), `secondMs` (a second connect in the same process,
+ * after closing the first: what a warm connect costs there).
  *
  * @module
  */
@@ -27,38 +31,110 @@ async function main(): Promise<Record<string, unknown>> {
     await import(host);
     return { startMs, module: host, importMs: performance.now() - t };
   }
+  if (what === "part") {
+    const part = PARTS[host];
+    const before = await part.before?.();
+    const t = performance.now();
+    await part.run(before);
+    return { startMs, module: host, importMs: performance.now() - t };
+  }
   const port = Number(portText);
   const t0 = performance.now();
-  let close: () => void;
-  let importMs = 0;
-  if (what === "native") {
-    if (runtime === "deno") {
-      const conn = await g.Deno.connect({ hostname: host, port });
-      close = () => conn.close();
-    } else if (runtime === "bun") {
-      const socket = await g.Bun.connect({ hostname: host, port, socket: { data() {}, error() {} } });
-      close = () => socket.end();
-    } else {
-      const net = await import("node:net");
-      const socket = net.connect({ host, port });
-      await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
-      close = () => socket.destroy();
-    }
-  } else {
-    const path = `../src/adapters/${runtime}/mod.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`;
-    const mod = await import(path);
-    importMs = performance.now() - t0;
-    if (runtime === "deno") {
-      const conn = await mod.connect({ hostname: host, port });
-      close = () => conn.close();
-    } else {
-      const socket = await mod.connect(runtime === "node" ? { host, port } : { hostname: host, port });
-      close = () => socket.destroy();
-    }
-  }
+  const connect = await connector(what);
+  const importMs = performance.now() - t0;
+  const close = await connect(host, port);
   const done = performance.now();
   close();
-  return { startMs, variant: what, host, importMs, connectMs: done - t0 - importMs, totalMs: done - startMs };
+  const t2 = performance.now();
+  (await connect(host, port))();
+  const secondMs = performance.now() - t2;
+  return { startMs, variant: what, host, importMs, connectMs: done - t0 - importMs, totalMs: done - t0, secondMs };
+}
+
+type Connect = (host: string, port: number) => Promise<() => void>;
+
+// deno-lint-ignore no-explicit-any
+type Part = { before?(): any; run(before: any): unknown };
+const builtin = (id: string) => g.process.getBuiltinModule(id);
+const CONFIG_FILES = ["/etc/nsswitch.conf", "/etc/resolv.conf", "/etc/hosts"];
+
+/** The first use of each thing, timed alone; `before` (untimed) loads what it needs first. */
+const PARTS: Record<string, Part> = {
+  "first setTimeout": { run: () => clearTimeout(setTimeout(() => {}, 1000)) },
+  // Deno sets up its Node-compatible `process` at the first touch (node:dns's lookup touches it).
+  "first touch of process": { run: () => g.process.pid },
+  "crypto.getRandomValues": { run: () => crypto.getRandomValues(new Uint16Array(1)) },
+  "network interfaces": {
+    run: () => runtime === "deno" ? g.Deno.networkInterfaces() : builtin("node:os").networkInterfaces(),
+  },
+  "read nsswitch.conf, resolv.conf, hosts": {
+    before: () => runtime === "node" ? builtin("node:fs") : undefined,
+    run: (fs) =>
+      Promise.all(
+        CONFIG_FILES.map((f) =>
+          runtime === "bun"
+            ? g.Bun.file(f).text()
+            : runtime === "deno"
+            ? g.Deno.readTextFileSync(f)
+            : fs.readFileSync(f)
+        ),
+      ),
+  },
+  "dns.lookup (first call, an IP)": {
+    before: () => import("node:dns"),
+    run: (dns) => new Promise((resolve) => dns.lookup("192.0.2.1", { family: 4, all: true }, resolve)),
+  },
+  // One datagram to the discard port on loopback, the module included: Bun.udpSocket on Bun (what the stub
+  // resolver uses there), node:dgram elsewhere.
+  "UDP socket, one datagram sent": {
+    run: async () => {
+      if (runtime === "bun") {
+        const socket = await g.Bun.udpSocket({ socket: { data() {} } });
+        socket.send(new Uint8Array(12), 9, "127.0.0.1");
+        return socket.close();
+      }
+      const dgram = await import("node:dgram");
+      const socket = dgram.createSocket("udp4");
+      await new Promise((resolve) => socket.send(new Uint8Array(12), 9, "127.0.0.1", resolve));
+      socket.close();
+    },
+  },
+};
+
+/** Loads what `what` connects with (timed by the caller as the import) and returns its connect. */
+async function connector(what: string): Promise<Connect> {
+  if (what === "native") {
+    if (runtime === "deno") {
+      return async (hostname, port) => {
+        const conn = await g.Deno.connect({ hostname, port });
+        return () => conn.close();
+      };
+    }
+    if (runtime === "bun") {
+      return async (hostname, port) => {
+        const socket = await g.Bun.connect({ hostname, port, socket: { data() {}, error() {} } });
+        return () => socket.end();
+      };
+    }
+    const net = await import("node:net");
+    return async (host, port) => {
+      const socket = net.connect({ host, port });
+      await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+      return () => socket.destroy();
+    };
+  }
+  const path = `../src/adapters/${runtime}/mod.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`;
+  const mod = await import(path);
+  if (runtime === "deno") {
+    return async (hostname, port) => {
+      const conn = await mod.connect({ hostname, port });
+      return () => conn.close();
+    };
+  }
+  return async (host, port) => {
+    const socket = await mod.connect(runtime === "node" ? { host, port } : { hostname: host, port });
+    return () => socket.destroy();
+  };
 }
 
 const result = await main();

@@ -17,18 +17,21 @@ import { stubMatchesSystem } from "../../core/nsswitch.ts";
 import type { Family, ResolvedAddresses, Resolver } from "../../core/types.ts";
 import { createStubResolver } from "./stub_resolver.ts";
 import { isLocalhost, systemResolver } from "./system_resolver.ts";
-import { nodeFs } from "./lazy_modules.ts";
+import { readConfigText } from "./config_files.ts";
 
 let chosen: Promise<Resolver> | undefined;
 
-/** The stub (cached) when /etc/nsswitch.conf says `hosts: files dns` and /etc/resolv.conf exists; else getaddrinfo. */
+/** The stub (cached) when /etc/nsswitch.conf says `hosts: files dns` and /etc/resolv.conf is there; else getaddrinfo. */
 async function choose(): Promise<Resolver> {
-  const { readFileSync } = await nodeFs();
   try {
-    readFileSync("/etc/resolv.conf");
-    if (stubMatchesSystem(readFileSync("/etc/nsswitch.conf", "utf8"))) return cachingResolver(createStubResolver());
+    const [nsswitch, resolvConf] = await Promise.all([
+      readConfigText("/etc/nsswitch.conf"),
+      readConfigText("/etc/resolv.conf"),
+    ]);
+    // No nsswitch.conf (musl, macOS) or no (or an empty) resolv.conf: only getaddrinfo knows what to do.
+    if (resolvConf.trim() !== "" && stubMatchesSystem(nsswitch)) return cachingResolver(createStubResolver());
   } catch {
-    // No nsswitch.conf (musl, macOS) or no resolv.conf: only getaddrinfo knows what to do.
+    // Unreadable: getaddrinfo.
   }
   return systemResolver;
 }

@@ -17,7 +17,7 @@ import { parseResolvConf, type ResolvConf, searchNames } from "../../core/resolv
 import type { Family, ResolvedAddresses, Resolver } from "../../core/types.ts";
 import { requireObject } from "../../core/validate.ts";
 import { exchange } from "./dns_exchange.ts";
-import { nodeFs } from "./lazy_modules.ts";
+import { configStamp, readConfigText } from "./config_files.ts";
 import { isLocalhost } from "./system_resolver.ts";
 
 /** Where {@linkcode createStubResolver} reads its configuration. */
@@ -69,16 +69,20 @@ export function createStubResolver(options: StubResolverOptions = {}): StubResol
   let checkedAt = -Infinity;
   let next = 0; // the server to ask first, under `options rotate`
 
-  const load = async (): Promise<Config> => {
-    const now = performance.now();
-    if (config && now - checkedAt < RECHECK_MS) return config;
-    const fs = await nodeFs();
-    checkedAt = now;
-    const stamp = `${mtime(fs, resolvPath)} ${mtime(fs, hostsPath)}`;
+  let loading: Promise<Config> | undefined; // one reading shared by concurrent lookups (A and AAAA)
+
+  const reload = async (): Promise<Config> => {
+    checkedAt = performance.now();
+    const stamp = `${await configStamp(resolvPath)} ${await configStamp(hostsPath)}`;
     if (config?.stamp !== stamp) {
-      config = { conf: parseResolvConf(readText(fs, resolvPath)), hosts: parseHosts(readText(fs, hostsPath)), stamp };
+      const [resolvText, hostsText] = await Promise.all([readConfigText(resolvPath), readConfigText(hostsPath)]);
+      config = { conf: parseResolvConf(resolvText), hosts: parseHosts(hostsText), stamp };
     }
     return config;
+  };
+  const load = (): Promise<Config> => {
+    if (config && performance.now() - checkedAt < RECHECK_MS) return Promise.resolve(config);
+    return loading ??= reload().finally(() => loading = undefined);
   };
 
   const ask = async (conf: ResolvConf, name: string, family: Family, signal: AbortSignal) => {
@@ -138,22 +142,4 @@ export const stubResolver: StubResolver = createStubResolver();
 function dnsError(code: string, name: string, why?: unknown): Error {
   const detail = why instanceof Error ? ` (${why.message})` : "";
   return Object.assign(new Error(`${code}: ${name}${detail}`), { code, hostname: name });
-}
-
-/** The file's text; "" when it does not exist (glibc's defaults). Other errors (Deno without --allow-read) throw. */
-function readText(fs: typeof import("node:fs"), path: string): string {
-  try {
-    return fs.readFileSync(path, "utf8");
-  } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") return "";
-    throw error;
-  }
-}
-
-function mtime(fs: typeof import("node:fs"), path: string): number {
-  try {
-    return fs.statSync(path).mtimeMs;
-  } catch {
-    return -1;
-  }
 }

@@ -4,7 +4,7 @@
  * runtime's own connect; and what the library costs on loopback.
  *
  *   deno run -A bench/bench.ts [--runs 5] [--repeat 4] [--timeout 10000]
- *                              [--connects 2000] [--scenarios a,b] [--no-save]
+ *                              [--connects 10000] [--scenarios a,b] [--no-save]
  *                              [--parts overhead,first,scale,lab,dns]
  *
  * Prints a markdown report and saves it to bench/RESULTS.md. The lab part
@@ -43,7 +43,7 @@ interface Options {
 const PARTS = ["overhead", "first", "scale", "lab", "dns"];
 
 function parseOptions(args: string[]): Options {
-  const opts: Options = { runs: 5, repeat: 4, timeoutMs: 10_000, connects: 2000, parts: [...PARTS], save: true };
+  const opts: Options = { runs: 5, repeat: 4, timeoutMs: 10_000, connects: 10_000, parts: [...PARTS], save: true };
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].split("=", 2);
     const value = () => inline ?? args[++i];
@@ -384,7 +384,7 @@ async function overheadPart(
   exec: (cmd: string, args: string[], timeoutMs: number) => Promise<ExecResult>,
   log: (s: string) => void,
 ): Promise<Map<Runtime, OverheadLine[]>> {
-  const rounds = 10;
+  const rounds = 20; // ratios of a few per cent: 10 rounds of 200 swung by ±10% on a shared machine
   const perRound = Math.max(1, Math.round(opts.connects / rounds));
   const out = new Map<Runtime, OverheadLine[]>();
   for (const rt of RUNTIMES) {
@@ -600,7 +600,7 @@ async function main(): Promise<number> {
         [
           "## Core overhead (loopback)",
           "",
-          `Sequential connect + close to a server in the same process on 127.0.0.1 (and ::1), ${opts.connects} connects per row in 10 interleaved rounds ` +
+          `Sequential connect + close to a server in the same process on 127.0.0.1 (and ::1), ${opts.connects} connects per row in 20 interleaved rounds ` +
           `(order rotated each round, after a warm-up round). Run in the ${overheadWhere}. ` +
           `Ratio = eyeballs rate ÷ raw rate in the same round, median over rounds (target ≥ 0.9×). ` +
           "native = the runtime's own connect; node:net = `net.connect` to one IP with autoSelectFamily off, which is what the Node and Bun adapters dial with.",

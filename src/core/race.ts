@@ -142,7 +142,7 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
       }
       wake();
     };
-    dial(dialer, target, controller?.signal ?? signal ?? NEVER_ABORTED).then((conn) => {
+    dialSafely(dialer, target, controller?.signal ?? signal ?? NEVER_ABORTED).then((conn) => {
       const empty = emptyDialError(conn);
       if (empty) return failed(empty);
       if (attempt.outcome !== "pending") { // aborted (race over, or made room): too late
@@ -263,8 +263,17 @@ export function emptyDialError(conn: unknown): TypeError | undefined {
     : undefined;
 }
 
-/** `dialer.dial`, with a synchronous throw turned into a rejection (and no promise hop of its own). */
-function dial<Conn>(dialer: Dialer<Conn>, target: Target, signal: AbortSignal): Promise<Conn> {
+/**
+ * `dialer.dial`, with a synchronous throw turned into a rejection (and no promise hop of its own).
+ *
+ * @example
+ * ```ts
+ * import { dialSafely, NEVER_ABORTED } from "./race.ts";
+ * const thrower = { dial(): Promise<string> { throw new Error("no"); }, close() {} };
+ * await dialSafely(thrower, { address: "192.0.2.1", family: 4, port: 80 }, NEVER_ABORTED).catch((e) => e.message); // "no"
+ * ```
+ */
+export function dialSafely<Conn>(dialer: Dialer<Conn>, target: Target, signal: AbortSignal): Promise<Conn> {
   try {
     return Promise.resolve(dialer.dial(target, signal));
   } catch (error) {

@@ -21,7 +21,7 @@
 import type net from "node:net";
 import type { Connected, RaceSettings } from "../../core/connect.ts";
 import type { Resolver } from "../../core/types.ts";
-import { adapterConnect } from "../shared/connect.ts";
+import { adapterConn, adapterTimeline } from "../shared/connect.ts";
 import { netKind } from "../shared/net_dialer.ts";
 import type { SocketOptions } from "../shared/options.ts";
 
@@ -69,8 +69,8 @@ const BUN = netKind("hostname");
  * socket.write("PING\r\n");
  * ```
  */
-export async function connect(options: BunConnectOptions): Promise<net.Socket> {
-  return (await adapterConnect(options, BUN)).conn;
+export function connect(options: BunConnectOptions): Promise<net.Socket> {
+  return adapterConn(options, BUN);
 }
 
 /**
@@ -85,7 +85,6 @@ export async function connect(options: BunConnectOptions): Promise<net.Socket> {
  * conn.end();
  * ```
  */
-export async function connectWithTimeline(options: BunConnectOptions): Promise<Connected<net.Socket>> {
-  const { host: _host, extra: _extra, ...connected } = await adapterConnect(options, BUN);
-  return connected;
+export function connectWithTimeline(options: BunConnectOptions): Promise<Connected<net.Socket>> {
+  return adapterTimeline(options, BUN);
 }

@@ -18,7 +18,7 @@
 
 import type { Connected, RaceSettings } from "../../core/connect.ts";
 import type { Resolver } from "../../core/types.ts";
-import { adapterConnect } from "../shared/connect.ts";
+import { adapterConn, adapterTimeline } from "../shared/connect.ts";
 import type { SocketOptions } from "../shared/options.ts";
 import { DENO } from "./dialer.ts";
 
@@ -59,8 +59,8 @@ export interface DenoConnectOptions extends RaceSettings, Pick<SocketOptions, "n
  * const tls = await Deno.startTls(tcp, { hostname: "example.com" });
  * ```
  */
-export async function connect(options: DenoConnectOptions): Promise<Deno.TcpConn> {
-  return (await adapterConnect(options, DENO)).conn;
+export function connect(options: DenoConnectOptions): Promise<Deno.TcpConn> {
+  return adapterConn(options, DENO);
 }
 
 /**
@@ -75,7 +75,6 @@ export async function connect(options: DenoConnectOptions): Promise<Deno.TcpConn
  * conn.close();
  * ```
  */
-export async function connectWithTimeline(options: DenoConnectOptions): Promise<Connected<Deno.TcpConn>> {
-  const { host: _host, extra: _extra, ...connected } = await adapterConnect(options, DENO);
-  return connected;
+export function connectWithTimeline(options: DenoConnectOptions): Promise<Connected<Deno.TcpConn>> {
+  return adapterTimeline(options, DENO);
 }

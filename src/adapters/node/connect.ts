@@ -8,7 +8,7 @@
 import type net from "node:net";
 import type { Connected, RaceSettings } from "../../core/connect.ts";
 import type { Resolver } from "../../core/types.ts";
-import { adapterConnect } from "../shared/connect.ts";
+import { adapterConn, adapterTimeline } from "../shared/connect.ts";
 import { netKind } from "../shared/net_dialer.ts";
 import type { SocketOptions } from "../shared/options.ts";
 
@@ -48,8 +48,8 @@ const NODE = netKind("host");
  * const secure = tls.connect({ socket, servername: "example.com" });
  * ```
  */
-export async function connect(options: NodeConnectOptions): Promise<net.Socket> {
-  return (await adapterConnect(options, NODE)).conn;
+export function connect(options: NodeConnectOptions): Promise<net.Socket> {
+  return adapterConn(options, NODE);
 }
 
 /**
@@ -64,7 +64,6 @@ export async function connect(options: NodeConnectOptions): Promise<net.Socket> 
  * conn.end();
  * ```
  */
-export async function connectWithTimeline(options: NodeConnectOptions): Promise<Connected<net.Socket>> {
-  const { host: _host, extra: _extra, ...connected } = await adapterConnect(options, NODE);
-  return connected;
+export function connectWithTimeline(options: NodeConnectOptions): Promise<Connected<net.Socket>> {
+  return adapterTimeline(options, NODE);
 }

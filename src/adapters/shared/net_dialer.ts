@@ -47,37 +47,40 @@ export function netDialer(options: NetDialerOptions = {}): Dialer<net.Socket> {
     dial(target: Target, signal: AbortSignal): Promise<net.Socket> {
       return new Promise((resolve, reject) => {
         if (signal.aborted) return reject(signal.reason);
-        const socket = net.connect({
+        const connectOptions: net.TcpNetConnectOpts = {
           host: target.address,
           port: target.port,
           family: target.family,
           autoSelectFamily: false,
-          ...(localAddress !== undefined && { localAddress }),
-        });
-        onSocket?.(socket);
-        const abortable = signal !== NEVER_ABORTED; // a listener costs on every connect: only where an abort can come
-        const settle = () => {
-          socket.off("connect", onConnect);
-          socket.off("error", onError);
-          if (abortable) signal.removeEventListener("abort", onAbort);
         };
+        if (localAddress !== undefined) connectOptions.localAddress = localAddress;
+        const socket = net.connect(connectOptions);
+        onSocket?.(socket);
+        // Each listener removes the others when the attempt settles. The abort listener exists only where an abort
+        // can come (not for NEVER_ABORTED): every closure is kept alive while the connect is pending.
+        let onAbort: (() => void) | undefined;
         const onConnect = () => {
-          settle();
+          socket.off("error", onError);
+          if (onAbort) signal.removeEventListener("abort", onAbort);
           resolve(socket);
         };
         const onError = (error: Error) => {
-          settle();
+          socket.off("connect", onConnect);
+          if (onAbort) signal.removeEventListener("abort", onAbort);
           discardSocket(socket);
           reject(error);
         };
-        const onAbort = () => {
-          settle();
-          discardSocket(socket);
-          reject(signal.reason);
-        };
         socket.on("connect", onConnect);
         socket.on("error", onError);
-        if (abortable) signal.addEventListener("abort", onAbort, { once: true });
+        if (signal !== NEVER_ABORTED) {
+          onAbort = () => {
+            socket.off("connect", onConnect);
+            socket.off("error", onError);
+            discardSocket(socket);
+            reject(signal.reason);
+          };
+          signal.addEventListener("abort", onAbort, { once: true });
+        }
       });
     },
     close: discardSocket,

@@ -110,8 +110,9 @@ export function checkAdapterOptions(options: unknown, shape: OptionShape): Check
   requireObject(options);
   const known = knownOptions(shape);
   const race: Record<string, unknown> = {};
-  const socket: Record<string, unknown> = {};
-  const extra: Record<string, unknown> = {};
+  // Made only when such an option is set: most connects have none, and every object counts (docs/performance.md).
+  let socket: Record<string, unknown> | undefined;
+  let extra: Record<string, unknown> | undefined;
   let host: unknown;
   for (const key of Object.keys(options)) { // own enumerable keys, as Object.entries, without the pairs
     const value = (options as Record<string, unknown>)[key];
@@ -128,14 +129,14 @@ export function checkAdapterOptions(options: unknown, shape: OptionShape): Check
       throw new TypeError(`unknown option ${describe(key)}${hint ? `: ${hint}` : ""}`);
     }
     if (key === shape.hostField) host = value; // kept apart: a delete would slow every later read of `race`
-    else if ((shape.socket as readonly string[]).includes(key)) socket[key] = value;
-    else if (shape.extra?.includes(key)) extra[key] = value;
+    else if ((shape.socket as readonly string[]).includes(key)) (socket ??= {})[key] = value;
+    else if (shape.extra?.includes(key)) (extra ??= {})[key] = value;
     else race[key] = value;
   }
   rejectPortInHost(host, shape.hostField);
   race.hostname = host;
   race.port = portNumber(race.port);
-  const checkedSocket = checkSocketOptions(socket);
+  const checkedSocket = socket ? checkSocketOptions(socket) : NO_SOCKET_OPTIONS;
   const checked = race as CheckedOptions["race"];
   if (checkedSocket.localAddress !== undefined) {
     const family = parseIp(checkedSocket.localAddress)!.family;
@@ -146,8 +147,10 @@ export function checkAdapterOptions(options: unknown, shape: OptionShape): Check
     }
     checked.family = family; // an address of the other family cannot be dialled from it
   }
-  return { race: checked, socket: checkedSocket, extra };
+  return { race: checked, socket: checkedSocket, extra: extra ?? NO_EXTRA };
 }
+
+const NO_EXTRA: Record<string, unknown> = Object.freeze({});
 
 /** Every option name a shape takes, built once per shape (a connect is hot). */
 const knownByShape = new WeakMap<OptionShape, ReadonlySet<string>>();
@@ -171,7 +174,7 @@ function portNumber(port: unknown): number {
 
 /** `host: "example.com:443"` or `"[2001:db8::1]:443"`: the port belongs in `port`. */
 function rejectPortInHost(host: unknown, field: string): void {
-  if (typeof host !== "string") return;
+  if (typeof host !== "string" || !host.includes(":")) return; // both forms have a colon; most hosts have none
   const match = /^([^:[\]]+):(\d*)$/.exec(host) ?? /^\[([^\]]+)\]:(\d*)$/.exec(host);
   if (match) {
     throw new RangeError(

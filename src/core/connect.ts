@@ -168,13 +168,16 @@ export function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: string
     !options.addressPolicy && !nat64Possible(options, host, selector);
   if (bare) {
     const { address, family } = host.literal!;
-    return dialOnly(options.dialer, { address, family, port: options.port }, clock, address);
+    return dialLiteral(options.dialer, { address, family, port: options.port }, clock, clock.now(), true);
   }
   return raceTo(options, host, selector, clock, clock.now());
 }
 
-/** NAT64 only on a host with IPv6 but no IPv4 route, for a name or an IPv4 literal: nothing on a dual-stack host. */
-function nat64Possible(options: RaceSettings, host: Host, selector: AddressSelector | undefined): boolean {
+/**
+ * NAT64 only on a host with IPv6 but no IPv4 route, for a name or an IPv4 literal: nothing on a dual-stack host.
+ * For adapters too (their plain `{ host, port }` to an IP literal), not exported by the package.
+ */
+export function nat64Possible(options: RaceSettings, host: Host, selector: AddressSelector | undefined): boolean {
   return selector !== undefined && selector.hasIPv6Route && !selector.hasIPv4Route &&
     options.family === undefined && options.nat64Prefix !== false && (!host.literal || host.literal.family === 4);
 }
@@ -332,34 +335,41 @@ async function raceTo<Conn>(
 /**
  * The race of a single address that nothing can cut short (no signal, no timeout) and nobody watches: the dial
  * itself, with the race's result and errors but none of its machinery (queue, controllers, timers), which an IP
- * literal does not need: per-connect cost is measured in bench/overhead.ts (docs/performance.md).
+ * literal does not need: per-connect cost is measured in bench/overhead.ts (docs/performance.md). `startedAt` is
+ * `clock.now()` as the caller read it, just before. `timeline` false gives the bare connection, for callers who want
+ * nothing else (the adapters' `connect`): no attempt record and no second clock read unless the dial fails. The
+ * target's address is canonical; it names the host in errors. For adapters too, not exported by the package.
  *
  * A `.then` rather than an async function, here and in every layer above it down to the adapters' `connect`: a
  * suspended async function keeps its frame, a promise and two await closures alive while the connect is pending.
  * Measured on Node 20 with 10,000 pending connects, the async layers cost 1.8 KiB of heap per connect (the dial
  * itself 1.9 KiB).
  */
-function dialOnly<Conn>(
+export function dialLiteral<Conn, Timeline extends boolean>(
   dialer: Dialer<Conn>,
   target: Target,
   clock: Clock,
-  hostname: string,
-): Promise<Connected<Conn>> {
-  const { address, family, port } = target;
-  const startedAt = clock.now();
-  const startMs = 0; // the dial starts now, in the same turn
-  const failed = (error: unknown): never => {
-    const endMs = clock.now() - startedAt;
-    const attempt: Attempt = { address, family, port, index: 0, startMs, outcome: "failed", endMs, error };
-    throw new ConnectError(hostname, port, [new AttemptError(address, family, port, error)], [attempt]);
-  };
+  startedAt: number,
+  timeline: Timeline,
+): Promise<Timeline extends true ? Connected<Conn> : Conn> {
   return dialSafely(dialer, target, NEVER_ABORTED).then((conn) => {
     const empty = emptyDialError(conn);
-    if (empty) return failed(empty);
+    if (empty) return literalFailed(target, clock.now() - startedAt, empty);
+    if (!timeline) return conn;
+    const { address, family, port } = target;
     const ms = clock.now() - startedAt;
-    const attempt: Attempt = { address, family, port, index: 0, startMs, outcome: "won", endMs: ms };
+    const attempt: Attempt = { address, family, port, index: 0, startMs: 0, outcome: "won", endMs: ms };
     return { conn, address, family, port, ms, attempts: [attempt] };
-  }, failed);
+  }, (error) => literalFailed(target, clock.now() - startedAt, error)) as Promise<
+    Timeline extends true ? Connected<Conn> : Conn
+  >;
+}
+
+/** The ConnectError of a literal's one failed dial: the race's error and timeline (started at 0, in the same turn). */
+function literalFailed(target: Target, endMs: number, error: unknown): never {
+  const { address, family, port } = target;
+  const attempt: Attempt = { address, family, port, index: 0, startMs: 0, outcome: "failed", endMs, error };
+  throw new ConnectError(address, port, [new AttemptError(address, family, port, error)], [attempt]);
 }
 
 /** `history.lookup`, awaited only when it returns a promise; a store that throws or rejects knows nothing. */

@@ -7,9 +7,18 @@
  * @module
  */
 
-import { connectAs, type Connected } from "../../core/connect.ts";
+import { connectAs, type Connected, dialLiteral, nat64Possible } from "../../core/connect.ts";
+import { selectorFor } from "../../core/sort.ts";
+import { systemClock } from "../../core/timer.ts";
 import type { Dialer, Resolver } from "../../core/types.ts";
-import { checkAdapterOptions, type CheckedOptions, type OptionShape, type SocketOptions } from "./options.ts";
+import {
+  checkAdapterOptions,
+  type CheckedOptions,
+  NO_SOCKET_OPTIONS,
+  type OptionShape,
+  plainLiteralTarget,
+  type SocketOptions,
+} from "./options.ts";
 import { systemSourceAddresses } from "./source_addresses.ts";
 
 /** One runtime's connection type: which options it takes, how it dials, how it applies socket options. */
@@ -44,13 +53,36 @@ export function adapterConnect<Conn>(options: unknown, kind: AdapterKind<Conn>):
 
 /** {@linkcode adapterConnect} for the callers of `connect`, who only want the connection: no result object. */
 export function adapterConn<Conn>(options: unknown, kind: AdapterKind<Conn>): Promise<Conn> {
-  return raceWith(options, kind, connOf);
+  return dialPlain(options, kind, false) ?? raceWith(options, kind, connOf);
 }
 
 /** {@linkcode adapterConnect} for `connectWithTimeline`: the core's result as it is. */
 export function adapterTimeline<Conn>(options: unknown, kind: AdapterKind<Conn>): Promise<Connected<Conn>> {
-  return raceWith(options, kind, asItIs);
+  return dialPlain(options, kind, true) ?? raceWith(options, kind, asItIs);
 }
+
+/**
+ * The commonest call, `{ host, port }` to an IP literal with nothing else set, as its one dial: what the full path
+ * below ends in for it (the core's `dialLiteral`), without the option bag, the core's checks and the socket options
+ * it does not need. Undefined for any other call, and for an IPv4 literal on a host that could need NAT64 to reach it
+ * (the core decides that with the default source addresses, as for any connect). One clock read serves both.
+ */
+function dialPlain<Conn, Timeline extends boolean>(
+  options: unknown,
+  kind: AdapterKind<Conn>,
+  timeline: Timeline,
+): Promise<Timeline extends true ? Connected<Conn> : Conn> | undefined {
+  const target = plainLiteralTarget(options, kind.shape);
+  if (target === undefined) return undefined;
+  const now = systemClock.now();
+  if (target.family === 4) { // NAT64 is for IPv4 literals only
+    const sources = systemSourceAddresses(now);
+    if (sources.length && nat64Possible(NO_SETTINGS, { literal: target }, selectorFor(sources))) return undefined;
+  }
+  return dialLiteral(kind.dialer(NO_SOCKET_OPTIONS), target, systemClock, now, timeline);
+}
+
+const NO_SETTINGS = Object.freeze({});
 
 // Made once, not per call: a pending connect keeps its `pick` alive.
 const connOf = <Conn>(connected: Connected<Conn>): Conn => connected.conn;
@@ -58,7 +90,7 @@ const asItIs = <Conn>(connected: Connected<Conn>): Connected<Conn> => connected;
 
 /**
  * The adapters' connect, handing the tuned winner to `pick`. Written with `.then` rather than as an async function,
- * like the core's literal path (connect.ts `dialOnly`, which says what that saves).
+ * like the core's literal path (connect.ts `dialLiteral`, which says what that saves).
  */
 function raceWith<Conn, Result>(
   options: unknown,

@@ -7,6 +7,7 @@
  */
 
 import { parseIp } from "../../core/ip.ts";
+import type { Target } from "../../core/types.ts";
 import type { RaceSettings } from "../../core/connect.ts";
 import type { Family } from "../../core/types.ts";
 import { describe, requireDelay, requireObject } from "../../core/validate.ts";
@@ -152,6 +153,38 @@ export function checkAdapterOptions(options: unknown, shape: OptionShape): Check
 
 const NO_EXTRA: Record<string, unknown> = Object.freeze({});
 
+/**
+ * The commonest call's target, checked in one pass over the keys: an IP literal under the shape's host field and a
+ * port (a number, or a string of digits), nothing else set. Undefined for anything else, which then gets the full
+ * {@linkcode checkAdapterOptions}: every option it would reject or pass on makes this bail, so no error is decided
+ * here.
+ *
+ * @example
+ * ```ts
+ * import { plainLiteralTarget } from "./options.ts";
+ * plainLiteralTarget({ host: "[::1]", port: "80" }, { hostField: "host", socket: [] }); // { address: "::1", family: 6, port: 80 }
+ * plainLiteralTarget({ host: "localhost", port: 80 }, { hostField: "host", socket: [] }); // undefined
+ * ```
+ */
+export function plainLiteralTarget(options: unknown, shape: OptionShape): Target | undefined {
+  if (typeof options !== "object" || options === null) return undefined;
+  const { hostField } = shape;
+  let host: unknown;
+  let port: unknown;
+  for (const key of Object.keys(options)) {
+    const value = (options as Record<string, unknown>)[key];
+    if (key === hostField) host = value;
+    else if (key === "port") port = value;
+    else if (value !== undefined) return undefined;
+  }
+  if (typeof port === "string") port = DIGITS.test(port) ? Number(port) : undefined;
+  if (typeof host !== "string" || typeof port !== "number" || !(port >= 1 && port <= 65535) || port % 1 !== 0) {
+    return undefined;
+  }
+  const literal = parseIp(host);
+  return literal && { address: literal.address, family: literal.family, port };
+}
+
 /** Every option name a shape takes, built once per shape (a connect is hot). */
 const knownByShape = new WeakMap<OptionShape, ReadonlySet<string>>();
 function knownOptions(shape: OptionShape): ReadonlySet<string> {
@@ -163,9 +196,12 @@ function knownOptions(shape: OptionShape): ReadonlySet<string> {
   return known;
 }
 
+/** A port as a string, as `net.connect` takes it. */
+const DIGITS = /^\d{1,5}$/;
+
 /** A port as `net.connect` takes it: a number or a string of digits. Other values go to the core's check. */
 function portNumber(port: unknown): number {
-  if (typeof port === "string" && /^\d{1,5}$/.test(port)) return Number(port);
+  if (typeof port === "string" && DIGITS.test(port)) return Number(port);
   if (typeof port === "string") {
     throw new RangeError(`port must be a number from 1 to 65535 or a string of digits, got ${describe(port)}`);
   }
@@ -183,7 +219,8 @@ function rejectPortInHost(host: unknown, field: string): void {
   }
 }
 
-const NO_SOCKET_OPTIONS: SocketOptions = Object.freeze({});
+/** No socket options: what a dialer and `tune` get for a call that sets none. */
+export const NO_SOCKET_OPTIONS: SocketOptions = Object.freeze({});
 
 /** Type-checks the socket options that are set. */
 function checkSocketOptions(options: Record<string, unknown>): SocketOptions {

@@ -325,7 +325,8 @@ async function raceTo<Conn>(
   } finally {
     cancelTimeout();
     options.signal?.removeEventListener("abort", onAbort);
-    if (resolution) controller!.abort(CONNECT_OVER); // stops lookups and the Resolution Delay
+    // Stops lookups and the Resolution Delay; once they are over nothing listens, and an abort costs Node ~6 us.
+    if (resolution && !resolution.settled) controller!.abort(CONNECT_OVER);
     settled = true;
   }
 }

@@ -53,6 +53,8 @@ export interface Resolution {
    * answer yet").
    */
   failures(): ResolveError[];
+  /** True once every lookup has ended and every held answer is in the queue (or dropped): nothing uses the signal. */
+  readonly settled: boolean;
 }
 
 /**
@@ -127,7 +129,9 @@ export function resolveInto(queue: AddressQueue, options: ResolveOptions): Resol
     held.length = 0;
     cancelDelay();
   };
+  let settled = false;
   const finish = () => {
+    settled = true;
     signal.removeEventListener("abort", drop);
     release();
     if (!queue.ended) queue.end();
@@ -135,6 +139,9 @@ export function resolveInto(queue: AddressQueue, options: ResolveOptions): Resol
   signal.addEventListener("abort", drop, { once: true });
   Promise.all(families.map(lookup)).then(finish, finish);
   return {
+    get settled() {
+      return settled;
+    },
     failures: () =>
       families.filter((f) => !answered.has(f)).map((f) =>
         failed.get(f) ?? new ResolveError(hostname, f, signal.aborted ? signal.reason : "no answer yet")

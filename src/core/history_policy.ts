@@ -87,7 +87,7 @@ export function historyRank(history: HostHistory): (a: string, b: string) => num
 
 /**
  * The best address history knows that connected, if any: the one the race
- * will try first.
+ * will try first. `rank` is {@linkcode historyRank}'s, when the caller has it already.
  *
  * @example
  * ```ts
@@ -96,16 +96,22 @@ export function historyRank(history: HostHistory): (a: string, b: string) => num
  *   ?.address; // "192.0.2.1"
  * ```
  */
-export function bestKnownAddress(history: HostHistory): KnownAddress | undefined {
-  const rank = historyRank(history);
-  const connected = history.addresses.filter((k) => k.state === "connected");
-  return connected.sort((a, b) => rank(a.address, b.address))[0];
+export function bestKnownAddress(
+  history: HostHistory,
+  rank: (a: string, b: string) => number = historyRank(history),
+): KnownAddress | undefined {
+  let best: KnownAddress | undefined; // the first of the best, as a stable sort would put it
+  for (const known of history.addresses) {
+    if (known.state !== "connected") continue;
+    if (best === undefined || rank(known.address, best.address) < 0) best = known;
+  }
+  return best;
 }
 
 /**
  * The family of the best connected address, which should lead the race
  * (and be the one the Resolution Delay waits for); undefined when history
- * knows of no address that connected.
+ * knows of no address that connected. `rank` as in {@linkcode bestKnownAddress}.
  *
  * @example
  * ```ts
@@ -113,8 +119,11 @@ export function bestKnownAddress(history: HostHistory): KnownAddress | undefined
  * historyFamily({ addresses: [{ address: "192.0.2.1", state: "connected", srttMs: 9, rttvarMs: 2, ageMs: 0 }] }); // 4
  * ```
  */
-export function historyFamily(history: HostHistory): Family | undefined {
-  const best = bestKnownAddress(history);
+export function historyFamily(
+  history: HostHistory,
+  rank: (a: string, b: string) => number = historyRank(history),
+): Family | undefined {
+  const best = bestKnownAddress(history, rank);
   return best === undefined ? undefined : best.address.includes(":") ? 6 : 4; // canonical addresses
 }
 

@@ -53,6 +53,8 @@ export interface Resolution {
    * answer yet").
    */
   failures(): ResolveError[];
+  /** True once every lookup has ended and every held answer is in the queue (or dropped): nothing uses the signal. */
+  readonly settled: boolean;
 }
 
 /**
@@ -101,7 +103,7 @@ export function resolveInto(queue: AddressQueue, options: ResolveOptions): Resol
 
   const lookup = async (family: Family) => {
     try {
-      const addresses = parseAddressList(await resolver.resolve(hostname, family, signal), family);
+      const addresses = canonicalAnswer(await resolver.resolve(hostname, family, signal), family);
       if (signal.aborted) return; // the connect is over: nothing more to add or tell
       answered.add(family);
       emit({ type: "resolved", atMs: since(), family, addresses }); // when it arrived, even if held
@@ -127,7 +129,9 @@ export function resolveInto(queue: AddressQueue, options: ResolveOptions): Resol
     held.length = 0;
     cancelDelay();
   };
+  let settled = false;
   const finish = () => {
+    settled = true;
     signal.removeEventListener("abort", drop);
     release();
     if (!queue.ended) queue.end();
@@ -135,9 +139,39 @@ export function resolveInto(queue: AddressQueue, options: ResolveOptions): Resol
   signal.addEventListener("abort", drop, { once: true });
   Promise.all(families.map(lookup)).then(finish, finish);
   return {
+    get settled() {
+      return settled;
+    },
     failures: () =>
       families.filter((f) => !answered.has(f)).map((f) =>
         failed.get(f) ?? new ResolveError(hostname, f, signal.aborted ? signal.reason : "no answer yet")
       ),
   };
+}
+
+/** Canonical forms of answers seen lately, per family: a warm connect to a name gets the same answer every time. */
+const canonical = { 4: new Map<string, string>(), 6: new Map<string, string>() };
+const CANONICAL_MAX = 512;
+
+/**
+ * {@linkcode parseAddressList}, with each address parsed once while it keeps coming back (a fresh array every
+ * call: the queue and observers may keep or change it). Strings are immutable, so a remembered form stays valid.
+ */
+function canonicalAnswer(list: unknown, family: Family): string[] {
+  if (!Array.isArray(list)) return parseAddressList(list, family); // throws, naming what came
+  const known = canonical[family];
+  const addresses: string[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const seen = typeof list[i] === "string" ? known.get(list[i]) : undefined;
+    if (seen === undefined) return remember(list, family, known);
+    addresses[i] = seen;
+  }
+  return addresses;
+}
+
+function remember(list: unknown[], family: Family, known: Map<string, string>): string[] {
+  const addresses = parseAddressList(list, family); // throws on a bad entry: nothing remembered
+  if (known.size + list.length > CANONICAL_MAX) known.clear();
+  list.forEach((raw, i) => known.set(raw as string, addresses[i]));
+  return addresses;
 }

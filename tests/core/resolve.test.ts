@@ -94,6 +94,33 @@ describe("resolution", () => {
     assert.deepEqual(t.dialer.dialed, []);
   });
 
+  it("answers parsed once are still canonical, per family, and safe from callers changing them", async () => {
+    const answer6 = ["2001:DB8:0:0::1"]; // the same array every time, not canonical
+    const answer4 = ["192.0.2.1"]; // parsed (and remembered) as IPv4 by every connect below
+    const resolver = { resolve: (_name: string, family: 4 | 6) => Promise.resolve(family === 6 ? answer6 : answer4) };
+    const dialed: string[] = [];
+    const dialer = { dial: (t: { address: string }) => Promise.resolve(dialed.push(t.address)), close() {} };
+    const seen: string[][] = [];
+    const once = (family?: 6) =>
+      connect({
+        family,
+        hostname: "memo.test",
+        port: 443,
+        resolver,
+        dialer,
+        history: false,
+        onEvent: (e) => e.type === "resolved" && seen.push(e.addresses as string[]),
+      });
+    await once();
+    seen[0][0] = "caller-changed"; // a kept answer changed afterwards must not reach the next connect
+    await once();
+    answer6[0] = "2001:db8::2"; // the resolver changes its answer in place
+    await once();
+    assert.deepEqual(dialed, ["2001:db8::1", "2001:db8::1", "2001:db8::2"]);
+    answer6[0] = "192.0.2.1"; // canonical IPv4 is still no IPv6 answer
+    await assert.rejects(once(6), /not an IPv6 address: "192\.0\.2\.1"/);
+  });
+
   it("no address at all: the error says so", async () => {
     const t = setup({ 6: [], 4: [] });
     await t.clock.advance(100);

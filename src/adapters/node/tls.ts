@@ -5,11 +5,12 @@
  * @module
  */
 
+import type net from "node:net";
 import type tls from "node:tls";
 import type { RaceSettings } from "../../core/connect.ts";
 import { parseIp } from "../../core/ip.ts";
 import type { Resolver } from "../../core/types.ts";
-import { adapterConnect } from "../shared/connect.ts";
+import { adapterConnect, type AdapterKind } from "../shared/connect.ts";
 import { guardHandshake, TlsHandshakeError } from "../shared/handshake.ts";
 import { discardSocket, netKind } from "../shared/net_dialer.ts";
 import type { OptionShape, SocketOptions } from "../shared/options.ts";
@@ -115,9 +116,18 @@ export function connectTls(options: NodeTlsOptions): Promise<tls.TLSSocket> {
   return connectTlsAs(options, "host");
 }
 
+/** The TLS kind per host field, built once: its shape keys the option checks' cache (a connect is hot). */
+const tlsKinds = new Map<OptionShape["hostField"], AdapterKind<net.Socket>>();
+
+function tlsKind(hostField: OptionShape["hostField"]): AdapterKind<net.Socket> {
+  let kind = tlsKinds.get(hostField);
+  if (kind === undefined) tlsKinds.set(hostField, kind = netKind(hostField, TLS_KEYS));
+  return kind;
+}
+
 /** {@linkcode connectTls} with the host field as the runtime names it (Bun: `hostname`). */
 export async function connectTlsAs(options: unknown, hostField: OptionShape["hostField"]): Promise<tls.TLSSocket> {
-  const connected = await adapterConnect(options, netKind(hostField, TLS_KEYS));
+  const connected = await adapterConnect(options, tlsKind(hostField));
   const { conn, host, address, port } = connected;
   const settings = connected.extra as TlsSettings;
   const secure = nodeTls().connect({ ...settings, socket: conn, host, servername: sniFor(host, settings.servername) });

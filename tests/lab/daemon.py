@@ -29,8 +29,12 @@ class Stop(Exception):
     """Raised by the signal handler to leave the event loop."""
 
 
+_tearing_down = False
+
+
 def _raise_stop(signum, _frame):
-    raise Stop(signal.Signals(signum).name)
+    if not _tearing_down:  # a signal that lands during teardown must not cut it short
+        raise Stop(signal.Signals(signum).name)
 
 
 class Daemon:
@@ -177,9 +181,14 @@ class Daemon:
         except Stop:
             pass
         finally:
-            self.teardown()
+            try:
+                self.teardown()
+            except Stop:  # raised in the few steps before teardown marks itself: start it again
+                self.teardown()
 
     def teardown(self):
+        global _tearing_down
+        _tearing_down = True
         # No more signals mid-cleanup: a second Ctrl-C must not leave debris.
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
@@ -191,11 +200,9 @@ class Daemon:
             self.dns.close()
         for sock in self.sockets:
             sock.close()
-        for fd in self.fds:
-            os.close(fd)  # non-persistent TUN devices vanish with their fd
-        self.fds = []
-        for name in self.built_ns:
-            netns.remove(name)
-        self.built_ns = []
+        while self.fds:
+            os.close(self.fds.pop())  # non-persistent TUN devices vanish with their fd
+        while self.built_ns:
+            netns.remove(self.built_ns.pop())
         netns.remove(self.client_ns)  # also its /etc/netns folder, if build failed early
 

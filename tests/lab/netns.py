@@ -74,7 +74,15 @@ def create(name):
 def write_etc(name, files):
     """Files that `ip netns exec NAME` bind-mounts over /etc (resolv.conf...)."""
     folder = os.path.join(ETC_NETNS, name)
-    os.makedirs(folder, exist_ok=True)
+    for _ in range(20):
+        try:
+            os.makedirs(folder, exist_ok=True)
+            break
+        except FileNotFoundError:
+            # Another lab's teardown removed an empty /etc/netns between makedirs' two mkdirs: make it again.
+            time.sleep(0.01)
+    else:
+        os.makedirs(folder, exist_ok=True)  # still failing: let the error say why
     for fname, text in files.items():
         with open(os.path.join(folder, fname), "w") as f:
             f.write(text)

@@ -94,7 +94,7 @@ export async function dnsPart(
     `**Stall.** eyeballs connects to \`${HEALTHY}\` (one A, one AAAA): the usual time is the median of 7 sequential connects after 2 warm-up ones; ` +
     `"blocked" is one connect started 10 ms after 8 concurrent connects to \`${STALLED}\`, whose AAAA query is never answered ` +
     "(3 trials, 1.5 s apart so the stalled lookups end). system = getaddrinfo through node:dns (a 4-thread pool under Node and Bun); " +
-    "stub = eyeballs' stub resolver (UDP through node:dgram, no thread pool). Target: blocked ≤ 1.1× usual.",
+    "stub = eyeballs' stub resolver (UDP through node:dgram, on Bun Bun.udpSocket; no thread pool). Target: blocked ≤ 1.1× usual.",
     "",
     "| Runtime | Resolver | usual (median, range) | blocked (median, range) | blocked ÷ usual | blocked trials (ms) |",
     "|---|---|--:|--:|--:|---|",

@@ -18,6 +18,8 @@ const INITDB = "/usr/lib/postgresql/15/bin/initdb";
 const MARIADBD = "/usr/sbin/mariadbd";
 const MARIADB_INSTALL_DB = "/usr/bin/mariadb-install-db";
 const REDIS = "/usr/bin/redis-server";
+/** By its path, like the servers: root's PATH may lack /usr/sbin (`su` without `-`, a bare CI environment). */
+const RUNUSER = "/usr/sbin/runuser";
 const PACKAGES = ["postgresql-15", "mariadb-server", "redis-server"];
 
 /** Why the real-server tests cannot run here, or undefined when the servers are installed (installing them if needed). */
@@ -25,7 +27,9 @@ export function serversUnavailable(): string | undefined {
   const missing = () => [POSTGRES, INITDB, MARIADBD, MARIADB_INSTALL_DB, REDIS].filter((f) => !existsSync(f));
   if (missing().length === 0) return undefined;
   if (process.getuid?.() !== 0) return `skip: real-server tests need root to install ${PACKAGES.join(", ")}`;
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  // dpkg needs the sbin folders on PATH (ldconfig, start-stop-daemon), which a bare environment may lack.
+  const path = [process.env.PATH, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"].filter(Boolean);
+  const env = { ...process.env, PATH: path.join(":"), DEBIAN_FRONTEND: "noninteractive" };
   const update = spawnSync("apt-get", ["update", "-qq"], { env, stdio: "ignore", timeout: 300_000 });
   const install = update.status === 0 &&
     spawnSync("apt-get", ["install", "-y", "-qq", ...PACKAGES], { env, stdio: "ignore", timeout: 600_000 });
@@ -130,10 +134,10 @@ export async function startPostgres(): Promise<RealServer> {
   const gid = Number(spawnSync("id", ["-g", "postgres"], { encoding: "utf8" }).stdout.trim());
   chownSync(dir, uid, gid);
   const data = join(dir, "data");
-  run("runuser", ["-u", "postgres", "--", INITDB, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
+  run(RUNUSER, ["-u", "postgres", "--", INITDB, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
   const port = await freePort();
   // runuser passes the stop signal on to postgres, its only child.
-  return start("postgres", port, dir, "runuser", [
+  return start("postgres", port, dir, RUNUSER, [
     "-u",
     "postgres",
     "--",

@@ -127,79 +127,96 @@ function run(command: string, args: string[]): void {
   }
 }
 
+/**
+ * A fresh temporary folder for one server, removed when setting the server up fails (initdb, a port, the start);
+ * once the server runs, its `stop` removes it.
+ */
+async function inServerDir(prefix: string, setUp: (dir: string) => Promise<RealServer>): Promise<RealServer> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    return await setUp(dir);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
 /** PostgreSQL 15 as the postgres user (it refuses root), trust auth on loopback, fsync off. */
-export async function startPostgres(): Promise<RealServer> {
-  const dir = mkdtempSync(join(tmpdir(), "eyeballs-pg-"));
-  const uid = Number(spawnSync("id", ["-u", "postgres"], { encoding: "utf8" }).stdout.trim());
-  const gid = Number(spawnSync("id", ["-g", "postgres"], { encoding: "utf8" }).stdout.trim());
-  chownSync(dir, uid, gid);
-  const data = join(dir, "data");
-  run(RUNUSER, ["-u", "postgres", "--", INITDB, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
-  const port = await freePort();
-  // runuser passes the stop signal on to postgres, its only child.
-  return start("postgres", port, dir, RUNUSER, [
-    "-u",
-    "postgres",
-    "--",
-    POSTGRES,
-    "-D",
-    data,
-    "-k",
-    dir,
-    "-p",
-    String(port),
-    "-c",
-    "listen_addresses=127.0.0.1",
-    "-c",
-    "fsync=off",
-    "-c",
-    "shared_buffers=16MB",
-  ], "SIGINT"); // fast shutdown: SIGTERM would wait for every client to leave
+export function startPostgres(): Promise<RealServer> {
+  return inServerDir("eyeballs-pg-", async (dir) => {
+    const uid = Number(spawnSync("id", ["-u", "postgres"], { encoding: "utf8" }).stdout.trim());
+    const gid = Number(spawnSync("id", ["-g", "postgres"], { encoding: "utf8" }).stdout.trim());
+    chownSync(dir, uid, gid);
+    const data = join(dir, "data");
+    run(RUNUSER, ["-u", "postgres", "--", INITDB, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
+    const port = await freePort();
+    // runuser passes the stop signal on to postgres, its only child.
+    return start("postgres", port, dir, RUNUSER, [
+      "-u",
+      "postgres",
+      "--",
+      POSTGRES,
+      "-D",
+      data,
+      "-k",
+      dir,
+      "-p",
+      String(port),
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "fsync=off",
+      "-c",
+      "shared_buffers=16MB",
+    ], "SIGINT"); // fast shutdown: SIGTERM would wait for every client to leave
+  });
 }
 
 /** MariaDB 10.11 without grant tables (any user, no password), loopback only. */
-export async function startMariadb(): Promise<RealServer> {
-  const dir = mkdtempSync(join(tmpdir(), "eyeballs-mariadb-"));
-  const data = join(dir, "data");
-  run(MARIADB_INSTALL_DB, [
-    "--no-defaults",
-    `--datadir=${data}`,
-    "--user=root",
-    "--auth-root-authentication-method=normal",
-    "--skip-test-db",
-  ]);
-  const port = await freePort();
-  return start("mariadb", port, dir, MARIADBD, [
-    "--no-defaults",
-    `--datadir=${data}`,
-    `--socket=${join(dir, "mysqld.sock")}`,
-    `--pid-file=${join(dir, "mysqld.pid")}`,
-    `--port=${port}`,
-    "--bind-address=127.0.0.1",
-    "--user=root",
-    "--skip-grant-tables",
-    "--skip-name-resolve",
-    "--skip-log-bin",
-    "--innodb-buffer-pool-size=16M",
-  ]);
+export function startMariadb(): Promise<RealServer> {
+  return inServerDir("eyeballs-mariadb-", async (dir) => {
+    const data = join(dir, "data");
+    run(MARIADB_INSTALL_DB, [
+      "--no-defaults",
+      `--datadir=${data}`,
+      "--user=root",
+      "--auth-root-authentication-method=normal",
+      "--skip-test-db",
+    ]);
+    const port = await freePort();
+    return start("mariadb", port, dir, MARIADBD, [
+      "--no-defaults",
+      `--datadir=${data}`,
+      `--socket=${join(dir, "mysqld.sock")}`,
+      `--pid-file=${join(dir, "mysqld.pid")}`,
+      `--port=${port}`,
+      "--bind-address=127.0.0.1",
+      "--user=root",
+      "--skip-grant-tables",
+      "--skip-name-resolve",
+      "--skip-log-bin",
+      "--innodb-buffer-pool-size=16M",
+    ]);
+  });
 }
 
 /** Redis 7, no persistence, loopback only. */
-export async function startRedis(): Promise<RealServer> {
-  const dir = mkdtempSync(join(tmpdir(), "eyeballs-redis-"));
-  const port = await freePort();
-  return start("redis", port, dir, REDIS, [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--dir",
-    dir,
-    "--daemonize",
-    "no",
-  ]);
+export function startRedis(): Promise<RealServer> {
+  return inServerDir("eyeballs-redis-", async (dir) => {
+    const port = await freePort();
+    return start("redis", port, dir, REDIS, [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--daemonize",
+      "no",
+    ]);
+  });
 }

@@ -19,8 +19,8 @@
  * @module
  */
 
-export { connect, MAX_ATTEMPTS_IN_FLIGHT } from "./src/core/connect.ts";
-export type { Connected, ConnectOptions, RaceSettings } from "./src/core/connect.ts";
+export { connect, MAX_ATTEMPTS_IN_FLIGHT } from "./src/connect/connect.ts";
+export type { Connected, ConnectOptions, RaceSettings } from "./src/connect/connect.ts";
 export {
   defaultSchedule,
   fixedDelay,
@@ -28,9 +28,9 @@ export {
   MAX_ATTEMPT_DELAY,
   MIN_ATTEMPT_DELAY,
   RFC8305_ATTEMPT_DELAY,
-} from "./src/core/schedule.ts";
-export type { Schedule, ScheduleState } from "./src/core/schedule.ts";
-export { RESOLUTION_DELAY } from "./src/core/resolve.ts";
+} from "./src/race/schedule.ts";
+export type { Schedule, ScheduleState } from "./src/race/schedule.ts";
+export { RESOLUTION_DELAY } from "./src/connect/resolve.ts";
 export {
   defaultHistory,
   HISTORY_MAX_HOSTS,
@@ -40,7 +40,7 @@ export {
   outcomesOf,
   updateStoredHost,
   viewOfStoredHost,
-} from "./src/core/history.ts";
+} from "./src/history/history.ts";
 export type {
   AddressOutcome,
   AddressState,
@@ -50,11 +50,11 @@ export type {
   MemoryHistoryOptions,
   StoredAddress,
   StoredHost,
-} from "./src/core/history.ts";
-export { RTT_DELAY_MARGIN, rttAttemptDelay } from "./src/core/history_policy.ts";
-export { cachingResolver } from "./src/core/dns_cache.ts";
-export type { CachingResolver, DnsCacheOptions } from "./src/core/dns_cache.ts";
-export { AttemptError, ConnectError, reasonOf, ResolveError } from "./src/core/errors.ts";
+} from "./src/history/history.ts";
+export { RTT_DELAY_MARGIN, rttAttemptDelay } from "./src/history/in_race.ts";
+export { cachingResolver } from "./src/dns/cache.ts";
+export type { CachingResolver, DnsCacheOptions } from "./src/dns/cache.ts";
+export { AttemptError, ConnectError, reasonOf, ResolveError } from "./src/base/errors.ts";
 export {
   ADDRESS_CATEGORIES,
   classifyAddress,
@@ -62,10 +62,10 @@ export {
   INTERNAL_CATEGORIES,
   nat64Translatable,
   PolicyRefusal,
-} from "./src/core/policy.ts";
-export type { AddressCategory, AddressClass, AddressPolicy, DenyOptions } from "./src/core/policy.ts";
-export { AddressSelector, DEFAULT_POLICY_TABLE } from "./src/core/sort.ts";
-export type { PolicyRow, SourceAddress } from "./src/core/sort.ts";
+} from "./src/addresses/policy.ts";
+export type { AddressCategory, AddressClass, AddressPolicy, DenyOptions } from "./src/addresses/policy.ts";
+export { AddressSelector, DEFAULT_POLICY_TABLE } from "./src/addresses/rfc6724.ts";
+export type { PolicyRow, SourceAddress } from "./src/addresses/rfc6724.ts";
 export {
   extractNat64,
   IPV4ONLY_ARPA,
@@ -74,8 +74,8 @@ export {
   prefixOfIpv4OnlyAnswer,
   synthesizeNat64,
   WELL_KNOWN_NAT64_PREFIX,
-} from "./src/core/nat64.ts";
-export type { Nat64Prefix, Nat64PrefixLength } from "./src/core/nat64.ts";
+} from "./src/addresses/nat64.ts";
+export type { Nat64Prefix, Nat64PrefixLength } from "./src/addresses/nat64.ts";
 export type {
   Attempt,
   AttemptOutcome,
@@ -86,4 +86,4 @@ export type {
   ResolvedAddresses,
   Resolver,
   Target,
-} from "./src/core/types.ts";
+} from "./src/base/types.ts";

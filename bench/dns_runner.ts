@@ -20,10 +20,10 @@
  * @module
  */
 
-import { cachingResolver } from "../src/core/dns_cache.ts";
-import type { Resolver } from "../src/core/types.ts";
-import { createStubResolver } from "../src/adapters/shared/stub_resolver.ts";
-import { systemResolver } from "../src/adapters/shared/system_resolver.ts";
+import { cachingResolver } from "../src/dns/cache.ts";
+import type { Resolver } from "../src/base/types.ts";
+import { createStubResolver } from "../src/dns/stub.ts";
+import { systemResolver } from "../src/dns/system.ts";
 import { type Connector, exit, hostOption, nativeConnector, runtimeName, runtimeVersion } from "./connectors.ts";
 
 // deno-lint-ignore no-explicit-any

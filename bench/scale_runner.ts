@@ -16,7 +16,7 @@ import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import net from "node:net";
 import process from "node:process";
-import type { Clock, Resolver } from "../src/core/types.ts";
+import type { Clock, Resolver } from "../src/base/types.ts";
 import { startFullQueueListener } from "../scripts/full_queue.ts";
 import {
   type Connector,

@@ -13,7 +13,7 @@
  * Steps: one `tsc` program (the TypeScript pinned in package.json, with
  * `rewriteRelativeImportExtensions`) compiles mod.ts, src/** and tests/** to
  * `npm_test/`, one JS file per source, where the Node test suite runs (it
- * imports internal modules such as src/core/race.js). Then scripts/bundle.ts
+ * imports internal modules such as src/race/race.js). Then scripts/bundle.ts
  * bundles each published entry point (deno.json `exports`, plus the bin) with
  * `deno bundle` into `npm/`: an entry file at its source's path and shared
  * chunks, so Node and Bun load a handful of files instead of ~40. tsc's

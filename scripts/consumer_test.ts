@@ -45,7 +45,7 @@ async function exec(
  * An ESM consumer: every subpath of the package's `exports` by name (each
  * must export something), a connect with the Node adapter and with the
  * socket. The package is bundled: `./node` must resolve to one entry file
- * with no per-file modules beside it (src/core/connect.js is not shipped).
+ * with no per-file modules beside it (src/connect/connect.js is not shipped).
  */
 const ESM = `import * as core from "@eyeballs/connect";
 import { connect } from "@eyeballs/connect/node";

@@ -20,10 +20,10 @@
  */
 
 import net from "node:net";
-import { connect } from "../src/core/connect.ts";
-import { reasonOf } from "../src/core/errors.ts";
-import { fixedDelay, type Schedule } from "../src/core/schedule.ts";
-import type { ConnectEvent, Dialer, Resolver } from "../src/core/types.ts";
+import { connect } from "../src/connect/connect.ts";
+import { reasonOf } from "../src/base/errors.ts";
+import { fixedDelay, type Schedule } from "../src/race/schedule.ts";
+import type { ConnectEvent, Dialer, Resolver } from "../src/base/types.ts";
 import { formatSummary, formatTimeline } from "../src/cli/format.ts";
 import { type FullQueueListener, startFullQueueListener } from "./full_queue.ts";
 

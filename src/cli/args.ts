@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ADDRESS_CATEGORIES, type AddressCategory, INTERNAL_CATEGORIES } from "../core/policy.ts";
+import { ADDRESS_CATEGORIES, type AddressCategory, INTERNAL_CATEGORIES } from "../addresses/policy.ts";
 
 /** The schedules `--schedule` can name. */
 export type ScheduleName = "default" | "rfc8305" | "halving";

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { reasonOf } from "../core/errors.ts";
-import type { Attempt, ConnectEvent, Family } from "../core/types.ts";
+import { reasonOf } from "../base/errors.ts";
+import type { Attempt, ConnectEvent, Family } from "../base/types.ts";
 
 /** One attempt in the JSON output. Times in ms since the call to connect. */
 export interface AttemptRecord {

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { reasonOf } from "../core/errors.ts";
-import type { ConnectEvent, Family } from "../core/types.ts";
+import { reasonOf } from "../base/errors.ts";
+import type { ConnectEvent, Family } from "../base/types.ts";
 
 const bracketed = (address: string, family: Family) => (family === 6 ? `[${address}]` : address);
 const ms = (value: number) => `${value.toFixed(0)} ms`;

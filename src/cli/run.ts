@@ -8,13 +8,13 @@
  */
 
 import process from "node:process";
-import { connect } from "../core/connect.ts";
-import { ConnectError } from "../core/errors.ts";
-import type { Attempt, ConnectEvent, Dialer, Resolver } from "../core/types.ts";
-import type { SourceAddress } from "../core/sort.ts";
+import { connect } from "../connect/connect.ts";
+import { ConnectError } from "../base/errors.ts";
+import type { Attempt, ConnectEvent, Dialer, Resolver } from "../base/types.ts";
+import type { SourceAddress } from "../addresses/rfc6724.ts";
 import { type CliOptions, parseArgs, UsageError } from "./args.ts";
 import { failureRecord, formatSummary, formatTimeline, successRecord } from "./format.ts";
-import type { History } from "../core/history.ts";
+import type { History } from "../history/history.ts";
 import { LiveView } from "./live.ts";
 import { historyOf, raceSettings } from "./settings.ts";
 import { USAGE, USAGE_HINT } from "./usage.ts";

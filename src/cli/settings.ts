@@ -4,14 +4,14 @@
  * @module
  */
 
-import type { RaceSettings } from "../core/connect.ts";
-import { defaultSchedule, fixedDelay, halving, RFC8305_ATTEMPT_DELAY, type Schedule } from "../core/schedule.ts";
-import { type History, MemoryHistory } from "../core/history.ts";
+import type { RaceSettings } from "../connect/connect.ts";
+import { defaultSchedule, fixedDelay, halving, RFC8305_ATTEMPT_DELAY, type Schedule } from "../race/schedule.ts";
+import { type History, MemoryHistory } from "../history/history.ts";
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { FileHistory } from "../adapters/shared/file_history.ts";
 import type { CliOptions } from "./args.ts";
-import { denyAddresses } from "../core/policy.ts";
+import { denyAddresses } from "../addresses/policy.ts";
 
 /**
  * The schedule `--schedule` and `--attempt-delay` ask for: `rfc8305` is a

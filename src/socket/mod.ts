@@ -19,8 +19,8 @@
  * @module
  */
 
-import { checkConnectOptions } from "../core/validate.ts";
-import type { Dialer, Resolver } from "../core/types.ts";
+import { checkConnectOptions } from "../connect/validate.ts";
+import type { Dialer, Resolver } from "../base/types.ts";
 import { createSocket } from "./socket.ts";
 import type { Transport } from "./transport.ts";
 import type { SecureTransport, Socket, SocketAddress, SocketOptions } from "./types.ts";

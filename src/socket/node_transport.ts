@@ -8,7 +8,7 @@
 import type net from "node:net";
 import type tls from "node:tls";
 import { isIP } from "node:net";
-import { builtinModule } from "../adapters/shared/lazy_modules.ts";
+import { builtinModule } from "../runtime/lazy_modules.ts";
 import type { TlsOptions } from "./types.ts";
 import { endpoint, type Transport } from "./transport.ts";
 

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { RaceSettings } from "../core/connect.ts";
-import type { Resolver } from "../core/types.ts";
+import type { RaceSettings } from "../connect/connect.ts";
+import type { Resolver } from "../base/types.ts";
 
 /**
  * Where to connect: a DNS name or an IP literal, and a port.

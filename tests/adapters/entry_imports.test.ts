@@ -83,7 +83,7 @@ describe("what each entry point loads at import", () => {
   });
 
   it("the clients subpath is where node:http, node:https and node:stream are loaded", () => {
-    const { builtins } = staticBuiltins("src/adapters/node/clients.ts");
+    const { builtins } = staticBuiltins("src/clients/mod.ts");
     for (const m of ["node:http", "node:https", "node:stream"]) assert.ok(builtins.has(m), `${m} not found`);
   });
 });
@@ -92,7 +92,15 @@ describe("the clients subpaths", () => {
   it("/node and /bun no longer export the client hooks; /node/clients and /bun/clients do", async () => {
     const ext = fileOf(resolve(root, "src/adapters/node/mod")).slice(-3);
     const [node, bun, nodeClients, bunClients] = await Promise.all(
-      ["node/mod", "bun/mod", "node/clients", "bun/clients"].map((p) => import(`../../src/adapters/${p}${ext}`)),
+      ["node/mod", "bun/mod", "node/clients", "bun/clients"].map((p) =>
+        import(
+          p === "bun/clients"
+            ? `../../src/clients/bun${ext}`
+            : p === "node/clients"
+            ? `../../src/clients/mod${ext}`
+            : `../../src/adapters/${p}${ext}`
+        )
+      ),
     );
     for (
       const name of ["createConnection", "EyeballsSocket", "EyeballsAgent", "EyeballsHttpsAgent", "undiciConnector"]

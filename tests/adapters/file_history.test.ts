@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { FileHistory } from "../../src/adapters/shared/file_history.ts";
-import type { AddressOutcome } from "../../src/core/history.ts";
+import type { AddressOutcome } from "../../src/history/history.ts";
 
 const V4 = "192.0.2.1";
 const V6 = "2001:db8::1";

@@ -13,8 +13,8 @@ import { connect as nodeConnect, connectWithTimeline as nodeTimeline } from "../
 import { connect as bunConnect, connectWithTimeline as bunTimeline } from "../../src/adapters/bun/mod.ts";
 import { connect as denoConnect, connectWithTimeline as denoTimeline } from "../../src/adapters/deno/mod.ts";
 import { plainLiteralTarget } from "../../src/adapters/shared/options.ts";
-import { ConnectError } from "../../src/core/errors.ts";
-import type { Attempt } from "../../src/core/types.ts";
+import { ConnectError } from "../../src/base/errors.ts";
+import type { Attempt } from "../../src/base/types.ts";
 
 /** One adapter entry point, called with its own host field. */
 interface Entry {

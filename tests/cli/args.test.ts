@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { parseArgs, UsageError } from "../../src/cli/args.ts";
 import { raceSettings, scheduleOf } from "../../src/cli/settings.ts";
 import { formatSummary, formatTimeline } from "../../src/cli/format.ts";
-import { defaultSchedule } from "../../src/core/schedule.ts";
-import { ADDRESS_CATEGORIES, INTERNAL_CATEGORIES } from "../../src/core/policy.ts";
+import { defaultSchedule } from "../../src/race/schedule.ts";
+import { ADDRESS_CATEGORIES, INTERNAL_CATEGORIES } from "../../src/addresses/policy.ts";
 
 /** The options of a connect command line. */
 function options(...args: string[]) {

@@ -10,8 +10,8 @@ import { historyDelayLine, historyOrderLine } from "../../src/cli/format.ts";
 import { run } from "../../src/cli/run.ts";
 import { historyOf } from "../../src/cli/settings.ts";
 import { FileHistory } from "../../src/adapters/shared/file_history.ts";
-import { MemoryHistory } from "../../src/core/history.ts";
-import type { Dialer, Target } from "../../src/core/types.ts";
+import { MemoryHistory } from "../../src/history/history.ts";
+import type { Dialer, Target } from "../../src/base/types.ts";
 
 function options(args: string[]): CliOptions {
   const command = parseArgs([...args, "dual.test", "443"]);

@@ -11,8 +11,8 @@ import net from "node:net";
 import process from "node:process";
 import { startFullQueueListener } from "../../scripts/full_queue.ts";
 import { LiveView, renderLive } from "../../src/cli/live.ts";
-import { AttemptError } from "../../src/core/errors.ts";
-import type { Attempt, ConnectEvent } from "../../src/core/types.ts";
+import { AttemptError } from "../../src/base/errors.ts";
+import type { Attempt, ConnectEvent } from "../../src/base/types.ts";
 import { mainFile } from "../helpers/cli_entry.ts";
 
 const v6: Attempt = { index: 0, address: "::1", family: 6, port: 80, startMs: 10, outcome: "aborted" };

@@ -7,7 +7,7 @@ import type net from "node:net";
 import tls from "node:tls";
 import http from "node:http";
 import https from "node:https";
-import type { Family, Resolver } from "../../src/core/types.ts";
+import type { Family, Resolver } from "../../src/base/types.ts";
 
 export const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 

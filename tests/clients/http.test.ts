@@ -10,14 +10,9 @@ import http from "node:http";
 import https from "node:https";
 import net from "node:net";
 import { createRequire } from "node:module";
-import { ConnectError } from "../../src/core/errors.ts";
-import {
-  createConnection,
-  EyeballsAgent,
-  EyeballsHttpsAgent,
-  undiciConnector,
-} from "../../src/adapters/node/clients.ts";
-import { fixedDelay } from "../../src/core/schedule.ts";
+import { ConnectError } from "../../src/base/errors.ts";
+import { createConnection, EyeballsAgent, EyeballsHttpsAgent, undiciConnector } from "../../src/clients/mod.ts";
+import { fixedDelay } from "../../src/race/schedule.ts";
 import { startFullQueueListener } from "../../scripts/full_queue.ts";
 import { type TestCa, testCa } from "../helpers/test_ca.ts";
 import { deadFirstResolver, eventually, runtime, type Started, startHttp, startHttps } from "./helpers.ts";

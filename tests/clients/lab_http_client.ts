@@ -7,9 +7,9 @@
 
 import http from "node:http";
 import process from "node:process";
-import { EyeballsAgent } from "../../src/adapters/node/clients.ts";
-import { fixedDelay } from "../../src/core/schedule.ts";
-import type { ConnectEvent } from "../../src/core/types.ts";
+import { EyeballsAgent } from "../../src/clients/mod.ts";
+import { fixedDelay } from "../../src/race/schedule.ts";
+import type { ConnectEvent } from "../../src/base/types.ts";
 
 const [url, delay] = process.argv.slice(-2);
 const events: { type: string; atMs: number; address?: string }[] = [];

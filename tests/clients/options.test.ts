@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type net from "node:net";
 import { connect, connectWithTimeline } from "../../src/adapters/node/mod.ts";
-import { createConnection } from "../../src/adapters/node/clients.ts";
+import { createConnection } from "../../src/clients/mod.ts";
 import { connect as bunConnect } from "../../src/adapters/bun/mod.ts";
 import { deadFirstResolver, runtime, type Started, startHttp } from "./helpers.ts";
 import type http from "node:http";

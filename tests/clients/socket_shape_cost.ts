@@ -11,7 +11,7 @@
 import net from "node:net";
 import type { Duplex } from "node:stream";
 import { connect } from "../../src/adapters/node/mod.ts";
-import { createConnection } from "../../src/adapters/node/clients.ts";
+import { createConnection } from "../../src/clients/mod.ts";
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : `node ${process.version}`;
 

@@ -1,6 +1,6 @@
 /** A manual clock for schedule tests: time moves only when the test says so. */
 
-import type { Clock } from "../../src/core/types.ts";
+import type { Clock } from "../../src/base/types.ts";
 
 interface Timer {
   at: number;

@@ -1,6 +1,6 @@
 /** A scripted dialer for race tests, timed by a fake clock. */
 
-import type { Clock, Dialer, Target } from "../../src/core/types.ts";
+import type { Clock, Dialer, Target } from "../../src/base/types.ts";
 
 /** What dialing one address does, `after` ms after the dial starts. */
 export type Script =

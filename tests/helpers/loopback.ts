@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { readdirSync } from "node:fs";
 import { startFullQueueListener } from "../../scripts/full_queue.ts";
-import { fixedDelay } from "../../src/core/schedule.ts";
-import type { ConnectEvent, Resolver } from "../../src/core/types.ts";
+import { fixedDelay } from "../../src/race/schedule.ts";
+import type { ConnectEvent, Resolver } from "../../src/base/types.ts";
 
 /** What the suite needs from an adapter: its connect, and a way to talk over its connection type. */
 export interface AdapterUnderTest<Conn> {

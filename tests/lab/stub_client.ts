@@ -10,9 +10,9 @@
 
 import { readdirSync } from "node:fs";
 import type net from "node:net";
-import { createStubResolver } from "../../src/adapters/shared/stub_resolver.ts";
+import { createStubResolver } from "../../src/dns/stub.ts";
 import { connect } from "../../src/adapters/node/mod.ts";
-import { cachingResolver } from "../../src/core/dns_cache.ts";
+import { cachingResolver } from "../../src/dns/cache.ts";
 import { FakeClock } from "../helpers/fake_clock.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -17,9 +17,9 @@ import process from "node:process";
 import { startFullQueueListener } from "../../scripts/full_queue.ts";
 import { connect as nodeConnect } from "../../src/adapters/node/mod.ts";
 import { denoDialer, systemResolver } from "../../src/adapters/deno/mod.ts";
-import { connect } from "../../src/core/connect.ts";
-import { fixedDelay } from "../../src/core/schedule.ts";
-import type { Family, Resolver } from "../../src/core/types.ts";
+import { connect } from "../../src/connect/connect.ts";
+import { fixedDelay } from "../../src/race/schedule.ts";
+import type { Family, Resolver } from "../../src/base/types.ts";
 import { openFds, startBannerServer } from "../helpers/loopback.ts";
 
 /** What an address does when dialled. */

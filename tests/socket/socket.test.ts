@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import tls from "node:tls";
 import { connect, parseAddress, type Socket } from "../../src/socket/mod.ts";
-import { ConnectError } from "../../src/core/errors.ts";
+import { ConnectError } from "../../src/base/errors.ts";
 import { loopbackResolver, openFds } from "../helpers/loopback.ts";
 import { startFullQueueListener } from "../../scripts/full_queue.ts";
 

@@ -19,17 +19,17 @@
  */
 
 import type net from "node:net";
-import type { Connected, RaceSettings } from "../../core/connect.ts";
-import type { Resolver } from "../../core/types.ts";
+import type { Connected, RaceSettings } from "../../connect/connect.ts";
+import type { Resolver } from "../../base/types.ts";
 import { adapterConn, adapterTimeline } from "../shared/connect.ts";
 import { netKind } from "../shared/net_dialer.ts";
 import type { SocketOptions } from "../shared/options.ts";
 
 export { netDialer, type NetDialerOptions, nodeDialer } from "../shared/net_dialer.ts";
-export { autoResolver } from "../shared/default_resolver.ts";
-export { systemResolver } from "../shared/system_resolver.ts";
-export { createStubResolver, stubResolver } from "../shared/stub_resolver.ts";
-export type { StubResolver, StubResolverOptions } from "../shared/stub_resolver.ts";
+export { autoResolver } from "../../dns/auto.ts";
+export { systemResolver } from "../../dns/system.ts";
+export { createStubResolver, stubResolver } from "../../dns/stub.ts";
+export type { StubResolver, StubResolverOptions } from "../../dns/stub.ts";
 export { FileHistory, type FileHistoryOptions } from "../shared/file_history.ts";
 export type { SocketOptions } from "../shared/options.ts";
 export { type BunTlsOptions, connectTls, TlsHandshakeError, type TlsSettings } from "./tls.ts";

@@ -6,8 +6,8 @@
  */
 
 import type tls from "node:tls";
-import type { RaceSettings } from "../../core/connect.ts";
-import type { Resolver } from "../../core/types.ts";
+import type { RaceSettings } from "../../connect/connect.ts";
+import type { Resolver } from "../../base/types.ts";
 import type { SocketOptions } from "../shared/options.ts";
 import { connectTlsAs, type TlsSettings } from "../node/tls.ts";
 

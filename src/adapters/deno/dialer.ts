@@ -5,11 +5,11 @@
  * @module
  */
 
-import type { Dialer, Target } from "../../core/types.ts";
-import { NEVER_ABORTED } from "../../core/race.ts";
+import type { Dialer, Target } from "../../base/types.ts";
+import { NEVER_ABORTED } from "../../race/race.ts";
 import type { AdapterKind } from "../shared/connect.ts";
 import type { SocketOptions } from "../shared/options.ts";
-import { systemResolver } from "../shared/system_resolver.ts";
+import { systemResolver } from "../../dns/system.ts";
 
 /**
  * Dials one address with `Deno.connect`, passing the attempt's signal so an

@@ -16,15 +16,15 @@
  * @module
  */
 
-import type { Connected, RaceSettings } from "../../core/connect.ts";
-import type { Resolver } from "../../core/types.ts";
+import type { Connected, RaceSettings } from "../../connect/connect.ts";
+import type { Resolver } from "../../base/types.ts";
 import { adapterConn, adapterTimeline } from "../shared/connect.ts";
 import type { SocketOptions } from "../shared/options.ts";
 import { DENO } from "./dialer.ts";
 
-export { systemResolver } from "../shared/system_resolver.ts";
-export { createStubResolver, stubResolver } from "../shared/lazy_stub_resolver.ts";
-export type { StubResolver, StubResolverOptions } from "../shared/stub_resolver.ts";
+export { systemResolver } from "../../dns/system.ts";
+export { createStubResolver, stubResolver } from "../../dns/lazy_stub.ts";
+export type { StubResolver, StubResolverOptions } from "../../dns/stub.ts";
 export { FileHistory, type FileHistoryOptions } from "../shared/file_history.ts";
 export { denoDialer } from "./dialer.ts";
 export { connectTls, type DenoTlsOptions, TlsHandshakeError } from "./tls.ts";

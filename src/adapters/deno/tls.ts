@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { RaceSettings } from "../../core/connect.ts";
-import type { Resolver } from "../../core/types.ts";
+import type { RaceSettings } from "../../connect/connect.ts";
+import type { Resolver } from "../../base/types.ts";
 import { adapterConnect } from "../shared/connect.ts";
 import { guardHandshake, TlsHandshakeError } from "../shared/handshake.ts";
 import { DENO, denoDialer } from "./dialer.ts";

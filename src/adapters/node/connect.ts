@@ -6,8 +6,8 @@
  */
 
 import type net from "node:net";
-import type { Connected, RaceSettings } from "../../core/connect.ts";
-import type { Resolver } from "../../core/types.ts";
+import type { Connected, RaceSettings } from "../../connect/connect.ts";
+import type { Resolver } from "../../base/types.ts";
 import { adapterConn, adapterTimeline } from "../shared/connect.ts";
 import { netKind } from "../shared/net_dialer.ts";
 import type { SocketOptions } from "../shared/options.ts";

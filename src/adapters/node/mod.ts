@@ -17,10 +17,10 @@
 
 export { connect, connectWithTimeline, type NodeConnectOptions } from "./connect.ts";
 export { netDialer, type NetDialerOptions, nodeDialer } from "../shared/net_dialer.ts";
-export { autoResolver } from "../shared/default_resolver.ts";
-export { systemResolver } from "../shared/system_resolver.ts";
-export { createStubResolver, stubResolver } from "../shared/stub_resolver.ts";
-export type { StubResolver, StubResolverOptions } from "../shared/stub_resolver.ts";
+export { autoResolver } from "../../dns/auto.ts";
+export { systemResolver } from "../../dns/system.ts";
+export { createStubResolver, stubResolver } from "../../dns/stub.ts";
+export type { StubResolver, StubResolverOptions } from "../../dns/stub.ts";
 export { FileHistory, type FileHistoryOptions } from "../shared/file_history.ts";
 export type { SocketOptions } from "../shared/options.ts";
 export { connectTls, type NodeTlsOptions, TlsHandshakeError, type TlsSettings } from "./tls.ts";

@@ -7,14 +7,14 @@
 
 import type net from "node:net";
 import type tls from "node:tls";
-import type { RaceSettings } from "../../core/connect.ts";
-import { parseIp } from "../../core/ip.ts";
-import type { Resolver } from "../../core/types.ts";
+import type { RaceSettings } from "../../connect/connect.ts";
+import { parseIp } from "../../addresses/ip.ts";
+import type { Resolver } from "../../base/types.ts";
 import { adapterConnect, type AdapterKind } from "../shared/connect.ts";
 import { guardHandshake, TlsHandshakeError } from "../shared/handshake.ts";
 import { discardSocket, netKind } from "../shared/net_dialer.ts";
 import type { OptionShape, SocketOptions } from "../shared/options.ts";
-import { builtinModule } from "../shared/lazy_modules.ts";
+import { builtinModule } from "../../runtime/lazy_modules.ts";
 
 export { TlsHandshakeError } from "../shared/handshake.ts";
 

@@ -7,10 +7,10 @@
  * @module
  */
 
-import { connectAs, type Connected, dialLiteral, nat64Possible } from "../../core/connect.ts";
-import { selectorFor } from "../../core/sort.ts";
-import { systemClock } from "../../core/timer.ts";
-import type { Dialer, Resolver } from "../../core/types.ts";
+import { connectAs, type Connected, dialLiteral, nat64Possible } from "../../connect/connect.ts";
+import { selectorFor } from "../../addresses/rfc6724.ts";
+import { systemClock } from "../../race/clock.ts";
+import type { Dialer, Resolver } from "../../base/types.ts";
 import {
   checkAdapterOptions,
   type CheckedOptions,

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { builtinModule } from "./lazy_modules.ts";
+import { builtinModule } from "../../runtime/lazy_modules.ts";
 import {
   type AddressOutcome,
   checkHistoryOptions,
@@ -20,8 +20,8 @@ import {
   type StoredHost,
   updateStoredHost,
   viewOfStoredHost,
-} from "../../core/history.ts";
-import { describe } from "../../core/validate.ts";
+} from "../../history/history.ts";
+import { describe } from "../../base/checks.ts";
 
 /** Options of {@linkcode FileHistory}. */
 export interface FileHistoryOptions {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { describe } from "../../core/validate.ts";
+import { describe } from "../../base/checks.ts";
 
 /**
  * A TLS handshake that failed on the connection the race won. `cause` is the

@@ -6,10 +6,10 @@
  */
 
 import net from "node:net";
-import type { Dialer, Target } from "../../core/types.ts";
-import { NEVER_ABORTED } from "../../core/race.ts";
+import type { Dialer, Target } from "../../base/types.ts";
+import { NEVER_ABORTED } from "../../race/race.ts";
 import type { AdapterKind } from "./connect.ts";
-import { autoResolver } from "./default_resolver.ts";
+import { autoResolver } from "../../dns/auto.ts";
 import type { OptionShape, SocketOptions } from "./options.ts";
 
 /**

@@ -6,11 +6,11 @@
  * @module
  */
 
-import { parseIp } from "../../core/ip.ts";
-import type { Target } from "../../core/types.ts";
-import type { RaceSettings } from "../../core/connect.ts";
-import type { Family } from "../../core/types.ts";
-import { describe, requireDelay, requireObject } from "../../core/validate.ts";
+import { parseIp } from "../../addresses/ip.ts";
+import type { Target } from "../../base/types.ts";
+import type { RaceSettings } from "../../connect/connect.ts";
+import type { Family } from "../../base/types.ts";
+import { describe, requireDelay, requireObject } from "../../base/checks.ts";
 
 /** Every race setting an adapter passes on: a Record, so that a setting added to RaceSettings cannot be missed here. */
 const RACE_FIELDS: Record<keyof RaceSettings | "resolver", true> = {

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { SourceAddress } from "../../core/sort.ts";
-import { builtinModule } from "./lazy_modules.ts";
+import type { SourceAddress } from "../../addresses/rfc6724.ts";
+import { builtinModule } from "../../runtime/lazy_modules.ts";
 
 /**
  * How long one reading of the interfaces is reused, in ms: a new address is seen within this time.

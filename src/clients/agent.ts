@@ -1,0 +1,170 @@
+/**
+ * `http.Agent` and `https.Agent` whose connections come from eyeballs. All of
+ * the base Agent stays: keep-alive, `maxSockets`, `maxFreeSockets`, the free
+ * socket pool, socket timeouts. Only `createConnection` changes: it returns
+ * eyeballs' racing socket (with TLS over it for HTTPS).
+ *
+ * @module
+ */
+
+import http from "node:http";
+import https from "node:https";
+import type { Duplex } from "node:stream";
+import tls from "node:tls";
+import type { RaceSettings } from "../connect/connect.ts";
+import type { Resolver } from "../base/types.ts";
+import type { NodeConnectOptions } from "../adapters/node/connect.ts";
+import { createConnection, type EyeballsSocket } from "./create_connection.ts";
+import { TlsHandshakeError } from "../adapters/shared/handshake.ts";
+import { sniFor, TLS_KEYS } from "../adapters/node/tls.ts";
+
+/**
+ * Race settings for an agent's connects (`signal` is per request, so it is not one of them).
+ *
+ * @example
+ * ```ts
+ * import { fixedDelay } from "@eyeballs/connect";
+ * import { type AgentRaceSettings, EyeballsAgent } from "@eyeballs/connect/node/clients";
+ * const race: AgentRaceSettings = { schedule: fixedDelay(250), timeout: 10_000 };
+ * const agent = new EyeballsAgent({ keepAlive: true, race });
+ * ```
+ */
+export interface AgentRaceSettings extends Omit<RaceSettings, "signal"> {
+  /** Resolves names. Default: the system resolver. */
+  readonly resolver?: Resolver;
+}
+
+/**
+ * Options of {@linkcode EyeballsAgent}: `http.AgentOptions` plus `race`.
+ *
+ * @example
+ * ```ts
+ * import { EyeballsAgent, type EyeballsAgentOptions } from "@eyeballs/connect/node/clients";
+ * const options: EyeballsAgentOptions = { keepAlive: true, maxSockets: 16, race: { timeout: 5000 } };
+ * const agent = new EyeballsAgent(options);
+ * ```
+ */
+export interface EyeballsAgentOptions extends http.AgentOptions {
+  /** How the agent's connects race. */
+  readonly race?: AgentRaceSettings;
+}
+
+/**
+ * Options of {@linkcode EyeballsHttpsAgent}: `https.AgentOptions` plus `race`.
+ *
+ * @example
+ * ```ts
+ * import { EyeballsHttpsAgent, type EyeballsHttpsAgentOptions } from "@eyeballs/connect/node/clients";
+ * const options: EyeballsHttpsAgentOptions = { keepAlive: true, ca: ["-----BEGIN CERTIFICATE-----..."] };
+ * const agent = new EyeballsHttpsAgent(options);
+ * ```
+ */
+export interface EyeballsHttpsAgentOptions extends https.AgentOptions {
+  /** How the agent's connects race. */
+  readonly race?: AgentRaceSettings;
+}
+
+type RequestOptions = http.ClientRequestArgs & Record<string, unknown>;
+
+/** What a request's options say about the TCP connection, in the adapter's terms. */
+function tcpOptions(options: RequestOptions, defaultPort: number, race: AgentRaceSettings): NodeConnectOptions {
+  const family = options.family === 4 || options.family === 6 ? options.family : undefined;
+  return {
+    ...race,
+    host: options.host ?? options.hostname ?? "localhost",
+    port: options.port ?? defaultPort,
+    ...(family !== undefined && { family }),
+    ...(typeof options.localAddress === "string" && { localAddress: options.localAddress }),
+    ...(typeof options.noDelay === "boolean" && { noDelay: options.noDelay }),
+    ...(options.keepAlive === true && { keepAlive: true, keepAliveInitialDelay: Number(options.keepAliveMsecs ?? 0) }),
+  };
+}
+
+/** Arms the Agent's socket timeout as net.createConnection would (the Agent's own timeout must hold). */
+function withTimeout<S extends Duplex & { setTimeout(ms: number): unknown }>(socket: S, options: RequestOptions): S {
+  if (typeof options.timeout === "number" && options.timeout > 0) socket.setTimeout(options.timeout);
+  return socket;
+}
+
+/**
+ * An `http.Agent` that connects with eyeballs.
+ *
+ * @example
+ * ```ts
+ * import http from "node:http";
+ * import { EyeballsAgent } from "@eyeballs/connect/node/clients";
+ * const agent = new EyeballsAgent({ keepAlive: true, maxSockets: 8 });
+ * http.get("http://localhost:8080/", { agent }, (res) => res.resume());
+ * ```
+ */
+export class EyeballsAgent extends http.Agent {
+  readonly #race: AgentRaceSettings;
+
+  constructor(options: EyeballsAgentOptions = {}) {
+    const { race = {}, ...agentOptions } = options;
+    super(agentOptions);
+    this.#race = race;
+  }
+
+  /**
+   * Returns a socket at once, racing behind it: the Agent counts it against
+   * `maxSockets` immediately (a socket passed later to the callback is
+   * counted only then, so parallel requests would each open one).
+   */
+  override createConnection(options: RequestOptions): EyeballsSocket {
+    return withTimeout(createConnection(tcpOptions(options, 80, this.#race)), options);
+  }
+}
+
+/**
+ * An `https.Agent` that connects with eyeballs and runs TLS on the winner.
+ * The Agent's TLS options (`ca`, `cert`, `key`, `rejectUnauthorized`,
+ * `servername`, `ALPNProtocols`...) apply; SNI defaults to the host name.
+ * TLS sessions are not resumed across connections (keep-alive reuse is).
+ *
+ * @example
+ * ```ts
+ * import https from "node:https";
+ * import { EyeballsHttpsAgent } from "@eyeballs/connect/node/clients";
+ * const agent = new EyeballsHttpsAgent({ keepAlive: true });
+ * https.get("https://example.com/", { agent }, (res) => res.resume());
+ * ```
+ */
+export class EyeballsHttpsAgent extends https.Agent {
+  readonly #race: AgentRaceSettings;
+
+  constructor(options: EyeballsHttpsAgentOptions = {}) {
+    const { race = {}, ...agentOptions } = options;
+    super(agentOptions);
+    this.#race = race;
+  }
+
+  /**
+   * Returns a TLS socket at once over a racing socket (counted against
+   * `maxSockets` at once); the handshake starts when the race is won. A
+   * handshake error's message names the host and the address.
+   */
+  override createConnection(options: RequestOptions): tls.TLSSocket {
+    const settings: Record<string, unknown> = {};
+    for (const key of TLS_KEYS) {
+      if (options[key] !== undefined && options[key] !== null) settings[key] = options[key];
+    }
+    const tcp = tcpOptions(options, 443, this.#race);
+    let won: { address: string; port: number } | undefined;
+    const raw = createConnection({ ...tcp, onConnected: (c) => (won = c) });
+    const host = String(tcp.host);
+    const secure = tls.connect({
+      ...settings,
+      socket: raw,
+      host,
+      servername: sniFor(host, settings.servername as string),
+    });
+    secure.prependListener("error", (error: Error & { eyeballs?: true }) => {
+      // The race's own errors already name every address; a TLS error gets the host and the address.
+      if (won === undefined || error.eyeballs) return;
+      error.message = new TlsHandshakeError(host, won.address, won.port, error).message;
+      error.eyeballs = true;
+    });
+    return withTimeout(secure, options);
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * `createConnection` in the shape of `net.createConnection`, for drivers
+ * that take a stream factory (pg, mysql2, ioredis): it returns a socket at
+ * once, still connecting, and runs the race behind it.
+ *
+ * The socket is a Duplex in front of the winning `net.Socket` (docs/clients.md
+ * gives the measurements behind that choice): a `net.Socket` cannot adopt
+ * another socket's connection portably, and dialling the winner's address
+ * again would cost a second handshake.
+ *
+ * @module
+ */
+
+import type net from "node:net";
+import { Duplex } from "node:stream";
+import type { Connected, RaceSettings } from "../connect/connect.ts";
+import type { Resolver } from "../base/types.ts";
+import { adapterConnect } from "../adapters/shared/connect.ts";
+import { discardSocket, netKind } from "../adapters/shared/net_dialer.ts";
+import { checkAdapterOptions, type SocketOptions } from "../adapters/shared/options.ts";
+
+/**
+ * Options for {@linkcode createConnection}: those of the Node adapter's `connect`.
+ *
+ * @example
+ * ```ts
+ * import { createConnection, type CreateConnectionOptions } from "@eyeballs/connect/node/clients";
+ * const options: CreateConnectionOptions = { host: "cache.example", port: 6379, onConnected: (c) => console.log(c.address) };
+ * const socket = createConnection(options);
+ * ```
+ */
+export interface CreateConnectionOptions extends RaceSettings, SocketOptions {
+  /** A DNS name or an IP literal, without a port. */
+  readonly host: string;
+  /** The TCP port, or a string of digits. */
+  readonly port: number | string;
+  /** Resolves names. Default: the system resolver. */
+  readonly resolver?: Resolver;
+  /** Told of the race's outcome (winner, timeline) when it is won. */
+  readonly onConnected?: (connected: Omit<Connected<net.Socket>, "conn">) => void;
+}
+
+type Write = [chunk: Uint8Array | string, encoding: BufferEncoding, callback: (error?: Error | null) => void];
+
+/**
+ * A socket whose connection comes from an eyeballs race. It behaves as a
+ * `net.Socket` does while connecting and after: `connecting`, `'connect'`,
+ * `'ready'`, `'timeout'`, `setNoDelay`, `setKeepAlive`, `setTimeout`, `ref`,
+ * `unref`, the address getters; writes made while connecting are sent once
+ * the race is won. `destroy()` aborts the race; `connect()` does nothing
+ * (the race already runs), but calls its listener on connect.
+ *
+ * @example
+ * ```ts
+ * import { createConnection } from "@eyeballs/connect/node/clients";
+ * const socket = createConnection({ host: "localhost", port: 6379 });
+ * socket.connecting; // true
+ * socket.on("connect", () => socket.end("PING\r\n"));
+ * ```
+ */
+export class EyeballsSocket extends Duplex {
+  /** True until the race is won (or the socket destroyed), as on `net.Socket`. */
+  connecting = true;
+  #winner?: net.Socket;
+  #attempts = new Set<net.Socket>();
+  #race = new AbortController();
+  #waiting: Write[] = [];
+  #finalPending?: (error?: Error | null) => void;
+  #noDelay?: boolean;
+  #keepAlive?: [boolean, number];
+  #timeoutMs = 0;
+  #connectTimer?: ReturnType<typeof setTimeout>;
+  #refed = true;
+  #wroteWhileConnecting = false;
+
+  constructor(options: CreateConnectionOptions) {
+    super({ allowHalfOpen: false, emitClose: true, autoDestroy: true });
+    const { onConnected, signal, ...rest } = options;
+    const kind = netKind("host", [], (attempt) => {
+      this.#attempts.add(attempt);
+      attempt.once("close", () => this.#attempts.delete(attempt));
+      if (!this.#refed) attempt.unref();
+    });
+    // Checked now, so that a bad option throws from createConnection as net.createConnection's do.
+    checkAdapterOptions(rest, kind.shape);
+    const onAbort = () => this.destroy(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const raced = adapterConnect({ ...rest, signal: this.#race.signal }, kind);
+    raced.then(({ conn, host: _host, extra: _extra, ...connected }) => {
+      signal?.removeEventListener("abort", onAbort);
+      if (this.destroyed) return discardSocket(conn);
+      this.#adopt(conn);
+      try {
+        onConnected?.(connected);
+      } catch {
+        // An observer's failure is not the connection's.
+      }
+    }, (error) => {
+      signal?.removeEventListener("abort", onAbort);
+      if (!this.destroyed) this.destroy(error);
+    });
+  }
+
+  /** Takes over the winning socket: its data, its end, its errors; replays what was set while connecting. */
+  #adopt(winner: net.Socket): void {
+    this.#winner = winner;
+    this.connecting = false;
+    this.#clearConnectTimer();
+    if (this.#noDelay !== undefined) winner.setNoDelay(this.#noDelay);
+    if (this.#keepAlive) winner.setKeepAlive(...this.#keepAlive);
+    if (this.#timeoutMs > 0) winner.setTimeout(this.#timeoutMs);
+    if (!this.#refed) winner.unref();
+    winner.on("data", (chunk: Buffer) => {
+      if (!this.push(chunk)) winner.pause();
+    });
+    winner.on("end", () => this.push(null));
+    winner.on("timeout", () => this.emit("timeout"));
+    winner.on("error", (error) => this.destroy(error));
+    winner.on("close", () => {
+      this.#finalPending?.();
+      this.#finalPending = undefined;
+      if (this.readableEnded || !winner.readableEnded) this.destroy();
+      else this.once("end", () => this.destroy());
+    });
+    for (const [chunk, encoding, callback] of this.#waiting.splice(0)) winner.write(chunk, encoding, callback);
+    this.emit("connect");
+    this.emit("ready");
+  }
+
+  override _read(): void {
+    this.#winner?.resume();
+  }
+
+  override _write(
+    chunk: Uint8Array | string,
+    encoding: BufferEncoding,
+    callback: (error?: Error | null) => void,
+  ): void {
+    if (this.#winner) {
+      this.#winner.write(chunk, encoding, callback);
+    } else {
+      this.#wroteWhileConnecting = true;
+      this.#waiting.push([chunk, encoding, callback]);
+    }
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    if (!this.#winner) {
+      // Ended before the race was won with nothing to send: there is nothing left to connect for.
+      if (!this.#wroteWhileConnecting) {
+        callback();
+        this.destroy();
+        return;
+      }
+      this.once("connect", () => this._final(callback));
+      return;
+    }
+    if (this.#winner.destroyed) return callback();
+    this.#finalPending = callback;
+    this.#winner.end(() => {
+      this.#finalPending = undefined;
+      callback();
+    });
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.connecting = false;
+    this.#clearConnectTimer();
+    this.#race.abort(error ?? new DOMException("the socket was destroyed", "AbortError"));
+    for (const [, , cb] of this.#waiting.splice(0)) cb(error ?? new Error("the socket was destroyed"));
+    if (this.#winner) this.#winner.destroy();
+    callback(error);
+  }
+
+  /** Does nothing: the race started with createConnection. A listener is called on `'connect'`. */
+  connect(...args: unknown[]): this {
+    const listener = args.filter((a) => typeof a === "function").pop() as (() => void) | undefined;
+    if (listener) {
+      if (this.#winner) queueMicrotask(listener);
+      else this.once("connect", listener);
+    }
+    return this;
+  }
+
+  /** As `net.Socket.setNoDelay`; remembered while connecting. */
+  setNoDelay(noDelay = true): this {
+    this.#noDelay = noDelay;
+    this.#winner?.setNoDelay(noDelay);
+    return this;
+  }
+
+  /** As `net.Socket.setKeepAlive`; remembered while connecting. */
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    this.#keepAlive = [enable, initialDelay];
+    this.#winner?.setKeepAlive(enable, initialDelay);
+    return this;
+  }
+
+  /**
+   * As `net.Socket.setTimeout`: `'timeout'` after `ms` of inactivity, also
+   * while connecting (ioredis's `connectTimeout` relies on that); 0 disarms it.
+   */
+  setTimeout(ms: number, listener?: () => void): this {
+    this.#timeoutMs = ms;
+    if (listener) {
+      if (ms === 0) this.off("timeout", listener);
+      else this.once("timeout", listener);
+    }
+    if (this.#winner) {
+      this.#winner.setTimeout(ms);
+    } else if (!this.destroyed) {
+      this.#clearConnectTimer();
+      if (ms > 0) {
+        this.#connectTimer = setTimeout(() => this.emit("timeout"), ms);
+        if (!this.#refed) this.#connectTimer.unref();
+      }
+    }
+    return this;
+  }
+
+  /** As `net.Socket.ref`. */
+  ref(): this {
+    this.#refed = true;
+    this.#winner?.ref();
+    for (const attempt of this.#attempts) attempt.ref();
+    this.#connectTimer?.ref();
+    return this;
+  }
+
+  /** As `net.Socket.unref`: neither the race's sockets nor the connection keep the process alive. */
+  unref(): this {
+    this.#refed = false;
+    this.#winner?.unref();
+    for (const attempt of this.#attempts) attempt.unref();
+    this.#connectTimer?.unref();
+    return this;
+  }
+
+  /** As `net.Socket.address()`: the local address, once connected. */
+  address(): net.AddressInfo | Record<string, never> {
+    return this.#winner?.address() ?? {};
+  }
+
+  /** `"opening"` while connecting, then the winner's. */
+  get readyState(): string {
+    if (this.connecting) return "opening";
+    return this.#winner?.readyState ?? "closed";
+  }
+
+  /** True until connected, as on `net.Socket`. */
+  get pending(): boolean {
+    return !this.#winner;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#winner?.remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return this.#winner?.remotePort;
+  }
+  get remoteFamily(): string | undefined {
+    return this.#winner?.remoteFamily;
+  }
+  get localAddress(): string | undefined {
+    return this.#winner?.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.#winner?.localPort;
+  }
+  get bytesRead(): number {
+    return this.#winner?.bytesRead ?? 0;
+  }
+  get bytesWritten(): number {
+    return this.#winner?.bytesWritten ?? 0;
+  }
+
+  #clearConnectTimer(): void {
+    if (this.#connectTimer !== undefined) clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+  }
+}
+
+/**
+ * Starts a race to `host:port` and returns its socket at once, still
+ * connecting, as `net.createConnection` does: `'connect'` (and `listener`)
+ * when the race is won, `'error'` when it fails. Bad options throw here.
+ * This is the one line that pg, mysql2 and ioredis take as their stream.
+ *
+ * @example
+ * ```ts
+ * import pg from "pg";
+ * import { createConnection } from "@eyeballs/connect/node/clients";
+ * const pool = new pg.Pool({
+ *   host: "db.example", port: 5432, connectionTimeoutMillis: 5000,
+ *   stream: () => createConnection({ host: "db.example", port: 5432 }),
+ * });
+ * ```
+ */
+export function createConnection(options: CreateConnectionOptions, listener?: () => void): EyeballsSocket {
+  const socket = new EyeballsSocket(options);
+  if (listener) socket.once("connect", listener);
+  return socket;
+}

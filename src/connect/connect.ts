@@ -1,0 +1,352 @@
+/**
+ * `connect`: checks the options, resolves the name, runs the race, and turns
+ * its outcome into a connection or one clear error.
+ *
+ * @module
+ */
+
+import { AttemptError, ConnectError } from "../base/errors.ts";
+import { type Resolution, RESOLUTION_DELAY, resolveInto } from "./resolve.ts";
+import { dialSafely, emptyDialError, NEVER_ABORTED, race } from "../race/race.ts";
+import { defaultSchedule, type Schedule } from "../race/schedule.ts";
+import { defaultHistory, type History, type HostHistory, outcomesOf } from "../history/history.ts";
+import { historyFamily, historyRank, historySchedule } from "../history/in_race.ts";
+import { AddressQueue, thenBy } from "../race/queue.ts";
+import { systemClock } from "../race/clock.ts";
+import {
+  type Attempt,
+  type Clock,
+  type ConnectEvent,
+  type Dialer,
+  type Family,
+  otherFamily,
+  type Resolver,
+  type Target,
+} from "../base/types.ts";
+import { checkConnectOptions, type Host } from "./validate.ts";
+import { checkAddress, nat64Translatable, policyResolver, seeThroughNat64 } from "../addresses/policy.ts";
+import { type AddressSelector, selectorFor, type SourceAddress } from "../addresses/rfc6724.ts";
+import {
+  discoverNat64Prefix,
+  type Nat64Prefix,
+  nat64Resolver,
+  parseNat64Prefix,
+  synthesizeNat64,
+} from "../addresses/nat64.ts";
+
+import { type Connected, type ConnectOptions, MAX_ATTEMPTS_IN_FLIGHT, type RaceSettings } from "./options.ts";
+export { type Connected, type ConnectOptions, MAX_ATTEMPTS_IN_FLIGHT, type RaceSettings };
+
+/**
+ * Connects to `hostname:port` the Happy Eyeballs way, through any dialer.
+ * Adapters wrap this for each runtime; use it directly with your own
+ * {@linkcode Dialer} and {@linkcode Resolver}.
+ *
+ * Throws a TypeError or RangeError naming the field for bad options, before
+ * anything is dialled; a {@linkcode ConnectError} when no address connects
+ * (or `timeout` passes); the signal's reason when `signal` aborts, or had
+ * already aborted.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@eyeballs/connect";
+ * const { conn, address, attempts } = await connect({
+ *   hostname: "dual.example", port: 443,
+ *   resolver: { resolve: (_n, f) => Promise.resolve(f === 6 ? ["2001:db8::1"] : ["192.0.2.1"]) },
+ *   dialer: {
+ *     dial: (t) => t.family === 4 ? Promise.resolve(`socket to ${t.address}`) : Promise.reject(new Error("unreachable")),
+ *     close: () => {},
+ *   },
+ * });
+ * // address === "192.0.2.1", attempts.length === 2
+ * ```
+ */
+export function connect<Conn>(options: ConnectOptions<Conn>): Promise<Connected<Conn>> {
+  return connectAs(options, "hostname");
+}
+
+/**
+ * {@linkcode connect}, with the host field named `hostField` in errors, as
+ * an adapter's caller spelled it. For adapters, not exported by the package.
+ */
+export function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: string): Promise<Connected<Conn>> {
+  let host: Host;
+  let selector: AddressSelector | undefined;
+  try {
+    host = checkConnectOptions(options, hostField);
+    selector = options.sourceAddresses?.length ? selectorFor(options.sourceAddresses) : undefined;
+  } catch (error) {
+    return Promise.reject(error); // bad options reject, as from an async function
+  }
+  const clock = options.clock ?? systemClock;
+  const bare = host.literal && options.timeout === undefined && options.signal === undefined && !options.onEvent &&
+    !options.addressPolicy && !nat64Possible(options, host, selector);
+  if (bare) {
+    const { address, family } = host.literal!;
+    return dialLiteral(options.dialer, { address, family, port: options.port }, clock, clock.now(), true);
+  }
+  return raceTo(options, host, selector, clock, clock.now());
+}
+
+/**
+ * NAT64 only on a host with IPv6 but no IPv4 route, for a name or an IPv4 literal: nothing on a dual-stack host.
+ * For adapters too (their plain `{ host, port }` to an IP literal), not exported by the package.
+ */
+export function nat64Possible(options: RaceSettings, host: Host, selector: AddressSelector | undefined): boolean {
+  return selector !== undefined && selector.hasIPv6Route && !selector.hasIPv4Route &&
+    options.family === undefined && options.nat64Prefix !== false && (!host.literal || host.literal.family === 4);
+}
+
+/** The connect with all of its machinery: resolution, history, policy, NAT64, the race, timeout and signal. */
+async function raceTo<Conn>(
+  options: ConnectOptions<Conn>,
+  host: Host,
+  selector: AddressSelector | undefined,
+  clock: Clock,
+  startedAt: number,
+): Promise<Connected<Conn>> {
+  const hostname = host.literal ? host.literal.address : host.name;
+  const { port } = options;
+  let settled = false; // no event once the promise has settled
+  const { onEvent } = options;
+  // Called as `emit?.(…)`: with no observer no event object is built.
+  const emit = onEvent && ((event: ConnectEvent) => {
+    if (settled) return;
+    try {
+      onEvent(event);
+    } catch {
+      // A broken observer must not break the connect.
+    }
+  });
+  // History is per name: an IP literal has one address and nothing to learn. The default store
+  // measures in real time, so a race on an injected clock only uses a store it is given.
+  const history = host.name === undefined
+    ? undefined
+    : options.history ?? (options.clock === undefined ? defaultHistory : undefined);
+  const historyHost = host.name?.toLowerCase();
+  const found = history ? lookupSafely(history, historyHost!, port) : undefined;
+  const known = isPromiseLike(found) ? await found : found; // the in-memory store answers without an await
+  if (options.signal?.aborted) throw options.signal.reason; // aborted while an async store looked up
+  // One signal ends everything: the caller's abort, the timeout, or the end of the race. With
+  // none of them (an IP literal, no timeout, no signal) there is no controller at all: signals are
+  // costly on Node and Bun (bench/RESULTS.md, docs/performance.md).
+  const cancellable = options.timeout !== undefined || options.signal !== undefined || !host.literal;
+  // The family that leads, decided before any answer arrives (the Resolution Delay holds the other): the family
+  // history saw win, else the caller's choice, else RFC 6724's (rules 1/2: no global IPv6 source), else IPv6.
+  const byHistory = known && historyRank(known);
+  const preferredFamily = (known && historyFamily(known, byHistory!)) ?? options.preferredFamily ??
+    selector?.leadingFamily ?? 6;
+  if (emit && byHistory && known.addresses.length) { // sorted for an observer only
+    const addresses = [...known.addresses].sort((a, b) => byHistory(a.address, b.address));
+    emit({ type: "history-order", atMs: clock.now() - startedAt, preferredFamily, addresses });
+  }
+
+  const controller = cancellable ? new AbortController() : undefined;
+  let timedOut: Error | undefined;
+  const onAbort = () => controller!.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const cancelTimeout = options.timeout === undefined ? () => {} : clock.setTimer(() => {
+    timedOut = Object.assign(new Error(`timed out after ${options.timeout} ms`), { name: "TimeoutError" });
+    controller!.abort(timedOut);
+  }, Math.max(0, options.timeout - (clock.now() - startedAt))); // an async history lookup counts
+
+  const queue = new AddressQueue(port, {
+    preferredFamily,
+    firstAddressFamilyCount: options.firstAddressFamilyCount ?? 1,
+    // Precedence: history's rank before RFC 6724's, then the resolver's order (ties); then the queue's First
+    // Address Family Count interleave. An explicit preferredFamily keeps the lead: RFC 6724 then only orders
+    // within each family.
+    rank: thenBy(
+      byHistory,
+      selector && rfc6724Rank(selector, options.preferredFamily === undefined),
+    ),
+  });
+  const refused = new Map<string, AttemptError>();
+  const refuse = (error: AttemptError) => {
+    if (refused.has(error.address)) return;
+    refused.set(error.address, error);
+    const { address, family } = error;
+    emit?.({ type: "address-refused", atMs: clock.now() - startedAt, address, family, reason: error.message });
+  };
+  const nat64 = nat64Possible(options, host, selector)
+    ? await nat64PrefixOf(options, clock, controller?.signal ?? new AbortController().signal) // a bare literal: nothing aborts
+    : undefined;
+  // The policy also sees the IPv4 address inside the prefix in use (a DNS64 answer under a network-specific prefix).
+  const policy = options.addressPolicy && nat64 ? seeThroughNat64(options.addressPolicy, nat64) : options.addressPolicy;
+  let resolution: Resolution | undefined;
+  if (host.literal) {
+    let { family, address } = host.literal;
+    const original = policy && checkAddress(policy, address, family, port);
+    if (nat64 && family === 4 && nat64Translatable(address, nat64)) {
+      [family, address] = [6, synthesizeNat64(address, nat64)];
+    }
+    const refusal = original ?? (policy && checkAddress(policy, address, family, port));
+    if (refusal) refuse(refusal);
+    else queue.add(family, [address]);
+    queue.end();
+  } else {
+    let resolver = options.resolver!;
+    if (policy) resolver = policyResolver(resolver, policy, port, refuse);
+    if (nat64) resolver = nat64Resolver(resolver, nat64, (a) => nat64Translatable(a, nat64));
+    if (policy && nat64) resolver = policyResolver(resolver, policy, port, refuse); // the synthesized forms too
+    resolution = resolveInto(queue, {
+      hostname,
+      families: options.family ? [options.family] : nat64 ? [6] : [preferredFamily, otherFamily(preferredFamily)],
+      resolver,
+      resolutionDelay: options.resolutionDelay ?? RESOLUTION_DELAY,
+      signal: controller!.signal,
+      clock,
+      startedAt,
+      emit: emit ?? ignore,
+    });
+  }
+
+  let schedule: Schedule = options.schedule ?? defaultSchedule;
+  let raceEmit = emit;
+  if (known) { // the delay after starting an address with a measured RTT comes from that RTT
+    let lastStarted: string | undefined;
+    raceEmit = (event) => {
+      if (event.type === "attempt-start") lastStarted = event.attempt.address;
+      emit?.(event);
+    };
+    schedule = historySchedule(schedule, known, () => lastStarted, (change) => {
+      emit?.({ type: "history-delay", atMs: clock.now() - startedAt, ...change });
+    });
+  }
+
+  try {
+    const result = await race({
+      dialer: options.dialer,
+      queue,
+      schedule,
+      maxAttemptsInFlight: options.maxAttemptsInFlight ?? MAX_ATTEMPTS_IN_FLIGHT,
+      signal: controller?.signal,
+      clock,
+      startedAt,
+      emit: raceEmit,
+    });
+    if (history) {
+      recordSafely(history, historyHost!, port, outcomesOf(result.attempts, controller?.signal.aborted === true));
+    }
+    if (result.error !== undefined) throw result.error;
+    if (result.winner) {
+      const { conn, attempt } = result.winner;
+      const { address, family } = attempt;
+      return { conn, address, family, port, ms: clock.now() - startedAt, attempts: result.attempts };
+    }
+    if (options.signal?.aborted) throw options.signal.reason;
+    const resolveErrors = resolution?.failures() ?? [];
+    const attemptErrors = result.attempts.map((a) => new AttemptError(a.address, a.family, port, a.error));
+    const why = timedOut?.message;
+    const errors = [...resolveErrors, ...refused.values(), ...attemptErrors];
+    throw new ConnectError(hostname, port, errors, result.attempts, why);
+  } finally {
+    cancelTimeout();
+    options.signal?.removeEventListener("abort", onAbort);
+    // Stops lookups and the Resolution Delay; once they are over nothing listens, and an abort costs Node ~6 us.
+    if (resolution && !resolution.settled) controller!.abort(CONNECT_OVER);
+    settled = true;
+  }
+}
+
+/**
+ * The race of a single address that nothing can cut short (no signal, no timeout) and nobody watches: the dial
+ * itself, with the race's result and errors but none of its machinery (queue, controllers, timers), which an IP
+ * literal does not need: per-connect cost is measured in bench/overhead.ts (docs/performance.md). `startedAt` is
+ * `clock.now()` as the caller read it, just before. `timeline` false gives the bare connection, for callers who want
+ * nothing else (the adapters' `connect`): no attempt record and no second clock read unless the dial fails. The
+ * target's address is canonical; it names the host in errors. For adapters too, not exported by the package.
+ *
+ * A `.then` rather than an async function, here and in every layer above it down to the adapters' `connect`: a
+ * suspended async function keeps its frame, a promise and two await closures alive while the connect is pending.
+ * Measured on Node 20 with 10,000 pending connects, the async layers cost 1.8 KiB of heap per connect (the dial
+ * itself 1.9 KiB).
+ */
+export function dialLiteral<Conn, Timeline extends boolean>(
+  dialer: Dialer<Conn>,
+  target: Target,
+  clock: Clock,
+  startedAt: number,
+  timeline: Timeline,
+): Promise<Timeline extends true ? Connected<Conn> : Conn> {
+  return dialSafely(dialer, target, NEVER_ABORTED).then((conn) => {
+    const empty = emptyDialError(conn);
+    if (empty) return literalFailed(target, clock.now() - startedAt, empty);
+    if (!timeline) return conn;
+    const { address, family, port } = target;
+    const ms = clock.now() - startedAt;
+    const attempt: Attempt = { address, family, port, index: 0, startMs: 0, outcome: "won", endMs: ms };
+    return { conn, address, family, port, ms, attempts: [attempt] };
+  }, (error) => literalFailed(target, clock.now() - startedAt, error)) as Promise<
+    Timeline extends true ? Connected<Conn> : Conn
+  >;
+}
+
+/** The ConnectError of a literal's one failed dial: the race's error and timeline (started at 0, in the same turn). */
+function literalFailed(target: Target, endMs: number, error: unknown): never {
+  const { address, family, port } = target;
+  const attempt: Attempt = { address, family, port, index: 0, startMs: 0, outcome: "failed", endMs, error };
+  throw new ConnectError(address, port, [new AttemptError(address, family, port, error)], [attempt]);
+}
+
+/** `history.lookup`, awaited only when it returns a promise; a store that throws or rejects knows nothing. */
+function lookupSafely(
+  history: History,
+  host: string,
+  port: number,
+): HostHistory | undefined | Promise<HostHistory | undefined> {
+  try {
+    const found = history.lookup(host, port);
+    return isPromiseLike(found) ? Promise.resolve(found).then(checkedHistory, () => undefined) : checkedHistory(found);
+  } catch {
+    return undefined;
+  }
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | undefined)?.then === "function";
+}
+
+/** A store's answer, if it has the shape a race can use; anything else is no history. */
+function checkedHistory(found: unknown): HostHistory | undefined {
+  const addresses = (found as HostHistory | undefined)?.addresses;
+  if (!Array.isArray(addresses)) return undefined;
+  const ok = addresses.every((k) => typeof k === "object" && k !== null && typeof k.address === "string");
+  return ok ? found as HostHistory : undefined;
+}
+
+/** `history.record`, not awaited; a store that throws or rejects is ignored. */
+function recordSafely(history: History, host: string, port: number, outcomes: ReturnType<typeof outcomesOf>): void {
+  if (outcomes.length === 0) return;
+  try {
+    const done = history.record(host, port, outcomes);
+    if (isPromiseLike(done)) Promise.resolve(done).catch(() => {});
+  } catch {
+    // History is a hint: losing one lesson must not fail a connect that succeeded.
+  }
+}
+
+/** RFC 6724's order as the queue's rank; `acrossFamilies` false keeps it within each family. */
+function rfc6724Rank(
+  selector: AddressSelector,
+  acrossFamilies: boolean,
+): (a: string, b: string) => number {
+  if (acrossFamilies) return (a, b) => selector.compare(a, b);
+  return (a, b) => (a.includes(":") === b.includes(":") ? selector.compare(a, b) : 0);
+}
+
+/** The configured NAT64 prefix, or the one discovered through the resolver (RFC 7050). */
+function nat64PrefixOf(
+  options: RaceSettings & { readonly resolver?: Resolver },
+  clock: Clock,
+  signal: AbortSignal,
+): Promise<Nat64Prefix | undefined> | undefined {
+  if (typeof options.nat64Prefix === "string") return Promise.resolve(parseNat64Prefix(options.nat64Prefix));
+  return options.resolver && discoverNat64Prefix(options.resolver, clock, signal);
+}
+
+/** An observer that ignores every event. */
+function ignore(): void {}
+
+/** Why lookups still running are stopped once the connect is decided (made once: it is costly on Node). */
+const CONNECT_OVER = new DOMException("the connect is over", "AbortError");

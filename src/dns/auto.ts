@@ -1,0 +1,62 @@
+/**
+ * The resolver the Node and Bun adapters use when none is given: the stub
+ * resolver behind a TTL cache when it gives the same answers as
+ * getaddrinfo (nsswitch `hosts: files dns`), and getaddrinfo otherwise.
+ * Decided once, at the first lookup.
+ *
+ * Why not always getaddrinfo: under Node and Bun it runs on a 4-thread pool,
+ * so a few lookups that hang stall every lookup in the process (measured in
+ * bench/dns.ts). Why not always the stub: nsswitch may add sources it cannot
+ * see (mDNS, systemd-resolved's `resolve`, LDAP, `myhostname`).
+ *
+ * @module
+ */
+
+import { cachingResolver } from "./cache.ts";
+import { stubMatchesSystem } from "./nsswitch.ts";
+import type { Family, ResolvedAddresses, Resolver } from "../base/types.ts";
+import { createStubResolver } from "./stub.ts";
+import { isLocalhost, systemResolver } from "./system.ts";
+import { readConfigText } from "./config_files.ts";
+
+let chosen: Promise<Resolver> | undefined;
+
+/** The stub (cached) when /etc/nsswitch.conf says `hosts: files dns` and /etc/resolv.conf is there; else getaddrinfo. */
+async function choose(): Promise<Resolver> {
+  try {
+    const [nsswitch, resolvConf] = await Promise.all([
+      readConfigText("/etc/nsswitch.conf"),
+      readConfigText("/etc/resolv.conf"),
+    ]);
+    // No nsswitch.conf (musl, macOS) or no (or an empty) resolv.conf: only getaddrinfo knows what to do.
+    if (resolvConf.trim() !== "" && stubMatchesSystem(nsswitch)) return cachingResolver(createStubResolver());
+  } catch {
+    // Unreadable: getaddrinfo.
+  }
+  return systemResolver;
+}
+
+/**
+ * The default resolver of the Node and Bun adapters (see the module notes).
+ * Pass `resolver: systemResolver` to always use getaddrinfo.
+ *
+ * @example
+ * ```ts
+ * import { autoResolver } from "@eyeballs/connect/node";
+ * const v6 = await autoResolver.resolve("localhost", 6, new AbortController().signal); // ["::1"]
+ * ```
+ */
+export const autoResolver: Resolver & {
+  resolveWithTtl(hostname: string, family: Family, signal: AbortSignal): Promise<ResolvedAddresses>;
+} = {
+  async resolve(hostname, family, signal) {
+    if (isLocalhost(hostname)) return systemResolver.resolve(hostname, family, signal); // no files to read
+    return (await (chosen ??= choose())).resolve(hostname, family, signal);
+  },
+  async resolveWithTtl(hostname, family, signal) {
+    if (isLocalhost(hostname)) return { addresses: await systemResolver.resolve(hostname, family, signal), ttl: 0 };
+    const resolver = await (chosen ??= choose());
+    if (resolver.resolveWithTtl) return resolver.resolveWithTtl(hostname, family, signal);
+    return { addresses: await resolver.resolve(hostname, family, signal), ttl: 0 };
+  },
+};

@@ -1,0 +1,146 @@
+/**
+ * A DNS cache in front of any {@linkcode Resolver}: an answer is reused for
+ * as long as its TTL says, and concurrent lookups of the same name and
+ * family share one query. Only resolvers that report TTLs
+ * (`resolveWithTtl`) are cached; others pass straight through.
+ *
+ * @module
+ */
+
+import { systemClock } from "../race/clock.ts";
+import type { Clock, Family, ResolvedAddresses, Resolver } from "../base/types.ts";
+import { requireInteger, requireObject } from "../base/checks.ts";
+
+/** Options for {@linkcode cachingResolver}. */
+export interface DnsCacheOptions {
+  /** Most names × families kept; the oldest entry goes first. Default 1000. */
+  readonly maxEntries?: number;
+  /** An upper bound on any TTL, in seconds (undici and cacheable-lookup cap too). Default 3600. */
+  readonly maxTtl?: number;
+  /** The clock; tests inject a fake one. */
+  readonly clock?: Clock;
+}
+
+/** A {@linkcode Resolver} with a cache you can inspect and clear. */
+export interface CachingResolver extends Resolver {
+  /** Resolves like the inner resolver, with the TTL the answer has left. */
+  resolveWithTtl(hostname: string, family: Family, signal: AbortSignal): Promise<ResolvedAddresses>;
+  /** How many answers are cached now (expired ones included until next asked). */
+  readonly size: number;
+  /** Forgets every answer. */
+  clear(): void;
+}
+
+interface Entry {
+  readonly addresses: string[];
+  readonly expiresAt: number;
+}
+
+interface Shared {
+  readonly answer: Promise<ResolvedAddresses>;
+  readonly controller: AbortController;
+  waiting: number;
+}
+
+/**
+ * Wraps `inner` with a cache honouring each answer's TTL. A TTL of 0 is
+ * never cached (unlike `Bun.connect`); errors and empty answers are not
+ * cached either, so a name that comes back is seen at once. A caller's abort
+ * stops only its own wait; the shared query is cancelled when every caller
+ * waiting on it has gone.
+ *
+ * @example
+ * ```ts
+ * import { cachingResolver } from "@eyeballs/connect";
+ * const inner = {
+ *   resolve: () => Promise.resolve(["192.0.2.1"]),
+ *   resolveWithTtl: () => Promise.resolve({ addresses: ["192.0.2.1"], ttl: 60 }),
+ * };
+ * const resolver = cachingResolver(inner, { maxEntries: 100 });
+ * await resolver.resolve("db.example", 4, new AbortController().signal); // asks inner
+ * await resolver.resolve("db.example", 4, new AbortController().signal); // from the cache for 60 s
+ * ```
+ */
+export function cachingResolver(inner: Resolver, options: DnsCacheOptions = {}): CachingResolver {
+  requireObject(inner as unknown, "resolver");
+  requireObject(options as unknown, "options");
+  const maxEntries = options.maxEntries ?? 1000;
+  const maxTtl = options.maxTtl ?? 3600;
+  requireInteger(maxEntries, "maxEntries", 1, Infinity);
+  requireInteger(maxTtl, "maxTtl", 0, Infinity);
+  const clock = options.clock ?? systemClock;
+  const entries = new Map<string, Entry>();
+  const inFlight = new Map<string, Shared>();
+
+  const ask = (key: string, hostname: string, family: Family): Shared => {
+    const controller = new AbortController();
+    const answer = inner.resolveWithTtl!(hostname, family, controller.signal).then((a) => {
+      const ttl = Math.min(a.ttl, maxTtl);
+      if (ttl > 0 && a.addresses.length > 0 && !controller.signal.aborted) {
+        entries.delete(key); // re-inserted last: the Map's order is the eviction order
+        entries.set(key, { addresses: a.addresses, expiresAt: clock.now() + ttl * 1000 });
+        if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+      }
+      return { addresses: a.addresses, ttl };
+    });
+    const shared = { answer, controller, waiting: 0 };
+    inFlight.set(key, shared);
+    const done = () => {
+      if (inFlight.get(key) === shared) inFlight.delete(key);
+    };
+    answer.then(done, done);
+    return shared;
+  };
+
+  const resolveWithTtl = (hostname: string, family: Family, signal: AbortSignal): Promise<ResolvedAddresses> => {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (!inner.resolveWithTtl) {
+      return inner.resolve(hostname, family, signal).then((addresses) => ({ addresses, ttl: 0 }));
+    }
+    const key = `${family} ${hostname.toLowerCase().replace(/\.$/, "")}`;
+    const hit = entries.get(key);
+    if (hit) {
+      const left = hit.expiresAt - clock.now();
+      if (left > 0) return Promise.resolve({ addresses: [...hit.addresses], ttl: Math.ceil(left / 1000) });
+      entries.delete(key);
+    }
+    const shared = inFlight.get(key) ?? ask(key, hostname, family);
+    shared.waiting++;
+    return new Promise((resolve, reject) => {
+      let gone = false;
+      const leave = () => {
+        if (gone) return false;
+        gone = true;
+        signal.removeEventListener("abort", onAbort);
+        shared.waiting--;
+        return true;
+      };
+      const onAbort = () => {
+        if (!leave()) return;
+        if (shared.waiting === 0) {
+          shared.controller.abort(signal.reason);
+          if (inFlight.get(key) === shared) inFlight.delete(key);
+        }
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      shared.answer.then(
+        (a) => {
+          if (leave()) resolve({ addresses: [...a.addresses], ttl: a.ttl });
+        },
+        (error) => {
+          if (leave()) reject(error);
+        },
+      );
+    });
+  };
+
+  return {
+    resolveWithTtl,
+    resolve: (hostname, family, signal) => resolveWithTtl(hostname, family, signal).then((a) => a.addresses),
+    get size() {
+      return entries.size;
+    },
+    clear: () => entries.clear(),
+  };
+}

@@ -1,0 +1,233 @@
+/**
+ * The DNS wire format (RFC 1035 §4), only as much as a stub resolver asking
+ * for A or AAAA needs: build one query, and read the answer to it, checked
+ * against the question (ID, name, type, class), following CNAMEs and keeping
+ * the smallest TTL. Runtime-free: bytes in, values out.
+ *
+ * @module
+ */
+
+import { parseIp } from "../addresses/ip.ts";
+import type { Family } from "../base/types.ts";
+
+/** The record type asked for each family: A (1) for IPv4, AAAA (28) for IPv6. */
+export const RECORD_TYPE: Readonly<Record<Family, number>> = { 4: 1, 6: 28 };
+const CNAME = 5;
+const SOA = 6;
+const CLASS_IN = 1;
+
+/** The response codes a stub resolver tells apart (RFC 1035 §4.1.1). */
+export const RCODE = { noError: 0, formErr: 1, servFail: 2, nxDomain: 3, notImp: 4, refused: 5 } as const;
+
+/** One question: what a response must echo to be accepted. */
+export interface DnsQuestion {
+  /** The 16-bit message ID. */
+  readonly id: number;
+  /** The name asked, without the trailing dot. */
+  readonly name: string;
+  /** The family, which picks the record type. */
+  readonly family: Family;
+}
+
+/** What a response says about the question. */
+export interface DnsAnswer {
+  /** The response code (see {@linkcode RCODE}). */
+  readonly rcode: number;
+  /** TC: the answer did not fit; ask again over TCP. */
+  readonly truncated: boolean;
+  /** The addresses of the asked family, canonical, in the server's order. */
+  readonly addresses: string[];
+  /**
+   * Seconds the answer may be kept: the smallest TTL of the records used (the
+   * CNAME chain included); for a negative answer, the SOA's negative TTL
+   * (RFC 2308 §5), or 0 without an SOA.
+   */
+  readonly ttl: number;
+}
+
+/**
+ * Encodes a recursive query (RD set) for the A or AAAA records of `name`.
+ * Throws a TypeError for a name that cannot be sent: an empty label, a label
+ * over 63 bytes, a name over 253 characters, or a non-ASCII character
+ * (internationalised names must come as A-labels, `xn--…`).
+ *
+ * @example
+ * ```ts
+ * import { encodeQuery } from "./message.ts";
+ * const bytes = encodeQuery({ id: 0x1234, name: "example.com", family: 6 });
+ * // bytes.length === 29; bytes[0..1] is the ID, the last four bytes are type 28, class 1
+ * ```
+ */
+export function encodeQuery(question: DnsQuestion): Uint8Array {
+  const name = encodeName(question.name);
+  const bytes = new Uint8Array(12 + name.length + 4);
+  const view = new DataView(bytes.buffer);
+  view.setUint16(0, question.id);
+  view.setUint16(2, 0x0100); // RD: the server recurses for us
+  view.setUint16(4, 1); // QDCOUNT
+  bytes.set(name, 12);
+  view.setUint16(12 + name.length, RECORD_TYPE[question.family]);
+  view.setUint16(14 + name.length, CLASS_IN);
+  return bytes;
+}
+
+/** The name as length-prefixed labels, ending with the root label. */
+function encodeName(name: string): Uint8Array {
+  const bare = name.endsWith(".") ? name.slice(0, -1) : name;
+  if (bare.length === 0 || bare.length > 253) throw new TypeError(`DNS name ${JSON.stringify(name)}: bad length`);
+  const labels = bare.split(".");
+  const out = new Uint8Array(bare.length + 2);
+  let at = 0;
+  for (const label of labels) {
+    if (label.length === 0 || label.length > 63) {
+      throw new TypeError(`DNS name ${JSON.stringify(name)}: a label is empty or over 63 bytes`);
+    }
+    out[at++] = label.length;
+    for (let i = 0; i < label.length; i++) {
+      const c = label.charCodeAt(i);
+      if (c > 0x7e || c <= 0x20) throw new TypeError(`DNS name ${JSON.stringify(name)}: not an ASCII name`);
+      out[at++] = c;
+    }
+  }
+  out[at] = 0;
+  return out;
+}
+
+/**
+ * Reads the response to `question`. Returns `undefined` when the bytes are
+ * not a response to it (another ID, not a response, another question, or
+ * malformed): the caller keeps waiting, so a forged or stray datagram cannot
+ * end the lookup.
+ *
+ * @example
+ * ```ts
+ * import { encodeQuery, parseResponse } from "./message.ts";
+ * const question = { id: 7, name: "example.com", family: 4 as const };
+ * const query = encodeQuery(question);
+ * parseResponse(query, question); // undefined: a query is not a response
+ * ```
+ */
+export function parseResponse(bytes: Uint8Array, question: DnsQuestion): DnsAnswer | undefined {
+  try {
+    return readResponse(bytes, question);
+  } catch {
+    return undefined; // truncated mid-record, a pointer loop: not an answer we can use
+  }
+}
+
+function readResponse(bytes: Uint8Array, question: DnsQuestion): DnsAnswer | undefined {
+  if (bytes.length < 12) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const flags = view.getUint16(2);
+  if (view.getUint16(0) !== question.id || !(flags & 0x8000) || view.getUint16(4) !== 1) return undefined;
+  const type = RECORD_TYPE[question.family];
+  const [qname, afterName] = readName(bytes, 12);
+  if (!sameName(qname, question.name) || view.getUint16(afterName) !== type) return undefined;
+  if (view.getUint16(afterName + 2) !== CLASS_IN) return undefined;
+  const rcode = flags & 0x0f;
+  const truncated = (flags & 0x0200) !== 0;
+  const answerCount = view.getUint16(6);
+  const authorityCount = view.getUint16(8);
+
+  let at = afterName + 4;
+  const records: DnsRecord[] = [];
+  for (let i = 0; i < answerCount + authorityCount; i++) {
+    const record = readRecord(bytes, view, at);
+    records.push({ ...record, section: i < answerCount ? "answer" : "authority" });
+    at = record.end;
+  }
+
+  // Follow the CNAME chain from the question's name; use only records on it.
+  let owner = question.name;
+  let ttl = Infinity;
+  for (let hops = 0; hops < 16; hops++) {
+    const alias = records.find((r) => r.section === "answer" && r.type === CNAME && sameName(r.name, owner));
+    if (!alias) break;
+    ttl = Math.min(ttl, alias.ttl);
+    owner = readName(bytes, alias.dataAt)[0];
+  }
+  const addresses: string[] = [];
+  for (const r of records) {
+    if (r.section !== "answer" || r.type !== type || r.class !== CLASS_IN || !sameName(r.name, owner)) continue;
+    const address = formatAddress(bytes.subarray(r.dataAt, r.dataAt + r.length), question.family);
+    if (address === undefined) continue;
+    addresses.push(address);
+    ttl = Math.min(ttl, r.ttl);
+  }
+  if (addresses.length === 0) ttl = negativeTtl(bytes, view, records);
+  return { rcode, truncated, addresses, ttl: ttl === Infinity ? 0 : ttl };
+}
+
+interface DnsRecord {
+  name: string;
+  type: number;
+  class: number;
+  ttl: number;
+  dataAt: number;
+  length: number;
+  end: number;
+  section?: "answer" | "authority";
+}
+
+function readRecord(bytes: Uint8Array, view: DataView, at: number): DnsRecord {
+  const [name, afterName] = readName(bytes, at);
+  const length = view.getUint16(afterName + 8);
+  const end = afterName + 10 + length;
+  if (end > bytes.length) throw new RangeError("record past the end");
+  // RFC 2181 §8: a TTL with the top bit set is read as 0.
+  const raw = view.getUint32(afterName + 4);
+  return {
+    name,
+    type: view.getUint16(afterName),
+    class: view.getUint16(afterName + 2),
+    ttl: raw > 0x7fffffff ? 0 : raw,
+    dataAt: afterName + 10,
+    length,
+    end,
+  };
+}
+
+/** RFC 2308 §5: a negative answer lives min(SOA TTL, SOA MINIMUM) seconds. */
+function negativeTtl(bytes: Uint8Array, view: DataView, records: DnsRecord[]): number {
+  const soa = records.find((r) => r.section === "authority" && r.type === SOA);
+  if (!soa) return 0;
+  const [, afterMname] = readName(bytes, soa.dataAt);
+  const [, afterRname] = readName(bytes, afterMname);
+  return Math.min(soa.ttl, view.getUint32(afterRname + 16));
+}
+
+/** Reads a possibly compressed name at `at`; returns it and the offset after it (in place). */
+function readName(bytes: Uint8Array, at: number): [string, number] {
+  const labels: string[] = [];
+  let end = -1;
+  for (let jumps = 0; jumps < 64;) {
+    if (at >= bytes.length) throw new RangeError("name past the end");
+    const length = bytes[at];
+    if (length === 0) return [labels.join("."), end < 0 ? at + 1 : end];
+    if ((length & 0xc0) === 0xc0) {
+      if (end < 0) end = at + 2;
+      at = ((length & 0x3f) << 8) | bytes[at + 1];
+      jumps++;
+      continue;
+    }
+    if (length & 0xc0) throw new RangeError("unknown label type");
+    if (at + 1 + length > bytes.length) throw new RangeError("label past the end");
+    labels.push(String.fromCharCode(...bytes.subarray(at + 1, at + 1 + length)));
+    at += 1 + length;
+  }
+  throw new RangeError("compression loop");
+}
+
+/** DNS names compare case-insensitively (ASCII only), without the trailing dot. */
+function sameName(a: string, b: string): boolean {
+  const strip = (n: string) => (n.endsWith(".") ? n.slice(0, -1) : n).toLowerCase();
+  return strip(a) === strip(b);
+}
+
+function formatAddress(data: Uint8Array, family: Family): string | undefined {
+  if (family === 4) return data.length === 4 ? data.join(".") : undefined;
+  if (data.length !== 16) return undefined;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((data[i] << 8) | data[i + 1]).toString(16));
+  return parseIp(groups.join(":"))?.address;
+}

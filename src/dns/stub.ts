@@ -1,0 +1,145 @@
+/**
+ * A stub DNS resolver that needs no thread pool: /etc/hosts first, then the
+ * nameservers of /etc/resolv.conf over UDP (TCP when truncated), with its
+ * search list, `timeout`, `attempts`, `ndots` and `rotate`. Each answer
+ * carries its TTL, so a cache can honour it. Works under Deno, Bun and Node.
+ *
+ * Why: `getaddrinfo` (the system resolver) runs on libuv's 4-thread pool
+ * under Node and Bun; a few lookups that hang (an AAAA never answered) hold
+ * every thread, and every other lookup in the process waits behind them.
+ *
+ * @module
+ */
+
+import { RCODE } from "./message.ts";
+import { hostsLookup, type HostsTable, parseHosts } from "./hosts_file.ts";
+import { parseResolvConf, type ResolvConf, searchNames } from "./resolv_conf.ts";
+import type { Family, ResolvedAddresses, Resolver } from "../base/types.ts";
+import { requireObject } from "../base/checks.ts";
+import { exchange } from "./exchange.ts";
+import { configStamp, readConfigText } from "./config_files.ts";
+import { isLocalhost } from "./system.ts";
+
+/** Where {@linkcode createStubResolver} reads its configuration. */
+export interface StubResolverOptions {
+  /** Path of the resolv.conf to read. Default `/etc/resolv.conf`. */
+  readonly resolvConf?: string;
+  /** Path of the hosts file to read first. Default `/etc/hosts`. */
+  readonly hostsFile?: string;
+}
+
+/** A resolver whose answers carry their TTL. */
+export interface StubResolver extends Resolver {
+  /** The addresses and their TTL in seconds (0 for /etc/hosts and `localhost`). */
+  resolveWithTtl(hostname: string, family: Family, signal: AbortSignal): Promise<ResolvedAddresses>;
+}
+
+interface Config {
+  conf: ResolvConf;
+  hosts: HostsTable;
+  stamp: string;
+}
+
+/** Files are looked at again (their mtime) at most this often, in ms. */
+const RECHECK_MS = 2000;
+
+/**
+ * Makes a stub resolver reading `resolvConf` and `hostsFile`. Both are read
+ * at the first lookup and again whenever their modification time changes
+ * (checked at most every 2 s). A missing resolv.conf means a local server
+ * (127.0.0.1, ::1), a missing hosts file an empty one, as in glibc.
+ *
+ * Errors carry getaddrinfo's codes: `ENOTFOUND` (NXDOMAIN for every search
+ * name), or `EAI_AGAIN` (SERVFAIL, REFUSED or no answer from every server;
+ * its `cause` is the last one). A name with no address in the family
+ * (NODATA) resolves to an empty list.
+ *
+ * @example
+ * ```ts
+ * import { createStubResolver } from "@eyeballs/connect/node";
+ * const resolver = createStubResolver({ resolvConf: "/etc/resolv.conf" });
+ * const { addresses, ttl } = await resolver.resolveWithTtl("example.com", 6, new AbortController().signal);
+ * ```
+ */
+export function createStubResolver(options: StubResolverOptions = {}): StubResolver {
+  requireObject(options as unknown, "options");
+  const resolvPath = options.resolvConf ?? "/etc/resolv.conf";
+  const hostsPath = options.hostsFile ?? "/etc/hosts";
+  let config: Config | undefined;
+  let checkedAt = -Infinity;
+  let next = 0; // the server to ask first, under `options rotate`
+
+  let loading: Promise<Config> | undefined; // one reading shared by concurrent lookups (A and AAAA)
+
+  const reload = async (): Promise<Config> => {
+    checkedAt = performance.now();
+    const stamp = `${await configStamp(resolvPath)} ${await configStamp(hostsPath)}`;
+    if (config?.stamp !== stamp) {
+      const [resolvText, hostsText] = await Promise.all([readConfigText(resolvPath), readConfigText(hostsPath)]);
+      config = { conf: parseResolvConf(resolvText), hosts: parseHosts(hostsText), stamp };
+    }
+    return config;
+  };
+  const load = (): Promise<Config> => {
+    if (config && performance.now() - checkedAt < RECHECK_MS) return Promise.resolve(config);
+    return loading ??= reload().finally(() => loading = undefined);
+  };
+
+  const ask = async (conf: ResolvConf, name: string, family: Family, signal: AbortSignal) => {
+    const servers = conf.nameservers;
+    const first = conf.rotate ? next++ % servers.length : 0;
+    let failure: unknown;
+    for (let round = 0; round < conf.attempts; round++) {
+      for (let i = 0; i < servers.length; i++) {
+        const server = servers[(first + i) % servers.length];
+        try {
+          const answer = await exchange(server, name, family, conf.timeout * 1000, signal);
+          if (answer.rcode === RCODE.noError || answer.rcode === RCODE.nxDomain) return answer;
+          failure = new Error(`${answer.rcode === RCODE.refused ? "REFUSED" : "SERVFAIL"} from ${server}`);
+        } catch (error) {
+          if (signal.aborted) throw signal.reason;
+          failure = error;
+        }
+      }
+    }
+    // getaddrinfo's code for "no usable answer": errors then read the same with either resolver.
+    throw Object.assign(dnsError("EAI_AGAIN", name, failure), { cause: failure });
+  };
+
+  const resolveWithTtl = async (hostname: string, family: Family, signal: AbortSignal) => {
+    if (signal.aborted) throw signal.reason;
+    if (isLocalhost(hostname)) return { addresses: [family === 6 ? "::1" : "127.0.0.1"], ttl: 0 };
+    const { hosts, conf } = await load();
+    const fromHosts = hostsLookup(hosts, hostname, family);
+    if (fromHosts.length > 0) return { addresses: [...fromHosts], ttl: 0 };
+    let nodata: ResolvedAddresses | undefined;
+    for (const name of searchNames(hostname, conf)) {
+      const answer = await ask(conf, name, family, signal);
+      if (answer.addresses.length > 0) return { addresses: answer.addresses, ttl: answer.ttl };
+      if (answer.rcode === RCODE.noError) nodata ??= { addresses: [], ttl: answer.ttl };
+    }
+    if (nodata) return nodata;
+    throw dnsError("ENOTFOUND", hostname);
+  };
+
+  return {
+    resolveWithTtl,
+    resolve: async (hostname, family, signal) => (await resolveWithTtl(hostname, family, signal)).addresses,
+  };
+}
+
+/**
+ * The stub resolver on the system's own files, /etc/resolv.conf and /etc/hosts.
+ *
+ * @example
+ * ```ts
+ * import { connect, stubResolver } from "@eyeballs/connect/node";
+ * const socket = await connect({ host: "example.com", port: 443, resolver: stubResolver });
+ * ```
+ */
+export const stubResolver: StubResolver = createStubResolver();
+
+function dnsError(code: string, name: string, why?: unknown): Error {
+  const detail = why instanceof Error ? ` (${why.message})` : "";
+  return Object.assign(new Error(`${code}: ${name}${detail}`), { code, hostname: name });
+}

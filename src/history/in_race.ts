@@ -1,0 +1,174 @@
+/**
+ * What history changes in a race: policy only (the store is `history.ts`,
+ * the mechanics `race.ts`).
+ *
+ * - Order: addresses that connected go first (fastest smoothed RTT first),
+ *   then addresses history knows nothing of, then those that lost, then
+ *   those that failed. Nothing is dropped: a known-dead address is still
+ *   tried when everything else fails.
+ * - Leading family: when the best address is of the other family, it leads,
+ *   decided before resolution so the Resolution Delay waits for the right one.
+ * - Delay: after starting an address with a measured RTT, the next attempt
+ *   waits {@linkcode rttAttemptDelay} instead of the schedule's delay.
+ *
+ * @module
+ */
+
+import type { HostHistory, KnownAddress } from "./history.ts";
+import { MAX_ATTEMPT_DELAY, MIN_ATTEMPT_DELAY, type Schedule } from "../race/schedule.ts";
+import type { Family } from "../base/types.ts";
+
+/**
+ * The smallest margin over the smoothed RTT, in ms: RFC 6298's clock
+ * granularity G, here the jitter of a busy event loop (timers and I/O
+ * callbacks run a few to a few tens of ms late under load).
+ *
+ * @example
+ * ```ts
+ * import { RTT_DELAY_MARGIN } from "@eyeballs/connect";
+ * RTT_DELAY_MARGIN; // 25
+ * ```
+ */
+export const RTT_DELAY_MARGIN = 25;
+
+/**
+ * The Connection Attempt Delay for an address with a measured RTT, computed
+ * as TCP computes its retransmission timeout (RFC 6298 §2.3):
+ * `SRTT + max(G, 4 · RTTVAR)` with G = {@linkcode RTT_DELAY_MARGIN}, clamped
+ * to RFC 8305 §5's bounds of 10 ms to 2 s. Undefined when the address has no
+ * RTT (it never connected).
+ *
+ * Why: the delay is how long the race waits for one address before it
+ * starts the next. TCP's RTO answers the same question for a segment, "by
+ * when has the answer surely come?", and its 4 · RTTVAR term waits longer
+ * on a jittery path. After one sample it is 3 × the RTT.
+ *
+ * @example
+ * ```ts
+ * import { rttAttemptDelay } from "@eyeballs/connect";
+ * rttAttemptDelay({ address: "192.0.2.1", state: "connected", srttMs: 20, rttvarMs: 10, ageMs: 0 }); // 60
+ * rttAttemptDelay({ address: "192.0.2.1", state: "connected", srttMs: 1, rttvarMs: 0, ageMs: 0 }); // 26
+ * rttAttemptDelay({ address: "192.0.2.1", state: "connected", srttMs: 3000, rttvarMs: 0, ageMs: 0 }); // 2000
+ * ```
+ */
+export function rttAttemptDelay(known: KnownAddress): number | undefined {
+  const { srttMs, rttvarMs } = known;
+  if (!isMs(srttMs) || !isMs(rttvarMs)) return undefined;
+  const rto = srttMs + Math.max(RTT_DELAY_MARGIN, 4 * rttvarMs);
+  return Math.min(MAX_ATTEMPT_DELAY, Math.max(MIN_ATTEMPT_DELAY, rto));
+}
+
+const isMs = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && value >= 0;
+
+/** Lower goes first; addresses history does not know sit between connected and lost. */
+const CLASS: Record<string, number> = { connected: 0, unknown: 1, lost: 2, failed: 3 };
+
+/**
+ * The ranking history gives the address queue: connected addresses first,
+ * fastest first; unknown ones next; then lost, then failed. Ties (and
+ * unknown pairs) return 0, so the resolver's order is kept.
+ *
+ * @example
+ * ```ts
+ * import { historyRank } from "./in_race.ts";
+ * const rank = historyRank({ addresses: [{ address: "2001:db8::1", state: "failed", ageMs: 5 }] });
+ * ["2001:db8::1", "2001:db8::2"].sort(rank); // ["2001:db8::2", "2001:db8::1"]
+ * ```
+ */
+export function historyRank(history: HostHistory): (a: string, b: string) => number {
+  const known = new Map(history.addresses.map((k) => [k.address, k]));
+  const classOf = (address: string) => CLASS[known.get(address)?.state ?? "unknown"] ?? CLASS.unknown;
+  return (a, b) => {
+    const byClass = classOf(a) - classOf(b);
+    if (byClass !== 0 || classOf(a) !== CLASS.connected) return byClass;
+    return (known.get(a)?.srttMs ?? Infinity) - (known.get(b)?.srttMs ?? Infinity) || 0;
+  };
+}
+
+/**
+ * The best address history knows that connected, if any: the one the race
+ * will try first. `rank` is {@linkcode historyRank}'s, when the caller has it already.
+ *
+ * @example
+ * ```ts
+ * import { bestKnownAddress } from "./in_race.ts";
+ * bestKnownAddress({ addresses: [{ address: "192.0.2.1", state: "connected", srttMs: 9, rttvarMs: 2, ageMs: 0 }] })
+ *   ?.address; // "192.0.2.1"
+ * ```
+ */
+export function bestKnownAddress(
+  history: HostHistory,
+  rank: (a: string, b: string) => number = historyRank(history),
+): KnownAddress | undefined {
+  let best: KnownAddress | undefined; // the first of the best, as a stable sort would put it
+  for (const known of history.addresses) {
+    if (known.state !== "connected") continue;
+    if (best === undefined || rank(known.address, best.address) < 0) best = known;
+  }
+  return best;
+}
+
+/**
+ * The family of the best connected address, which should lead the race
+ * (and be the one the Resolution Delay waits for); undefined when history
+ * knows of no address that connected. `rank` as in {@linkcode bestKnownAddress}.
+ *
+ * @example
+ * ```ts
+ * import { historyFamily } from "./in_race.ts";
+ * historyFamily({ addresses: [{ address: "192.0.2.1", state: "connected", srttMs: 9, rttvarMs: 2, ageMs: 0 }] }); // 4
+ * ```
+ */
+export function historyFamily(
+  history: HostHistory,
+  rank: (a: string, b: string) => number = historyRank(history),
+): Family | undefined {
+  const best = bestKnownAddress(history, rank);
+  return best === undefined ? undefined : best.address.includes(":") ? 6 : 4; // canonical addresses
+}
+
+/** Why history changed one delay, for the `history-delay` event. */
+export interface HistoryDelay {
+  /** The address just started, whose RTT set the delay. */
+  readonly address: string;
+  /** The delay used. */
+  readonly delayMs: number;
+  /** What the schedule alone would have waited. */
+  readonly scheduleMs: number;
+  /** The address's smoothed RTT. */
+  readonly srttMs: number;
+  /** Its RTT variation. */
+  readonly rttvarMs: number;
+}
+
+/**
+ * `base`, except after starting an address with a measured RTT: then the
+ * delay is {@linkcode rttAttemptDelay}. `lastStarted` names the address the
+ * race has just started; `onChange` hears of each delay history changed.
+ *
+ * @example
+ * ```ts
+ * import { defaultSchedule } from "@eyeballs/connect";
+ * import { historySchedule } from "./in_race.ts";
+ * const history = { addresses: [{ address: "192.0.2.1", state: "connected" as const, srttMs: 20, rttvarMs: 5, ageMs: 0 }] };
+ * const schedule = historySchedule(defaultSchedule, history, () => "192.0.2.1");
+ * schedule({ started: 1, expiries: 0 }); // 45
+ * ```
+ */
+export function historySchedule(
+  base: Schedule,
+  history: HostHistory,
+  lastStarted: () => string | undefined,
+  onChange: (change: HistoryDelay) => void = () => {},
+): Schedule {
+  const known = new Map(history.addresses.map((k) => [k.address, k]));
+  return (state) => {
+    const scheduleMs = base(state);
+    const address = lastStarted();
+    const entry = address === undefined ? undefined : known.get(address);
+    const delayMs = entry === undefined || entry.state === "failed" ? undefined : rttAttemptDelay(entry);
+    if (delayMs === undefined || entry === undefined || delayMs === scheduleMs) return scheduleMs;
+    onChange({ address: entry.address, delayMs, scheduleMs, srttMs: entry.srttMs!, rttvarMs: entry.rttvarMs! });
+    return delayMs;
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The address queue (RFC 8305 §4): families interleaved, the leading
+ * family first for `firstAddressFamilyCount` addresses, then alternating;
+ * duplicates dropped. An optional ranking (RFC 6724, history) orders the
+ * addresses within each family and picks the leading family. Addresses may keep arriving while the race runs, so the
+ * order is decided one address at a time, when the race takes the next one:
+ * an IPv6 answer that arrives late is still tried next.
+ *
+ * @module
+ */
+
+import { type Family, otherFamily, type Target } from "../base/types.ts";
+
+/** Ranks two canonical addresses (of any family): negative when `a` should be tried before `b`, 0 for a tie. */
+export type Rank = (a: string, b: string) => number;
+
+/**
+ * A ranking that asks `first`, and `second` only on a tie; either may be
+ * missing (undefined when both are).
+ *
+ * @example
+ * ```ts
+ * import { thenBy } from "./queue.ts";
+ * const rank = thenBy((a, b) => a.length - b.length, (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+ * rank?.("192.0.2.10", "192.0.2.9"); // 1: longer text last
+ * ```
+ */
+export function thenBy(first?: Rank, second?: Rank): Rank | undefined {
+  if (!first || !second) return first ?? second;
+  return (a, b) => first(a, b) || second(a, b);
+}
+
+/** How the queue interleaves families. */
+export interface InterleaveOptions {
+  /** The family tried first (RFC 8305: IPv6). */
+  readonly preferredFamily: Family;
+  /** How many addresses of the leading family come before the first of the other (RFC 8305: 1). */
+  readonly firstAddressFamilyCount: number;
+  /**
+   * Ranks two addresses (of any family): negative when `a` should be tried
+   * before `b`, 0 to keep the order they arrived in. It sorts each family's
+   * waiting addresses, and when the first address is taken with both
+   * families waiting, the family of the better head leads (a tie leaves
+   * `preferredFamily`). Default: arrival order.
+   */
+  readonly rank?: Rank;
+}
+
+/**
+ * The addresses of one name, fed in as they are resolved and taken out by
+ * the race in Happy Eyeballs order. Addresses go in canonical form (as
+ * `parseIp` writes them), so that duplicates compare equal.
+ *
+ * @example
+ * ```ts
+ * import { AddressQueue } from "./queue.ts";
+ * const queue = new AddressQueue(443, { preferredFamily: 6, firstAddressFamilyCount: 1 });
+ * queue.add(4, ["192.0.2.1", "192.0.2.2"]);
+ * queue.add(6, ["2001:db8::1", "2001:db8::1"]); // the duplicate is dropped
+ * queue.end();
+ * queue.take()?.address; // "2001:db8::1"
+ * queue.take()?.address; // "192.0.2.1"
+ * queue.take()?.address; // "192.0.2.2"
+ * ```
+ */
+export class AddressQueue {
+  readonly #port: number;
+  readonly #order: InterleaveOptions;
+  readonly #pending: Record<Family, string[]> = { 4: [], 6: [] };
+  readonly #seen = new Set<string>();
+  readonly #listeners = new Set<() => void>();
+  #taken = 0;
+  #leading: Family | undefined;
+  #lastFamily: Family | undefined;
+  #ended = false;
+
+  /** A queue for addresses on `port`, ordered by `order`. */
+  constructor(port: number, order: InterleaveOptions) {
+    this.#port = port;
+    this.#order = order;
+  }
+
+  /** True once {@linkcode end} was called: no address will be added. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** How many addresses wait to be taken. */
+  get size(): number {
+    return this.#pending[4].length + this.#pending[6].length;
+  }
+
+  /** Adds canonical addresses of `family`, keeping their order and dropping any already seen. */
+  add(family: Family, addresses: readonly string[]): void {
+    if (this.#ended) throw new Error("AddressQueue: add() after end()");
+    const before = this.#pending[family].length;
+    for (const address of addresses) {
+      if (this.#seen.has(address)) continue;
+      this.#seen.add(address);
+      this.#pending[family].push(address);
+    }
+    if (this.#pending[family].length === before) return;
+    if (this.#order.rank) this.#pending[family].sort(this.#order.rank); // stable: ties keep arrival order
+    this.#notify();
+  }
+
+  /** Marks the queue complete: no more addresses will come. */
+  end(): void {
+    this.#ended = true;
+    this.#notify();
+  }
+
+  /** Takes the next address to try, or undefined when none is waiting. */
+  take(): Target | undefined {
+    const want = this.#nextFamily();
+    const family = this.#pending[want].length ? want : otherFamily(want);
+    const address = this.#pending[family].shift();
+    if (address === undefined) return undefined;
+    this.#taken++;
+    this.#lastFamily = family;
+    return { address, family, port: this.#port };
+  }
+
+  /** Calls `listener` whenever addresses are added or the queue ends. Returns an unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #nextFamily(): Family {
+    const leading = this.#leading ??= this.#leadingFamily();
+    if (this.#taken < this.#order.firstAddressFamilyCount) return leading;
+    return this.#lastFamily === leading ? otherFamily(leading) : leading;
+  }
+
+  /** The preferred family, unless the ranking puts the other family's head first. */
+  #leadingFamily(): Family {
+    const { preferredFamily, rank } = this.#order;
+    const [best, other] = [this.#pending[preferredFamily][0], this.#pending[otherFamily(preferredFamily)][0]];
+    if (!rank || best === undefined || other === undefined) return preferredFamily;
+    return rank(other, best) < 0 ? otherFamily(preferredFamily) : preferredFamily;
+  }
+
+  #notify(): void {
+    for (const listener of this.#listeners) listener();
+  }
+}

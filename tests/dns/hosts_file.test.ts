@@ -1,0 +1,32 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { hostsLookup, parseHosts } from "../../src/dns/hosts_file.ts";
+
+describe("hosts file", () => {
+  const table = parseHosts(
+    [
+      "127.0.0.1 localhost",
+      "::1 localhost ip6-localhost # comment",
+      "192.0.2.7\tdb.lab  DB-alias",
+      "192.0.2.8 db.lab",
+      "192.0.2.7 db.lab",
+      "2001:DB8::7 db.lab",
+      "fe80::1%eth0 zoned",
+      "not-an-ip broken",
+      "# 192.0.2.9 commented",
+    ].join("\n"),
+  );
+  it("keeps each family's addresses in file order, canonical, without duplicates", () => {
+    assert.deepEqual(hostsLookup(table, "db.lab", 4), ["192.0.2.7", "192.0.2.8"]);
+    assert.deepEqual(hostsLookup(table, "db.lab", 6), ["2001:db8::7"]);
+  });
+  it("matches names case-insensitively, with or without the trailing dot, aliases included", () => {
+    assert.deepEqual(hostsLookup(table, "db-ALIAS.", 4), ["192.0.2.7"]);
+  });
+  it("answers nothing for a family the file does not list, nor for bad lines", () => {
+    assert.deepEqual(hostsLookup(table, "ip6-localhost", 4), []);
+    assert.deepEqual(hostsLookup(table, "zoned", 6), []);
+    assert.deepEqual(hostsLookup(table, "broken", 4), []);
+    assert.deepEqual(hostsLookup(table, "commented", 4), []);
+  });
+});

@@ -7,7 +7,7 @@
  * This file holds the store side: the {@linkcode History} interface a user's
  * own store implements, the pure update rules (RTT smoothing, bounds, TTL)
  * every store shares, and the in-memory default. What history changes in a
- * race (order, delay) lives in `history_policy.ts`.
+ * race (order, delay) lives in `in_race.ts`.
  *
  * @module
  */

@@ -18,7 +18,7 @@ export type Nat64PrefixLength = 32 | 40 | 48 | 56 | 64 | 96;
  *
  * @example
  * ```ts
- * import type { Nat64Prefix } from "@eyeballs/connect";
+ * import type { Nat64Prefix } from "@eyeballs/connect/addresses";
  * const wellKnown: Nat64Prefix = { prefix: "64:ff9b::", length: 96 };
  * ```
  */
@@ -44,7 +44,7 @@ const LAYOUT: Readonly<Record<Nat64PrefixLength, readonly number[]>> = {
  *
  * @example
  * ```ts
- * import { synthesizeNat64, WELL_KNOWN_NAT64_PREFIX } from "@eyeballs/connect";
+ * import { synthesizeNat64, WELL_KNOWN_NAT64_PREFIX } from "@eyeballs/connect/addresses";
  * synthesizeNat64("192.0.2.33", WELL_KNOWN_NAT64_PREFIX); // "64:ff9b::c000:221"
  * ```
  */
@@ -56,7 +56,7 @@ export const WELL_KNOWN_NAT64_PREFIX: Nat64Prefix = { prefix: "64:ff9b::", lengt
  *
  * @example
  * ```ts
- * import { parseNat64Prefix } from "@eyeballs/connect";
+ * import { parseNat64Prefix } from "@eyeballs/connect/addresses";
  * parseNat64Prefix("2001:DB8:100::/40"); // { prefix: "2001:db8:100::", length: 40 }
  * ```
  */
@@ -82,7 +82,7 @@ export function parseNat64Prefix(text: unknown, field = "nat64Prefix"): Nat64Pre
  *
  * @example
  * ```ts
- * import { synthesizeNat64 } from "@eyeballs/connect";
+ * import { synthesizeNat64 } from "@eyeballs/connect/addresses";
  * synthesizeNat64("192.0.2.33", { prefix: "2001:db8:122::", length: 48 }); // "2001:db8:122:c000:2:2100::"
  * ```
  */
@@ -100,7 +100,7 @@ export function synthesizeNat64(ipv4: string, prefix: Nat64Prefix): string {
  *
  * @example
  * ```ts
- * import { extractNat64, WELL_KNOWN_NAT64_PREFIX } from "@eyeballs/connect";
+ * import { extractNat64, WELL_KNOWN_NAT64_PREFIX } from "@eyeballs/connect/addresses";
  * extractNat64("64:ff9b::7f00:1", WELL_KNOWN_NAT64_PREFIX); // "127.0.0.1"
  * ```
  */
@@ -124,7 +124,7 @@ const WELL_KNOWN_IPV4 = ["192.0.0.170", "192.0.0.171"];
  *
  * @example
  * ```ts
- * import { prefixOfIpv4OnlyAnswer } from "@eyeballs/connect";
+ * import { prefixOfIpv4OnlyAnswer } from "@eyeballs/connect/addresses";
  * prefixOfIpv4OnlyAnswer("64:ff9b::c000:aa"); // { prefix: "64:ff9b::", length: 96 }
  * ```
  */
@@ -149,7 +149,7 @@ export function prefixOfIpv4OnlyAnswer(address: string): Nat64Prefix | undefined
  *
  * @example
  * ```ts
- * import { NAT64_PREFIX_LIFETIME } from "@eyeballs/connect";
+ * import { NAT64_PREFIX_LIFETIME } from "@eyeballs/connect/addresses";
  * NAT64_PREFIX_LIFETIME / 60_000; // 10
  * ```
  */

@@ -45,7 +45,7 @@ export type AddressCategory =
  *
  * @example
  * ```ts
- * import { ADDRESS_CATEGORIES } from "@eyeballs/connect";
+ * import { ADDRESS_CATEGORIES } from "@eyeballs/connect/addresses";
  * ADDRESS_CATEGORIES.includes("cgnat"); // true
  * ```
  */
@@ -184,7 +184,7 @@ export interface AddressClass {
  *
  * @example
  * ```ts
- * import { classifyAddress } from "@eyeballs/connect";
+ * import { classifyAddress } from "@eyeballs/connect/addresses";
  * classifyAddress("::ffff:127.0.0.1"); // { category: "loopback", embedded: { form: "IPv4-mapped", ipv4: "127.0.0.1" } }
  * classifyAddress("2002:a00:1::1")?.category; // "private" (6to4 of 10.0.0.1)
  * ```
@@ -306,7 +306,7 @@ const nonGlobalV4Ranges: readonly Range[] = [
  *
  * @example
  * ```ts
- * import { nat64Translatable, parseNat64Prefix, WELL_KNOWN_NAT64_PREFIX } from "@eyeballs/connect";
+ * import { nat64Translatable, parseNat64Prefix, WELL_KNOWN_NAT64_PREFIX } from "@eyeballs/connect/addresses";
  * nat64Translatable("127.0.0.1", WELL_KNOWN_NAT64_PREFIX); // false
  * nat64Translatable("10.0.0.1", WELL_KNOWN_NAT64_PREFIX);  // false
  * nat64Translatable("192.0.2.1", WELL_KNOWN_NAT64_PREFIX); // false (documentation: not global)
@@ -350,7 +350,7 @@ export function refusalOf(policy: AddressPolicy, address: string, family: Family
  *
  * @example
  * ```ts
- * import { PolicyRefusal } from "@eyeballs/connect";
+ * import { PolicyRefusal } from "@eyeballs/connect/addresses";
  * new PolicyRefusal("loopback").message; // "refused by policy (loopback)"
  * ```
  */

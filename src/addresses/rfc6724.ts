@@ -18,7 +18,7 @@ import { describe } from "../base/checks.ts";
  *
  * @example
  * ```ts
- * import type { SourceAddress } from "@eyeballs/connect";
+ * import type { SourceAddress } from "@eyeballs/connect/addresses";
  * const source: SourceAddress = { address: "2001:db8::2", prefixLength: 64, deprecated: true };
  * ```
  */
@@ -40,7 +40,7 @@ export interface SourceAddress {
  *
  * @example
  * ```ts
- * import type { PolicyRow } from "@eyeballs/connect";
+ * import type { PolicyRow } from "@eyeballs/connect/addresses";
  * const preferIPv4: PolicyRow = { prefix: "::ffff:0:0/96", precedence: 100, label: 4 };
  * ```
  */
@@ -58,7 +58,7 @@ export interface PolicyRow {
  *
  * @example
  * ```ts
- * import { AddressSelector, DEFAULT_POLICY_TABLE } from "@eyeballs/connect";
+ * import { AddressSelector, DEFAULT_POLICY_TABLE } from "@eyeballs/connect/addresses";
  * // RFC 6724 §10.3: prefer IPv4
  * const policyTable = DEFAULT_POLICY_TABLE.map((r) => r.prefix === "::ffff:0:0/96" ? { ...r, precedence: 100 } : r);
  * new AddressSelector(["2001:db8::2", "10.1.2.4"], { policyTable }).sort(["2001:db8::1", "10.1.2.3"]);
@@ -180,7 +180,7 @@ const prefer = (x: boolean, y: boolean) => (x === y ? 0 : x ? -1 : 1);
  *
  * @example
  * ```ts
- * import { AddressSelector } from "@eyeballs/connect";
+ * import { AddressSelector } from "@eyeballs/connect/addresses";
  * // A host with only a link-local IPv6 address: IPv4 goes first (rule 2).
  * const selector = new AddressSelector(["fe80::1", "198.51.100.117"]);
  * selector.sort(["2001:db8:1::1", "198.51.100.121"]); // ["198.51.100.121", "2001:db8:1::1"]

@@ -35,12 +35,6 @@ const REASONS: Record<string, string> = {
 /**
  * A short, human word for why something failed ("refused", "timed out",
  * "host unreachable"...), from the error's `code` or `name`.
- *
- * @example
- * ```ts
- * import { reasonOf } from "@eyeballs/connect";
- * reasonOf(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })); // "refused"
- * ```
  */
 export function reasonOf(error: unknown): string {
   const e = error as { code?: unknown; name?: unknown; message?: unknown } | undefined;

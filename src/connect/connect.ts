@@ -6,9 +6,9 @@
  */
 
 import { AttemptError, ConnectError } from "../base/errors.ts";
-import { type Resolution, RESOLUTION_DELAY, resolveInto } from "./resolve.ts";
+import { type Resolution, resolveInto } from "./resolve.ts";
 import { dialSafely, emptyDialError, NEVER_ABORTED, race } from "../race/race.ts";
-import { defaultSchedule, type Schedule } from "../race/schedule.ts";
+import { defaultSchedule, MAX_ATTEMPTS_IN_FLIGHT, RESOLUTION_DELAY, type Schedule } from "../race/schedule.ts";
 import { defaultHistory, type History, type HostHistory, outcomesOf } from "../history/history.ts";
 import { historyFamily, historyRank, historySchedule } from "../history/in_race.ts";
 import { AddressQueue, thenBy } from "../race/queue.ts";
@@ -34,8 +34,8 @@ import {
   synthesizeNat64,
 } from "../addresses/nat64.ts";
 
-import { type Connected, type ConnectOptions, MAX_ATTEMPTS_IN_FLIGHT, type RaceSettings } from "./options.ts";
-export { type Connected, type ConnectOptions, MAX_ATTEMPTS_IN_FLIGHT, type RaceSettings };
+import type { Connected, ConnectOptions, RaceSettings } from "./options.ts";
+export type { Connected, ConnectOptions, RaceSettings };
 
 /**
  * Connects to `hostname:port` the Happy Eyeballs way, through any dialer.

@@ -11,18 +11,6 @@ import type { AddressPolicy } from "../addresses/policy.ts";
 import type { SourceAddress } from "../addresses/rfc6724.ts";
 
 /**
- * The default for `maxAttemptsInFlight`: at most this many attempts connect
- * at the same time.
- *
- * @example
- * ```ts
- * import { MAX_ATTEMPTS_IN_FLIGHT, type RaceSettings } from "@eyeballs/connect";
- * const settings: RaceSettings = { maxAttemptsInFlight: MAX_ATTEMPTS_IN_FLIGHT * 2 };
- * ```
- */
-export const MAX_ATTEMPTS_IN_FLIGHT = 8;
-
-/**
  * Tuning shared by the core and every adapter. All fields are optional.
  *
  * @example

@@ -13,18 +13,6 @@ import { parseAddressList } from "../addresses/ip.ts";
 import type { AddressQueue } from "../race/queue.ts";
 import type { Clock, ConnectEvent, Family, Resolver } from "../base/types.ts";
 
-/**
- * RFC 8305 §3: the recommended Resolution Delay, 50 ms: how long an IPv4
- * answer waits for the IPv6 one.
- *
- * @example
- * ```ts
- * import { RESOLUTION_DELAY } from "@eyeballs/connect";
- * const settings = { resolutionDelay: RESOLUTION_DELAY / 2 };
- * ```
- */
-export const RESOLUTION_DELAY = 50;
-
 /** What resolution needs. */
 export interface ResolveOptions {
   /** The name to look up. */

@@ -22,7 +22,7 @@ import { describe, requireInteger, requireObject } from "../base/checks.ts";
  *
  * @example
  * ```ts
- * import type { AddressOutcome } from "@eyeballs/connect";
+ * import type { AddressOutcome } from "@eyeballs/connect/history";
  * const outcome: AddressOutcome = { address: "192.0.2.1", state: "connected", rttMs: 21.5 };
  * ```
  */
@@ -41,7 +41,7 @@ export interface AddressOutcome {
  *
  * @example
  * ```ts
- * import type { HostHistory } from "@eyeballs/connect";
+ * import type { HostHistory } from "@eyeballs/connect/history";
  * const connected = (h: HostHistory) => h.addresses.filter((a) => a.state === "connected");
  * ```
  */
@@ -90,7 +90,8 @@ export interface History {
  *
  * @example
  * ```ts
- * import { HISTORY_TTL, MemoryHistory } from "@eyeballs/connect";
+ * import { MemoryHistory } from "@eyeballs/connect";
+ * import { HISTORY_TTL } from "@eyeballs/connect/history";
  * const history = new MemoryHistory({ ttl: HISTORY_TTL / 2 });
  * ```
  */
@@ -102,7 +103,8 @@ export const HISTORY_TTL = 10 * 60_000;
  *
  * @example
  * ```ts
- * import { HISTORY_MAX_HOSTS, MemoryHistory } from "@eyeballs/connect";
+ * import { MemoryHistory } from "@eyeballs/connect";
+ * import { HISTORY_MAX_HOSTS } from "@eyeballs/connect/history";
  * const history = new MemoryHistory({ maxHosts: HISTORY_MAX_HOSTS * 4 });
  * ```
  */
@@ -148,7 +150,7 @@ export interface StoredHost {
  *
  * @example
  * ```ts
- * import { updateStoredHost } from "@eyeballs/connect";
+ * import { updateStoredHost } from "@eyeballs/connect/history";
  * const first = updateStoredHost(undefined, [{ address: "192.0.2.1", state: "connected", rttMs: 20 }], 0, 60_000);
  * first.addresses[0].srttMs; // 20
  * ```
@@ -192,7 +194,7 @@ export function updateStoredHost(
  *
  * @example
  * ```ts
- * import { isExpired } from "@eyeballs/connect";
+ * import { isExpired } from "@eyeballs/connect/history";
  * isExpired({ createdAt: 0, usedAt: 0, addresses: [] }, 60_000, 60_000); // true
  * ```
  */
@@ -206,7 +208,7 @@ export function isExpired(stored: StoredHost, now: number, ttl: number): boolean
  *
  * @example
  * ```ts
- * import { viewOfStoredHost } from "@eyeballs/connect";
+ * import { viewOfStoredHost } from "@eyeballs/connect/history";
  * viewOfStoredHost({ createdAt: 0, usedAt: 5, addresses: [{ address: "::1", state: "failed", at: 5 }] }, 105)
  *   .addresses[0].ageMs; // 100
  * ```
@@ -231,7 +233,7 @@ export function viewOfStoredHost(stored: StoredHost, now: number): HostHistory {
  *
  * @example
  * ```ts
- * import { outcomesOf } from "@eyeballs/connect";
+ * import { outcomesOf } from "@eyeballs/connect/history";
  * outcomesOf([{ index: 0, address: "::1", family: 6, port: 80, startMs: 1, endMs: 3, outcome: "won" }], false);
  * // [{ address: "::1", state: "connected", rttMs: 2 }]
  * ```

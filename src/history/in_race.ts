@@ -25,7 +25,7 @@ import type { Family } from "../base/types.ts";
  *
  * @example
  * ```ts
- * import { RTT_DELAY_MARGIN } from "@eyeballs/connect";
+ * import { RTT_DELAY_MARGIN } from "@eyeballs/connect/history";
  * RTT_DELAY_MARGIN; // 25
  * ```
  */
@@ -45,7 +45,7 @@ export const RTT_DELAY_MARGIN = 25;
  *
  * @example
  * ```ts
- * import { rttAttemptDelay } from "@eyeballs/connect";
+ * import { rttAttemptDelay } from "@eyeballs/connect/history";
  * rttAttemptDelay({ address: "192.0.2.1", state: "connected", srttMs: 20, rttvarMs: 10, ageMs: 0 }); // 60
  * rttAttemptDelay({ address: "192.0.2.1", state: "connected", srttMs: 1, rttvarMs: 0, ageMs: 0 }); // 26
  * rttAttemptDelay({ address: "192.0.2.1", state: "connected", srttMs: 3000, rttvarMs: 0, ageMs: 0 }); // 2000

@@ -75,9 +75,7 @@ describe("what each entry point loads at import", () => {
 
   it("the Deno entry loads the stub resolver's modules at its first lookup, not at import", () => {
     const { files } = staticBuiltins("src/adapters/deno/mod.ts");
-    const loaded = [...files].filter((f) =>
-      /\/dns\/(stub|exchange|message|resolv_conf|hosts_file)\./.test(f)
-    );
+    const loaded = [...files].filter((f) => /\/dns\/(stub|exchange|message|resolv_conf|hosts_file)\./.test(f));
     assert.deepEqual(loaded, []);
     assert.ok([...files].some((f) => f.includes("dns/lazy_stub.")), "the walk missed dns/lazy_stub");
   });

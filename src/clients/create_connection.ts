@@ -15,7 +15,7 @@ import type net from "node:net";
 import { Duplex } from "node:stream";
 import type { Connected, RaceSettings } from "../connect/connect.ts";
 import type { Resolver } from "../base/types.ts";
-import { adapterConnect } from "../adapters/shared/connect.ts";
+import { connectForClient } from "../adapters/shared/connect.ts";
 import { discardSocket, netKind } from "../adapters/shared/net_dialer.ts";
 import { checkAdapterOptions, type SocketOptions } from "../adapters/shared/options.ts";
 
@@ -85,7 +85,7 @@ export class EyeballsSocket extends Duplex {
     checkAdapterOptions(rest, kind.shape);
     const onAbort = () => this.destroy(signal!.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
-    const raced = adapterConnect({ ...rest, signal: this.#race.signal }, kind);
+    const raced = connectForClient({ ...rest, signal: this.#race.signal }, kind);
     raced.then(({ conn, host: _host, extra: _extra, ...connected }) => {
       signal?.removeEventListener("abort", onAbort);
       if (this.destroyed) return discardSocket(conn);

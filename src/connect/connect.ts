@@ -18,14 +18,13 @@ import {
   type Clock,
   type ConnectEvent,
   type Dialer,
-  type Family,
   otherFamily,
   type Resolver,
   type Target,
 } from "../base/types.ts";
 import { checkConnectOptions, type Host } from "./validate.ts";
 import { checkAddress, nat64Translatable, policyResolver, seeThroughNat64 } from "../addresses/policy.ts";
-import { type AddressSelector, selectorFor, type SourceAddress } from "../addresses/rfc6724.ts";
+import { type AddressSelector, selectorFor } from "../addresses/rfc6724.ts";
 import {
   discoverNat64Prefix,
   type Nat64Prefix,
@@ -62,43 +61,61 @@ export type { Connected, ConnectOptions, RaceSettings };
  * ```
  */
 export function connect<Conn>(options: ConnectOptions<Conn>): Promise<Connected<Conn>> {
-  return connectAs(options, "hostname");
-}
-
-/**
- * {@linkcode connect}, with the host field named `hostField` in errors, as
- * an adapter's caller spelled it. For adapters, not exported by the package.
- */
-export function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: string): Promise<Connected<Conn>> {
   let host: Host;
-  let selector: AddressSelector | undefined;
   try {
-    host = checkConnectOptions(options, hostField);
-    selector = options.sourceAddresses?.length ? selectorFor(options.sourceAddresses) : undefined;
+    host = checkConnectOptions(options, "hostname");
   } catch (error) {
     return Promise.reject(error); // bad options reject, as from an async function
   }
-  const clock = options.clock ?? systemClock;
-  const bare = host.literal && options.timeout === undefined && options.signal === undefined && !options.onEvent &&
-    !options.addressPolicy && !nat64Possible(options, host, selector);
-  if (bare) {
-    const { address, family } = host.literal!;
-    return dialLiteral(options.dialer, { address, family, port: options.port }, clock, clock.now(), true);
-  }
-  return raceTo(options, host, selector, clock, clock.now());
+  return connectChecked(options, host, true);
 }
 
 /**
- * NAT64 only on a host with IPv6 but no IPv4 route, for a name or an IPv4 literal: nothing on a dual-stack host.
- * For adapters too (their plain `{ host, port }` to an IP literal), not exported by the package.
+ * {@linkcode connect} on options already checked (`host` is what the check
+ * returned). This is the one place that decides whether a connect needs the
+ * race: an IP literal that nothing can cut short, watch, refuse or translate
+ * is one dial. `timeline` false gives the bare connection. For adapters, not
+ * exported by the package.
  */
-export function nat64Possible(options: RaceSettings, host: Host, selector: AddressSelector | undefined): boolean {
+export function connectChecked<Conn, Timeline extends boolean>(
+  options: ConnectOptions<Conn>,
+  host: Host,
+  timeline: Timeline,
+): Promise<Timeline extends true ? Connected<Conn> : Conn> {
+  type Result = Timeline extends true ? Connected<Conn> : Conn;
+  let selector: AddressSelector | undefined;
+  try {
+    selector = options.sourceAddresses?.length ? selectorFor(options.sourceAddresses) : undefined;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const clock = options.clock ?? systemClock;
+  const literal = host.literal;
+  if (
+    literal && options.timeout === undefined && options.signal === undefined && !options.onEvent &&
+    !options.addressPolicy && !nat64Possible(options, host, selector)
+  ) {
+    return dialOnce(
+      options.dialer,
+      { address: literal.address, family: literal.family, port: options.port },
+      clock,
+      timeline,
+    );
+  }
+  const raced = raceFor(options, host, selector, clock, clock.now());
+  return (timeline ? raced : raced.then(connOf)) as Promise<Result>;
+}
+
+/** NAT64 only on a host with IPv6 but no IPv4 route, for a name or an IPv4 literal: nothing on a dual-stack host. */
+function nat64Possible(options: RaceSettings, host: Host, selector: AddressSelector | undefined): boolean {
   return selector !== undefined && selector.hasIPv6Route && !selector.hasIPv4Route &&
     options.family === undefined && options.nat64Prefix !== false && (!host.literal || host.literal.family === 4);
 }
 
+const connOf = <Conn>(connected: Connected<Conn>): Conn => connected.conn;
+
 /** The connect with all of its machinery: resolution, history, policy, NAT64, the race, timeout and signal. */
-async function raceTo<Conn>(
+async function raceFor<Conn>(
   options: ConnectOptions<Conn>,
   host: Host,
   selector: AddressSelector | undefined,
@@ -250,25 +267,18 @@ async function raceTo<Conn>(
 }
 
 /**
- * The race of a single address that nothing can cut short (no signal, no timeout) and nobody watches: the dial
- * itself, with the race's result and errors but none of its machinery (queue, controllers, timers), which an IP
- * literal does not need: per-connect cost is measured in bench/overhead.ts (docs/performance.md). `startedAt` is
- * `clock.now()` as the caller read it, just before. `timeline` false gives the bare connection, for callers who want
- * nothing else (the adapters' `connect`): no attempt record and no second clock read unless the dial fails. The
- * target's address is canonical; it names the host in errors. For adapters too, not exported by the package.
- *
- * A `.then` rather than an async function, here and in every layer above it down to the adapters' `connect`: a
- * suspended async function keeps its frame, a promise and two await closures alive while the connect is pending.
- * Measured on Node 20 with 10,000 pending connects, the async layers cost 1.8 KiB of heap per connect (the dial
- * itself 1.9 KiB).
+ * The race of a single address that nothing can cut short and nobody watches: the dial itself, with the race's
+ * result and errors but none of its machinery (queue, controllers, timers), which one address does not need. A
+ * `.then` rather than an async function: a suspended async function keeps its frame alive while the connect is
+ * pending (docs/performance.md).
  */
-export function dialLiteral<Conn, Timeline extends boolean>(
+function dialOnce<Conn, Timeline extends boolean>(
   dialer: Dialer<Conn>,
   target: Target,
   clock: Clock,
-  startedAt: number,
   timeline: Timeline,
 ): Promise<Timeline extends true ? Connected<Conn> : Conn> {
+  const startedAt = clock.now();
   return dialSafely(dialer, target, NEVER_ABORTED).then((conn) => {
     const empty = emptyDialError(conn);
     if (empty) return literalFailed(target, clock.now() - startedAt, empty);

@@ -7,7 +7,7 @@
 
 import type { RaceSettings } from "../../connect/connect.ts";
 import type { Resolver } from "../../base/types.ts";
-import { adapterConnect } from "../shared/connect.ts";
+import { connectForClient } from "../shared/connect.ts";
 import { guardHandshake, TlsHandshakeError } from "../shared/handshake.ts";
 import { DENO, denoDialer } from "./dialer.ts";
 
@@ -62,7 +62,7 @@ const DENO_TLS = { ...DENO, shape: { ...DENO.shape, extra: ["caCerts", "alpnProt
  * ```
  */
 export async function connectTls(options: DenoTlsOptions): Promise<Deno.TlsConn> {
-  const connected = await adapterConnect(options, DENO_TLS);
+  const connected = await connectForClient(options, DENO_TLS);
   const { conn, host, address, port } = connected;
   const { caCerts, alpnProtocols } = connected.extra as Pick<DenoTlsOptions, "caCerts" | "alpnProtocols">;
   const hostname = host.startsWith("[") ? host.slice(1, -1) : host.replace(/\.$/, "");

@@ -10,7 +10,7 @@ import type tls from "node:tls";
 import type { RaceSettings } from "../../connect/connect.ts";
 import { parseIp } from "../../addresses/ip.ts";
 import type { Resolver } from "../../base/types.ts";
-import { adapterConnect, type AdapterKind } from "../shared/connect.ts";
+import { type AdapterKind, connectForClient } from "../shared/connect.ts";
 import { guardHandshake, TlsHandshakeError } from "../shared/handshake.ts";
 import { discardSocket, netKind } from "../shared/net_dialer.ts";
 import type { OptionShape, SocketOptions } from "../shared/options.ts";
@@ -127,7 +127,7 @@ function tlsKind(hostField: OptionShape["hostField"]): AdapterKind<net.Socket> {
 
 /** {@linkcode connectTls} with the host field as the runtime names it (Bun: `hostname`). */
 export async function connectTlsAs(options: unknown, hostField: OptionShape["hostField"]): Promise<tls.TLSSocket> {
-  const connected = await adapterConnect(options, tlsKind(hostField));
+  const connected = await connectForClient(options, tlsKind(hostField));
   const { conn, host, address, port } = connected;
   const settings = connected.extra as TlsSettings;
   const secure = nodeTls().connect({ ...settings, socket: conn, host, servername: sniFor(host, settings.servername) });

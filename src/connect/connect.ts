@@ -146,7 +146,7 @@ async function raceFor<Conn>(
   if (options.signal?.aborted) throw options.signal.reason; // aborted while an async store looked up
   // One signal ends everything: the caller's abort, the timeout, or the end of the race. With
   // none of them (an IP literal, no timeout, no signal) there is no controller at all: signals are
-  // costly on Node and Bun (bench/RESULTS.md, docs/performance.md).
+  // costly on Node and Bun (docs/performance.md).
   const cancellable = options.timeout !== undefined || options.signal !== undefined || !host.literal;
   // The family that leads, decided before any answer arrives (the Resolution Delay holds the other): the family
   // history saw win, else the caller's choice, else RFC 6724's (rules 1/2: no global IPv6 source), else IPv6.
@@ -260,7 +260,7 @@ async function raceFor<Conn>(
   } finally {
     cancelTimeout();
     options.signal?.removeEventListener("abort", onAbort);
-    // Stops lookups and the Resolution Delay; once they are over nothing listens, and an abort costs Node ~6 us.
+    // Stops lookups and the Resolution Delay; once they are over nothing listens, and an abort is costly on Node.
     if (resolution && !resolution.settled) controller!.abort(CONNECT_OVER);
     settled = true;
   }

@@ -1,10 +1,10 @@
 /**
  * Reading the resolver's small configuration files (/etc/resolv.conf,
  * /etc/hosts, /etc/nsswitch.conf) with each runtime's cheapest call: Bun's
- * `Bun.file`, Deno's `Deno.readTextFileSync`, Node's `node:fs`. Loading
- * `node:fs` costs a fresh Bun process 1.5-3 ms and a fresh Deno process
- * about 20 ms (bench/first.ts); the files themselves are read in well under
- * a millisecond. The permissions are the same (Deno: `--allow-read`).
+ * `Bun.file`, Deno's `Deno.readTextFileSync`, Node's `node:fs`: loading
+ * `node:fs` costs a fresh Bun or Deno process far more than reading the
+ * files (docs/performance.md). The permissions are the same (Deno:
+ * `--allow-read`).
  *
  * @module
  */

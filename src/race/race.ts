@@ -126,7 +126,7 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
     const attempt: Attempt = { ...target, index: attempts.length, startMs: since(), outcome: "pending" };
     // The only attempt there will ever be (none running, no address to come) is never aborted alone: only a
     // winner or room-making aborts one attempt, and the race's signal reaches it directly. Controllers are
-    // costly on Node and Bun (bench/RESULTS.md), and most connects have one address or win with the first.
+    // costly on Node and Bun (docs/performance.md), and most connects have one address or win with the first.
     const sole = running.size === 0 && queue.ended && queue.size === 0;
     const controller = sole ? undefined : new AbortController();
     attempts.push(attempt);

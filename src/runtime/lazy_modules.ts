@@ -1,11 +1,9 @@
 /**
  * Runtime modules loaded on first use, not at import: a connect to an IP
- * literal never needs `node:dns`, `node:dgram` or `node:fs`, and loading
- * them costs a fresh process several milliseconds each (bench/first.ts
- * measures it). Each is loaded once: on Node and Bun with
- * `process.getBuiltinModule` (Node hands over `node:fs` in 0.04 ms against
- * 1.7 ms for `import()`, which builds an ES module namespace around it), on
- * Deno with `import()` (its `process` global costs 6-12 ms at its first use).
+ * literal never needs `node:dns`, `node:dgram` or `node:fs`, and each costs
+ * a fresh process time to load (docs/performance.md). Each is loaded once:
+ * on Node and Bun with `process.getBuiltinModule` (no ES module namespace to
+ * build), on Deno with `import()` (its `process` global is slow to set up).
  *
  * @module
  */

@@ -19,8 +19,8 @@ import { builtinModule } from "../../runtime/lazy_modules.ts";
 export { TlsHandshakeError } from "../shared/handshake.ts";
 
 /**
- * `node:tls`, loaded at the first TLS connect rather than at import: it costs a fresh process 5 to 7 ms
- * (Node, Bun), and most programs that import the adapter never use TLS through it.
+ * `node:tls`, loaded at the first TLS connect rather than at import: it is slow to load, and most programs that
+ * import the adapter never use TLS through it.
  *
  * @example
  * ```ts

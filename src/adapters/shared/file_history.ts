@@ -1,9 +1,8 @@
 /**
  * A history kept in a JSON file, so that short-lived processes (the CLI, a
  * cron job, a serverless function) learn from the ones before them.
- * `node:fs` works under Deno, Bun and Node; it is loaded at the first read
- * (importing it costs Deno about 20 ms, paid by every process that imports
- * the adapter, bench/RESULTS.md).
+ * `node:fs` works under Deno, Bun and Node; it is loaded at the first read,
+ * not at import, so processes that never use a file store do not pay for it.
  *
  * @module
  */

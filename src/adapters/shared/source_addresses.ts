@@ -44,7 +44,7 @@ export function systemSourceAddresses(now = performance.now()): readonly SourceA
 
 type Interface = { readonly address: string; readonly cidr?: string | null };
 type Os = typeof import("node:os");
-/** Deno's own call where there is one: importing `node:os` costs Deno about 5 ms at start-up (bench/first.ts). */
+/** Deno's own call where there is one: importing `node:os` is slow in a fresh Deno process (docs/performance.md). */
 const deno = (globalThis as { Deno?: { networkInterfaces(): Interface[] } }).Deno;
 
 function readInterfaces(): readonly SourceAddress[] {

@@ -173,14 +173,6 @@ const discoveries = new WeakMap<Resolver, Discovery>();
  * when the resolver reports one (`resolveWithTtl`), else for
  * {@linkcode NAT64_PREFIX_LIFETIME}; "no NAT64" is kept 30 s. Concurrent
  * callers share one lookup. Never throws: undefined means no NAT64.
- *
- * @example
- * ```ts
- * import { discoverNat64Prefix } from "./nat64.ts";
- * import { systemClock } from "../race/clock.ts";
- * const resolver = { resolve: () => Promise.resolve(["64:ff9b::c000:aa"]) };
- * await discoverNat64Prefix(resolver, systemClock, new AbortController().signal); // { prefix: "64:ff9b::", length: 96 }
- * ```
  */
 export function discoverNat64Prefix(
   resolver: Resolver,
@@ -245,16 +237,6 @@ function prefixLifetime(ttl: number | undefined): number {
  * synthesized), else the A answer written into `prefix` (RFC 8305 §7.2),
  * leaving out the IPv4 addresses `translatable` rejects.
  * Both lookups start at once, so an A-only name costs no extra round trip.
- *
- * @example
- * ```ts
- * import { nat64Resolver, WELL_KNOWN_NAT64_PREFIX } from "./nat64.ts";
- * const resolver = nat64Resolver(
- *   { resolve: (_n, f) => Promise.resolve(f === 4 ? ["192.0.2.1"] : []) },
- *   WELL_KNOWN_NAT64_PREFIX,
- * );
- * await resolver.resolve("v4only.example", 6, new AbortController().signal); // ["64:ff9b::c000:201"]
- * ```
  */
 export function nat64Resolver(
   resolver: Resolver,

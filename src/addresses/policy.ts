@@ -125,13 +125,6 @@ const embeddings = (): readonly Embedding[] => [
 
 /**
  * True when the first `length` bits of `bytes` equal those of `prefix` (both 16 bytes).
- *
- * @example
- * ```ts
- * import { inPrefix } from "./policy.ts";
- * import { addressBytes } from "./ip.ts";
- * inPrefix(addressBytes("fe80::1"), addressBytes("fe80::"), 10); // true
- * ```
  */
 export function inPrefix(bytes: Uint8Array, prefix: Uint8Array, length: number): boolean {
   let bit = 0;
@@ -264,14 +257,6 @@ export function denyAddresses(
  * (or configured) prefix, so that a DNS64 answer for an internal IPv4
  * address under a network-specific prefix is refused like the well-known
  * one, without the caller naming the prefix.
- *
- * @example
- * ```ts
- * import { denyAddresses, INTERNAL_CATEGORIES, seeThroughNat64 } from "./policy.ts";
- * import { parseNat64Prefix } from "./nat64.ts";
- * const policy = seeThroughNat64(denyAddresses(INTERNAL_CATEGORIES), parseNat64Prefix("2001:db8:64::/96"));
- * policy("2001:db8:64::a00:1", 6); // "private (NAT64 10.0.0.1)"
- * ```
  */
 export function seeThroughNat64(policy: AddressPolicy, prefix: Nat64Prefix): AddressPolicy {
   return (address, family) => {
@@ -325,13 +310,6 @@ export function nat64Translatable(ipv4: string, prefix: Nat64Prefix): boolean {
 /**
  * Why `policy` refuses `address`, or undefined when it allows it. A policy
  * that throws or returns something else than `true` refuses (fails closed).
- *
- * @example
- * ```ts
- * import { refusalOf } from "./policy.ts";
- * refusalOf(() => "internal", "10.0.0.1", 4); // "internal"
- * refusalOf(() => true, "192.0.2.1", 4);      // undefined
- * ```
  */
 export function refusalOf(policy: AddressPolicy, address: string, family: Family): string | undefined {
   let verdict: unknown;
@@ -369,12 +347,6 @@ export class PolicyRefusal extends Error {
 /**
  * Checks one address; an {@linkcode AttemptError} caused by a
  * {@linkcode PolicyRefusal} when `policy` refuses it, else undefined.
- *
- * @example
- * ```ts
- * import { checkAddress, denyAddresses } from "./policy.ts";
- * checkAddress(denyAddresses(), "127.0.0.1", 4, 80)?.message; // "127.0.0.1 port 80: refused by policy (loopback)"
- * ```
  */
 export function checkAddress(
   policy: AddressPolicy,
@@ -391,17 +363,6 @@ export function checkAddress(
  * are left out of the answer and reported to `onRefused`. Since the check
  * runs on each answer the race will dial, a name that changes its answer
  * between lookups (DNS rebinding) is checked again every time.
- *
- * @example
- * ```ts
- * import { policyResolver, denyAddresses } from "./policy.ts";
- * const refused: Error[] = [];
- * const resolver = policyResolver(
- *   { resolve: () => Promise.resolve(["127.0.0.1", "192.0.2.1"]) },
- *   denyAddresses(["loopback"]), 80, (e) => refused.push(e),
- * );
- * await resolver.resolve("x.example", 4, new AbortController().signal); // ["192.0.2.1"]
- * ```
  */
 export function policyResolver(
   resolver: Resolver,

@@ -325,13 +325,6 @@ const selectors = new WeakMap<readonly unknown[], AddressSelector>();
 /**
  * The selector for `sources`, built once per array: an adapter that reuses
  * its array pays for the parsing once, not per connect.
- *
- * @example
- * ```ts
- * import { selectorFor } from "./rfc6724.ts";
- * const sources = ["2001:db8::2", "192.0.2.2"];
- * selectorFor(sources) === selectorFor(sources); // true
- * ```
  */
 export function selectorFor(sources: readonly (string | SourceAddress)[], field?: string): AddressSelector {
   let selector = selectors.get(sources);

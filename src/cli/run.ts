@@ -63,13 +63,6 @@ const consoleOutput: Output = {
  * failed, 2 for bad arguments (including options the library rejects).
  * With `io.live` (stdout is a terminal) a live view of the race is drawn
  * while it runs, then replaced by the static timeline.
- *
- * @example
- * ```ts
- * import { run } from "./run.ts";
- * import { nodeDialer, systemResolver } from "../adapters/node/mod.ts";
- * const status = await run(["--json", "localhost", "8080"], { dialer: nodeDialer, resolver: systemResolver });
- * ```
  */
 export async function run(args: readonly string[], runtime: Runtime, io: Output = consoleOutput): Promise<number> {
   let options: CliOptions;

@@ -6,12 +6,6 @@
 
 /**
  * The full `--help` text.
- *
- * @example
- * ```ts
- * import { USAGE } from "./usage.ts";
- * console.log(USAGE);
- * ```
  */
 export const USAGE = `eyeballs: connect to HOST PORT the Happy Eyeballs way (RFC 8305) and show how.
 
@@ -56,12 +50,5 @@ Examples:
 
 /**
  * The hint printed under a usage error.
- *
- * @example
- * ```ts
- * import { USAGE_HINT } from "./usage.ts";
- * console.error("eyeballs: missing PORT");
- * console.error(USAGE_HINT);
- * ```
  */
 export const USAGE_HINT = "usage: eyeballs [options] HOST PORT  (eyeballs --help for more)";

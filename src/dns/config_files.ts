@@ -26,12 +26,6 @@ const deno = (globalThis as { Deno?: Partial<DenoFiles> }).Deno;
 /**
  * The file's text; "" when it does not exist (glibc's defaults apply). Any
  * other error (no permission: Deno without `--allow-read`) is thrown.
- *
- * @example
- * ```ts
- * import { readConfigText } from "./config_files.ts";
- * const text = await readConfigText("/etc/resolv.conf"); // "" when missing
- * ```
  */
 export async function readConfigText(path: string): Promise<string> {
   try {
@@ -47,13 +41,6 @@ export async function readConfigText(path: string): Promise<string> {
 /**
  * A value that changes when the file is modified, created or removed
  * (its modification time; a constant when it does not exist or cannot be read).
- *
- * @example
- * ```ts
- * import { configStamp } from "./config_files.ts";
- * const before = await configStamp("/etc/hosts");
- * // … later: (await configStamp("/etc/hosts")) !== before means read it again
- * ```
  */
 export async function configStamp(path: string): Promise<number> {
   try {

@@ -20,13 +20,6 @@ const PORT = 53;
  * `ETIMEOUT` after `timeoutMs`, or with the signal's reason on abort; either
  * way its socket is closed. Datagrams from another address or port, with
  * another ID or another question, are ignored.
- *
- * @example
- * ```ts
- * import { exchange } from "./exchange.ts";
- * const answer = await exchange("192.0.2.53", "dual.lab.test", 6, 1000, new AbortController().signal);
- * // answer.addresses, answer.ttl, answer.rcode
- * ```
  */
 export async function exchange(
   server: string,

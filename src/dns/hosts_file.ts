@@ -16,13 +16,6 @@ export type HostsTable = ReadonlyMap<string, { readonly 4: readonly string[]; re
  * canonical name and aliases; `#` starts a comment; lines whose first field
  * is not an IP literal (or has a zone) are skipped. Addresses are kept
  * canonical, in file order, without duplicates.
- *
- * @example
- * ```ts
- * import { parseHosts } from "./hosts_file.ts";
- * const table = parseHosts("127.0.0.1 localhost\n::1 localhost ip6-localhost\n");
- * table.get("localhost"); // { 4: ["127.0.0.1"], 6: ["::1"] }
- * ```
  */
 export function parseHosts(text: string): HostsTable {
   const table = new Map<string, { 4: string[]; 6: string[] }>();
@@ -45,12 +38,6 @@ export function parseHosts(text: string): HostsTable {
  * The addresses `table` gives `name` in `family` (case-insensitive, a
  * trailing dot ignored). An empty array when the file does not list the name
  * in that family: glibc then asks DNS for that family.
- *
- * @example
- * ```ts
- * import { hostsLookup, parseHosts } from "./hosts_file.ts";
- * hostsLookup(parseHosts("192.0.2.7 db.lab\n"), "DB.lab.", 4); // ["192.0.2.7"]
- * ```
  */
 export function hostsLookup(table: HostsTable, name: string, family: Family): readonly string[] {
   return table.get(normalize(name))?.[family] ?? [];

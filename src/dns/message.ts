@@ -50,13 +50,6 @@ export interface DnsAnswer {
  * Throws a TypeError for a name that cannot be sent: an empty label, a label
  * over 63 bytes, a name over 253 characters, or a non-ASCII character
  * (internationalised names must come as A-labels, `xn--…`).
- *
- * @example
- * ```ts
- * import { encodeQuery } from "./message.ts";
- * const bytes = encodeQuery({ id: 0x1234, name: "example.com", family: 6 });
- * // bytes.length === 29; bytes[0..1] is the ID, the last four bytes are type 28, class 1
- * ```
  */
 export function encodeQuery(question: DnsQuestion): Uint8Array {
   const name = encodeName(question.name);
@@ -98,14 +91,6 @@ function encodeName(name: string): Uint8Array {
  * not a response to it (another ID, not a response, another question, or
  * malformed): the caller keeps waiting, so a forged or stray datagram cannot
  * end the lookup.
- *
- * @example
- * ```ts
- * import { encodeQuery, parseResponse } from "./message.ts";
- * const question = { id: 7, name: "example.com", family: 4 as const };
- * const query = encodeQuery(question);
- * parseResponse(query, question); // undefined: a query is not a response
- * ```
  */
 export function parseResponse(bytes: Uint8Array, question: DnsQuestion): DnsAnswer | undefined {
   try {

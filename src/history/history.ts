@@ -264,12 +264,6 @@ export interface MemoryHistoryOptions {
 /**
  * Checks a store's `ttl` and `maxHosts`, naming the field as `owner.field`.
  * For stores; returns the values with defaults filled in.
- *
- * @example
- * ```ts
- * import { checkHistoryOptions } from "./history.ts";
- * checkHistoryOptions({ ttl: 1000 }, "MemoryHistory"); // { ttl: 1000, maxHosts: 1000 }
- * ```
  */
 export function checkHistoryOptions(
   options: { ttl?: unknown; maxHosts?: unknown },
@@ -356,12 +350,6 @@ export class MemoryHistory implements History {
 /**
  * The key of a host and port in a store: `host:port` (the host is a DNS
  * name, never an IP literal, so the colon is unambiguous).
- *
- * @example
- * ```ts
- * import { historyKey } from "./history.ts";
- * historyKey("example.com", 443); // "example.com:443"
- * ```
  */
 export function historyKey(host: string, port: number): string {
   return `${host}:${port}`;

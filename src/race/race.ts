@@ -59,23 +59,6 @@ export interface RaceResult<Conn> {
  * resolves once there is a winner, every address has failed, or the signal
  * fired. Either way no connection but the winner stays open: losers are
  * aborted, and any that connects later is closed.
- *
- * @example
- * ```ts
- * import { AddressQueue } from "./queue.ts";
- * import { race } from "./race.ts";
- * import { defaultSchedule } from "./schedule.ts";
- * import { systemClock } from "./clock.ts";
- * const queue = new AddressQueue(80, { preferredFamily: 6, firstAddressFamilyCount: 1 });
- * queue.add(4, ["192.0.2.1"]);
- * queue.end();
- * const { winner } = await race({
- *   dialer: { dial: (t) => Promise.resolve(t.address), close: () => {} },
- *   queue, schedule: defaultSchedule, maxAttemptsInFlight: 8, signal: new AbortController().signal,
- *   clock: systemClock, startedAt: systemClock.now(), emit: () => {},
- * });
- * winner?.conn; // "192.0.2.1"
- * ```
  */
 export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult<Conn>> {
   const { dialer, queue, schedule, clock, signal } = options;
@@ -238,24 +221,12 @@ const MADE_ROOM = new Error("aborted to make room for the next attempt (maxAttem
 /**
  * The signal of an attempt nothing can abort (a sole attempt in a race without a signal). Dialers may compare
  * against it to skip listening for an abort that cannot come.
- *
- * @example
- * ```ts
- * import { NEVER_ABORTED } from "./race.ts";
- * NEVER_ABORTED.aborted; // false, forever
- * ```
  */
 export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 
 /**
  * The error for a dial that resolved with no connection (`undefined` or
  * `null`): such an attempt failed. Undefined for a real connection.
- *
- * @example
- * ```ts
- * import { emptyDialError } from "./race.ts";
- * emptyDialError(null)?.message; // "dialer.dial resolved with null, not a connection"
- * ```
  */
 export function emptyDialError(conn: unknown): TypeError | undefined {
   return conn === undefined || conn === null
@@ -265,13 +236,6 @@ export function emptyDialError(conn: unknown): TypeError | undefined {
 
 /**
  * `dialer.dial`, with a synchronous throw turned into a rejection (and no promise hop of its own).
- *
- * @example
- * ```ts
- * import { dialSafely, NEVER_ABORTED } from "./race.ts";
- * const thrower = { dial(): Promise<string> { throw new Error("no"); }, close() {} };
- * await dialSafely(thrower, { address: "192.0.2.1", family: 4, port: 80 }, NEVER_ABORTED).catch((e) => e.message); // "no"
- * ```
  */
 export function dialSafely<Conn>(dialer: Dialer<Conn>, target: Target, signal: AbortSignal): Promise<Conn> {
   try {

@@ -21,12 +21,6 @@ export { TlsHandshakeError } from "../shared/handshake.ts";
 /**
  * `node:tls`, loaded at the first TLS connect rather than at import: it is slow to load, and most programs that
  * import the adapter never use TLS through it.
- *
- * @example
- * ```ts
- * import { nodeTls } from "./tls.ts";
- * const roots = nodeTls().rootCertificates;
- * ```
  */
 export const nodeTls = (): typeof tls => builtinModule<typeof tls>("node:tls");
 

@@ -101,13 +101,6 @@ export interface CheckedOptions {
  * port goes; the socket options are type-checked; `localAddress` limits the
  * race to its family. Host and race settings are checked later by the core,
  * under the caller's field names.
- *
- * @example
- * ```ts
- * import { checkAdapterOptions } from "./options.ts";
- * const { race } = checkAdapterOptions({ host: "localhost", port: "5432" }, { hostField: "host", socket: [] });
- * // race.port === 5432
- * ```
  */
 export function checkAdapterOptions(options: unknown, shape: OptionShape): CheckedOptions {
   const plain = plainLiteral(options, shape);

@@ -11,12 +11,6 @@ import { builtinModule } from "../../runtime/lazy_modules.ts";
 
 /**
  * How long one reading of the interfaces is reused, in ms: a new address is seen within this time.
- *
- * @example
- * ```ts
- * import { SOURCE_ADDRESSES_LIFETIME } from "./source_addresses.ts";
- * SOURCE_ADDRESSES_LIFETIME; // 5000
- * ```
  */
 export const SOURCE_ADDRESSES_LIFETIME = 5_000;
 
@@ -28,12 +22,6 @@ let readAt = -Infinity;
  * per {@linkcode SOURCE_ADDRESSES_LIFETIME}. The same array is returned until
  * then, so the core builds its RFC 6724 selector once per reading. An empty
  * array (interfaces unreadable) leaves the resolver's order alone.
- *
- * @example
- * ```ts
- * import { systemSourceAddresses } from "./source_addresses.ts";
- * systemSourceAddresses().some((s) => s.address === "127.0.0.1"); // true on most hosts
- * ```
  */
 export function systemSourceAddresses(now = performance.now()): readonly SourceAddress[] {
   if (now - readAt < SOURCE_ADDRESSES_LIFETIME) return cached;

@@ -25,8 +25,8 @@ export interface AdapterKind<Conn> {
   readonly shape: OptionShape;
   /** The resolver used when the caller gives none. */
   readonly resolver: Resolver;
-  /** A dialer that honours the socket options needed per attempt (`localAddress`). */
-  dialer(socket: SocketOptions): Dialer<Conn>;
+  /** A dialer for these options: the socket options needed per attempt (`localAddress`), TLS's for a TLS race. */
+  dialer(checked: CheckedOptions): Dialer<Conn>;
   /** Applies `noDelay` and `keepAlive` to the winner. */
   tune(conn: Conn, socket: SocketOptions): void;
 }
@@ -95,7 +95,7 @@ function withDefaults<Conn>(checked: CheckedOptions, kind: AdapterKind<Conn>): C
   const race = checked.race; // ours (a fresh object): filled in rather than copied
   if (!("resolver" in race)) race.resolver = kind.resolver;
   if (!("sourceAddresses" in race)) race.sourceAddresses = systemSourceAddresses();
-  race.dialer = kind.dialer(checked.socket);
+  race.dialer = kind.dialer(checked);
   return race as unknown as ConnectOptions<Conn>;
 }
 

@@ -78,13 +78,39 @@ export interface ClientConnected<Conn> extends Connected<Conn> {
 }
 
 /** {@linkcode connectWith} for TLS and the client shims, which also need the host as given and the extra options. */
-export async function connectForClient<Conn>(
-  options: unknown,
-  kind: AdapterKind<Conn>,
-): Promise<ClientConnected<Conn>> {
+export function connectForClient<Conn>(options: unknown, kind: AdapterKind<Conn>): Promise<ClientConnected<Conn>> {
+  let prepared: PreparedConnect<Conn>;
+  try {
+    prepared = prepareConnect(options, kind);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return connectPrepared(prepared);
+}
+
+/** A connect whose options are checked and filled in, not yet started. */
+export interface PreparedConnect<Conn> {
+  readonly kind: AdapterKind<Conn>;
+  readonly checked: CheckedOptions;
+  /** The core's options; a caller may still set `signal` (a factory that owns the race's cancellation). */
+  readonly settings: ConnectOptions<Conn> & { signal?: AbortSignal };
+  readonly host: Host;
+}
+
+/**
+ * Checks `options` once and fills in the runtime's defaults, throwing a TypeError or RangeError naming the field:
+ * for a socket factory that must throw at once, as `net.createConnection` does, and connect later.
+ */
+export function prepareConnect<Conn>(options: unknown, kind: AdapterKind<Conn>): PreparedConnect<Conn> {
   const checked = checkAdapterOptions(options, kind.shape);
   const settings = withDefaults(checked, kind);
   const host = checked.host ?? checkConnectOptions(settings, kind.shape.hostField);
+  return { kind, checked, settings, host };
+}
+
+/** Runs a prepared connect; the winner gets the socket options. */
+export async function connectPrepared<Conn>(prepared: PreparedConnect<Conn>): Promise<ClientConnected<Conn>> {
+  const { kind, checked, settings, host } = prepared;
   const connected = await connectChecked(settings, host, true);
   tuneOrClose(connected.conn, checked.socket, settings.dialer, kind);
   return { ...connected, host: checked.race.hostname as string, extra: checked.extra };

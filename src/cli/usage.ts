@@ -29,7 +29,7 @@ Options:
   --timeout MS            Give up after MS in all, resolution included (default: none)
   --family 4|6            Only use IPv4 or only IPv6
   --resolution-delay MS   How long an IPv4 answer waits for the IPv6 one (default 50)
-  --max-attempts-in-flight N  At most N attempts connecting at once (default 8)
+  --max-attempts-in-flight N  At most N attempts connecting at once (default 48)
   --history FILE          Learn from and remember earlier connects in FILE (JSON), across runs;
                           without it, --repeat connects share an in-memory history
   --history-ttl MS        How long history remembers a host (default 600000, 10 minutes)

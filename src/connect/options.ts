@@ -30,7 +30,7 @@ export interface RaceSettings {
   readonly preferredFamily?: Family;
   /** Only use this family. Default: both. */
   readonly family?: Family;
-  /** At most this many attempts connecting at once. Default 8. */
+  /** At most this many attempts connecting at once. Default 48. */
   readonly maxAttemptsInFlight?: number;
   /** Gives up after this many ms in all, resolution included; the error names every address. Default: none. */
   readonly timeout?: number;

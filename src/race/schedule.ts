@@ -146,7 +146,10 @@ export const RESOLUTION_DELAY = 50;
 
 /**
  * The default for `maxAttemptsInFlight`: at most this many attempts connect
- * at the same time.
+ * at the same time. High enough that a dead address costs one schedule step,
+ * never a wait for a slot: it covers both families of any answer that fits
+ * a 512-byte DNS message (at most 29 A or 16 AAAA records), while still
+ * bounding the sockets one connect holds (docs/schedule.md).
  *
  * @example
  * ```ts
@@ -155,4 +158,4 @@ export const RESOLUTION_DELAY = 50;
  * const settings: RaceSettings = { maxAttemptsInFlight: MAX_ATTEMPTS_IN_FLIGHT * 2 };
  * ```
  */
-export const MAX_ATTEMPTS_IN_FLIGHT = 8;
+export const MAX_ATTEMPTS_IN_FLIGHT = 48;

@@ -134,8 +134,9 @@ export function createStubResolverWith(options: StubResolverOptions, transport: 
     if (signal.aborted) throw signal.reason;
     if (isLocalhost(hostname)) return { addresses: [family === 6 ? "::1" : "127.0.0.1"], ttl: 0 };
     const { hosts, conf } = await load();
+    // Listed in the file for either family: the file alone answers (a pin for one family must not be bypassed).
     const fromHosts = hostsLookup(hosts, hostname, family);
-    if (fromHosts.length > 0) return { addresses: [...fromHosts], ttl: 0 };
+    if (fromHosts) return { addresses: [...fromHosts], ttl: 0 };
     let nodata: ResolvedAddresses | undefined;
     for (const name of searchNames(hostname, conf)) {
       const answer = await ask(conf, name, family, signal);

@@ -68,3 +68,24 @@ describe("the stub resolver's search list", () => {
     assert.deepEqual(asked, ["api.example.com."]);
   });
 });
+
+describe("the stub resolver's hosts file", () => {
+  it("answers a name the hosts file pins for one family from the file alone: no DNS query for the other (glibc)", async () => {
+    const dns = fakeDns({ "pinned.lab/4": ["192.0.2.99"], "pinned.lab/6": ["2001:db8::99"] });
+    await withFiles("nameserver 192.0.2.53\n", "192.0.2.7 pinned.lab\n", async (files) => {
+      const stub = createStubResolverWith(files, dns.transport);
+      assert.deepEqual(await stub.resolveWithTtl("pinned.lab", 4, open()), { addresses: ["192.0.2.7"], ttl: 0 });
+      assert.deepEqual(await stub.resolveWithTtl("PINNED.lab", 6, open()), { addresses: [], ttl: 0 });
+      assert.deepEqual(dns.asked, []);
+    });
+  });
+
+  it("still asks DNS for a name the hosts file does not list", async () => {
+    const dns = fakeDns({ "other.lab/6": ["2001:db8::5"] });
+    await withFiles("nameserver 192.0.2.53\n", "192.0.2.7 pinned.lab\n", async (files) => {
+      const stub = createStubResolverWith(files, dns.transport);
+      assert.deepEqual(await stub.resolve("other.lab", 6, open()), ["2001:db8::5"]);
+      assert.deepEqual(dns.asked, ["other.lab/6"]);
+    });
+  });
+});

@@ -37,6 +37,8 @@ describe("stub resolver in the lab", { skip: skip ?? false, timeout: 120_000 }, 
     writeFileSync(hostsFile, "192.0.2.12 pinned.lab.test\n");
     await lab.setDns("pinned.lab.test", { A: ["192.0.2.13"], AAAA: ["2001:db8::13"] });
     await lab.setDns("big.lab.test", { AAAA: lab.servers.v6 });
+    await lab.setDns("clean.lab.test", { A: { addrs: ["192.0.2.14", "192.0.2.15"], truncate: "clean" } });
+    await lab.setDns("cut.lab.test", { A: { addrs: ["192.0.2.14", "192.0.2.15"], truncate: "cut" } });
     await lab.setDns("ttl.lab.test", { A: { addrs: ["192.0.2.10"], ttl: 30 } });
     await lab.setDns("cached.lab.test", { A: { addrs: ["192.0.2.10"], ttl: 2 } });
     await lab.setDns("broken.lab.test", { A: { fail: "servfail" } });
@@ -60,6 +62,13 @@ describe("stub resolver in the lab", { skip: skip ?? false, timeout: 120_000 }, 
   it("falls back to TCP when the UDP answer is truncated", () => {
     assert.equal(out.big6.value.addresses.length, 32);
     assert.equal(queries.filter(([n]) => n === "big.lab.test").length, 2, "one UDP query, one TCP query");
+  });
+  it("retries over TCP at once for a truncated answer, clean or cut (counts past the end of the datagram)", () => {
+    for (const name of ["clean", "cut"]) {
+      assert.deepEqual(out[`${name}4`].value?.addresses, ["192.0.2.14", "192.0.2.15"], JSON.stringify(out[`${name}4`]));
+      const asked = queries.filter(([n]) => n === `${name}.lab.test`);
+      assert.equal(asked.length, 2, `${name}: one UDP query, one TCP query, not a UDP retry: ${JSON.stringify(asked)}`);
+    }
   });
   it("reports the answer's TTL", () => {
     assert.deepEqual(out.ttl4.value, { addresses: ["192.0.2.10"], ttl: 30 });

@@ -29,7 +29,8 @@ const LABEL = /^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$/;
 /**
  * Checks a hostname: an IP literal (IPv6 optionally in brackets) or a DNS
  * name of at most 253 characters whose labels are 1 to 63 letters, digits,
- * `-` or `_`, not starting or ending with `-`. A trailing dot is allowed.
+ * `-` or `_`, not starting or ending with `-`. A trailing dot is allowed
+ * and kept: it makes the name absolute, so the resolver skips the search list.
  */
 export function requireHost(value: unknown, field = "hostname"): Host {
   if (typeof value !== "string") {
@@ -62,7 +63,8 @@ export function requireHost(value: unknown, field = "hostname"): Host {
   if (/^[\d.]+$/.test(name)) {
     throw new RangeError(`${field} ${describe(value)} is not a valid IPv4 address`);
   }
-  return { name };
+  // The name as given: a trailing dot makes it absolute (no search list), so the resolver must see it.
+  return { name: value };
 }
 
 /**

@@ -97,7 +97,8 @@ export function cachingResolver(inner: Resolver, options: DnsCacheOptions = {}):
     if (!inner.resolveWithTtl) {
       return inner.resolve(hostname, family, signal).then((addresses) => ({ addresses, ttl: 0 }));
     }
-    const key = `${family} ${hostname.toLowerCase().replace(/\.$/, "")}`;
+    // Case does not matter in DNS; a trailing dot does: "db." is absolute, "db" goes through the search list.
+    const key = `${family} ${hostname.toLowerCase()}`;
     const hit = entries.get(key);
     if (hit) {
       const left = hit.expiresAt - clock.now();

@@ -36,11 +36,13 @@ export function parseHosts(text: string): HostsTable {
 
 /**
  * The addresses `table` gives `name` in `family` (case-insensitive, a
- * trailing dot ignored). An empty array when the file does not list the name
- * in that family: glibc then asks DNS for that family.
+ * trailing dot ignored), or `undefined` when the file does not list the
+ * name at all. A name listed only for the other family gets an empty array:
+ * getaddrinfo (AF_UNSPEC, glibc's `files` source) then answers from the
+ * file alone and asks DNS for neither family.
  */
-export function hostsLookup(table: HostsTable, name: string, family: Family): readonly string[] {
-  return table.get(normalize(name))?.[family] ?? [];
+export function hostsLookup(table: HostsTable, name: string, family: Family): readonly string[] | undefined {
+  return table.get(normalize(name))?.[family];
 }
 
 function normalize(name: string): string {

@@ -33,7 +33,7 @@ export interface DnsQuestion {
 export interface DnsAnswer {
   /** The response code (see {@linkcode RCODE}). */
   readonly rcode: number;
-  /** TC: the answer did not fit; ask again over TCP. */
+  /** TC: the answer did not fit; ask again over TCP (its records are not read: `addresses` is empty). */
   readonly truncated: boolean;
   /** The addresses of the asked family, canonical, in the server's order. */
   readonly addresses: string[];
@@ -110,7 +110,9 @@ function readResponse(bytes: Uint8Array, question: DnsQuestion): DnsAnswer | und
   if (!sameName(qname, question.name) || view.getUint16(afterName) !== type) return undefined;
   if (view.getUint16(afterName + 2) !== CLASS_IN) return undefined;
   const rcode = flags & 0x0f;
-  const truncated = (flags & 0x0200) !== 0;
+  // TC before the body: a truncated datagram may count records it does not hold, and the
+  // caller asks again over TCP anyway (RFC 1035 §4.2.1). Its records are never used.
+  if (flags & 0x0200) return { rcode, truncated: true, addresses: [], ttl: 0 };
   const answerCount = view.getUint16(6);
   const authorityCount = view.getUint16(8);
 
@@ -140,7 +142,7 @@ function readResponse(bytes: Uint8Array, question: DnsQuestion): DnsAnswer | und
     ttl = Math.min(ttl, r.ttl);
   }
   if (addresses.length === 0) ttl = negativeTtl(bytes, view, records);
-  return { rcode, truncated, addresses, ttl: ttl === Infinity ? 0 : ttl };
+  return { rcode, truncated: false, addresses, ttl: ttl === Infinity ? 0 : ttl };
 }
 
 interface DnsRecord {

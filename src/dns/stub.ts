@@ -11,7 +11,7 @@
  * @module
  */
 
-import { RCODE } from "./message.ts";
+import { type DnsAnswer, RCODE } from "./message.ts";
 import { hostsLookup, type HostsTable, parseHosts } from "./hosts_file.ts";
 import { parseResolvConf, type ResolvConf, searchNames } from "./resolv_conf.ts";
 import type { Family, ResolvedAddresses, Resolver } from "../base/types.ts";
@@ -62,6 +62,30 @@ const RECHECK_MS = 2000;
  * ```
  */
 export function createStubResolver(options: StubResolverOptions = {}): StubResolver {
+  return createStubResolverWith(options, exchange);
+}
+
+/** One question to one server, as {@linkcode exchange} asks it (tests pass a fake). */
+export type DnsTransport = (
+  server: string,
+  name: string,
+  family: Family,
+  timeoutMs: number,
+  signal: AbortSignal,
+) => Promise<DnsAnswer>;
+
+/**
+ * {@linkcode createStubResolver} over a given transport instead of the
+ * network: for tests, which script the servers' answers. Not exported by
+ * the package.
+ *
+ * @example
+ * ```ts
+ * import { createStubResolverWith } from "./stub.ts";
+ * const stub = createStubResolverWith({}, () => Promise.resolve({ rcode: 0, truncated: false, addresses: [], ttl: 0 }));
+ * ```
+ */
+export function createStubResolverWith(options: StubResolverOptions, transport: DnsTransport): StubResolver {
   requireObject(options as unknown, "options");
   const resolvPath = options.resolvConf ?? "/etc/resolv.conf";
   const hostsPath = options.hostsFile ?? "/etc/hosts";
@@ -93,7 +117,7 @@ export function createStubResolver(options: StubResolverOptions = {}): StubResol
       for (let i = 0; i < servers.length; i++) {
         const server = servers[(first + i) % servers.length];
         try {
-          const answer = await exchange(server, name, family, conf.timeout * 1000, signal);
+          const answer = await transport(server, name, family, conf.timeout * 1000, signal);
           if (answer.rcode === RCODE.noError || answer.rcode === RCODE.nxDomain) return answer;
           failure = new Error(`${answer.rcode === RCODE.refused ? "REFUSED" : "SERVFAIL"} from ${server}`);
         } catch (error) {
@@ -110,8 +134,9 @@ export function createStubResolver(options: StubResolverOptions = {}): StubResol
     if (signal.aborted) throw signal.reason;
     if (isLocalhost(hostname)) return { addresses: [family === 6 ? "::1" : "127.0.0.1"], ttl: 0 };
     const { hosts, conf } = await load();
+    // Listed in the file for either family: the file alone answers (a pin for one family must not be bypassed).
     const fromHosts = hostsLookup(hosts, hostname, family);
-    if (fromHosts.length > 0) return { addresses: [...fromHosts], ttl: 0 };
+    if (fromHosts) return { addresses: [...fromHosts], ttl: 0 };
     let nodata: ResolvedAddresses | undefined;
     for (const name of searchNames(hostname, conf)) {
       const answer = await ask(conf, name, family, signal);

@@ -31,11 +31,20 @@ describe("cachingResolver", () => {
     const cache = cachingResolver(inner.resolver, { clock });
     assert.deepEqual(await cache.resolve("a.example", 4, open()), ["192.0.2.1"]);
     await clock.advance(1999);
-    assert.deepEqual(await cache.resolveWithTtl("A.example.", 4, open()), { addresses: ["192.0.2.1"], ttl: 1 });
+    assert.deepEqual(await cache.resolveWithTtl("A.example", 4, open()), { addresses: ["192.0.2.1"], ttl: 1 });
     assert.deepEqual(inner.asked, ["a.example/4"]);
     await clock.advance(1);
     await cache.resolve("a.example", 4, open());
     assert.deepEqual(inner.asked, ["a.example/4", "a.example/4"]);
+  });
+  it("keys a relative name and its absolute form (trailing dot) apart: they are different questions", async () => {
+    const inner = counting({ "db": 60, "db.": 60 });
+    const cache = cachingResolver(inner.resolver, { clock: new FakeClock() });
+    await cache.resolve("db", 4, open());
+    await cache.resolve("db.", 4, open());
+    await cache.resolve("DB.", 4, open());
+    await cache.resolve("db", 4, open());
+    assert.deepEqual(inner.asked, ["db/4", "db./4"]);
   });
   it("keeps families apart and never caches a TTL of 0", async () => {
     const inner = counting({ "a.example": 60 });

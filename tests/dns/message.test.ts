@@ -72,6 +72,17 @@ describe("parseResponse", () => {
   it("reports truncation (TC) so the caller retries over TCP", () => {
     assert.equal(parseResponse(bytes(`${HEADER("83 80", 0)} ${WWW_AAAA}`), question)?.truncated, true);
   });
+  it("reports truncation (TC) even when the header counts more records than the datagram holds (a cut body)", () => {
+    // Three AAAA records counted, one and a half present: the server cut the datagram at its limit.
+    const cut = bytes(
+      `${HEADER("83 80", 3)} ${WWW_AAAA}` +
+        " c0 0c 00 1c 00 01 00 00 00 3c 00 10 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01" +
+        " c0 0c 00 1c 00 01 00 00 00 3c 00 10 20 01",
+    );
+    assert.deepEqual(parseResponse(cut, question), { rcode: RCODE.noError, truncated: true, addresses: [], ttl: 0 });
+    // Not even the whole question: still not an answer to it.
+    assert.equal(parseResponse(bytes(`${HEADER("83 80", 3)} 03 'www' 07`), question), undefined);
+  });
   it("reads NXDOMAIN with the SOA's negative TTL: min(TTL, MINIMUM)", () => {
     const nx = bytes(
       `${HEADER("81 83", 0, 1)} ${WWW_AAAA}` +

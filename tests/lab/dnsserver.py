@@ -8,6 +8,10 @@ A rule for (name, A|AAAA) says what to do with a query:
   {"fail": "refused"}          answer REFUSED
   {"fail": "silent"}           never answer
   {"ttl": N}                   answer with TTL N seconds (default 0)
+  {"truncate": "clean"}        over UDP, set TC and send the header and question only
+  {"truncate": "cut"}          over UDP, set TC and keep the full counts, but cut the
+                               body in the middle of a record (a server cutting at its
+                               size limit); over TCP both answer in full
 A name with no rule is NXDOMAIN; a known name without a rule for the asked
 type gets NODATA (NOERROR, no answers), as a real zone would.
 """
@@ -32,7 +36,7 @@ def parse_rule(rtype, rule):
         rule = {"addrs": rule}
     if not isinstance(rule, dict):
         raise ValueError(f"{rtype}: rule must be a list of addresses or an object")
-    unknown = set(rule) - {"addrs", "delayMs", "fail", "ttl"}
+    unknown = set(rule) - {"addrs", "delayMs", "fail", "ttl", "truncate"}
     if unknown:
         raise ValueError(f"{rtype}: unknown rule fields {sorted(unknown)}")
     fail = rule.get("fail")
@@ -48,10 +52,13 @@ def parse_rule(rtype, rule):
     delay = float(rule.get("delayMs", 0))
     if delay < 0:
         raise ValueError(f"{rtype}: delayMs must be >= 0")
+    truncate = rule.get("truncate")
+    if truncate not in (None, "clean", "cut"):
+        raise ValueError(f"{rtype}: truncate must be \"clean\" or \"cut\"")
     ttl = rule.get("ttl", TTL)
     if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 0x7FFFFFFF:
         raise ValueError(f"{rtype}: ttl must be an integer from 0 to 2147483647")
-    return {"addrs": addrs, "delayMs": delay, "fail": fail, "ttl": ttl}
+    return {"addrs": addrs, "delayMs": delay, "fail": fail, "ttl": ttl, "truncate": truncate}
 
 
 def _read_name(msg, offset):
@@ -148,27 +155,28 @@ class DnsServer:
         type_name = next((k for k, v in TYPES.items() if v == qtype), str(qtype))
         self.queries.append([normalize_name(name), type_name])
         rules = self.zone.get(normalize_name(name))
-        rcode, addrs, delay, ttl = 0, [], 0.0, TTL
+        rcode, addrs, delay, ttl, truncate = 0, [], 0.0, TTL, None
         if rules is None:
             rcode = RCODES["nxdomain"]
         elif type_name in rules:
             rule = rules[type_name]
             delay = rule["delayMs"]
             ttl = rule["ttl"]
+            truncate = rule["truncate"] if max_size == 512 else None  # only over UDP
             if rule["fail"] == "silent":
                 return
             if rule["fail"]:
                 rcode = RCODES[rule["fail"]]
             else:
                 addrs = rule["addrs"]
-        reply = self._reply(qid, flags, question, qtype, rcode, addrs, max_size, ttl)
+        reply = self._reply(qid, flags, question, qtype, rcode, addrs, max_size, ttl, truncate)
         if delay > 0:
             self.loop.call_later(delay, send, reply)
         else:
             send(reply)
 
     @staticmethod
-    def _reply(qid, qflags, question, qtype, rcode, addrs, max_size, ttl=TTL):
+    def _reply(qid, qflags, question, qtype, rcode, addrs, max_size, ttl=TTL, truncate=None):
         # QR, AA, copy RD; RA set so stub resolvers accept it as a recursive answer.
         flags = 0x8000 | 0x0400 | (qflags & 0x0100) | 0x0080 | rcode
         answers = b""
@@ -176,7 +184,11 @@ class DnsServer:
             # 0xC00C points back at the question's name.
             answers += struct.pack("!HHHIH", 0xC00C, qtype, 1, ttl, len(ip.packed)) + ip.packed
         reply = struct.pack("!HHHHHH", qid, flags, 1, len(addrs), 0, 0) + question + answers
-        if len(reply) > max_size:
+        if truncate == "cut":
+            # TC with the counts of the whole answer, and the body cut 5 bytes into its first record.
+            flags |= 0x0200
+            return struct.pack("!HHHHHH", qid, flags, 1, len(addrs), 0, 0) + question + answers[:5]
+        if len(reply) > max_size or truncate == "clean":
             # Too big for plain UDP: set TC (the client retries over TCP).
             flags |= 0x0200
             reply = struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 0) + question

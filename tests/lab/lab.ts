@@ -58,6 +58,8 @@ export type DnsRule = string[] | {
   fail?: "nxdomain" | "servfail" | "refused" | "silent";
   /** The answer's TTL in seconds. Default 0 (nothing cached between scenarios). */
   ttl?: number;
+  /** Over UDP, set TC: "clean" sends no records, "cut" keeps the counts and cuts the body mid-record. */
+  truncate?: "clean" | "cut";
 };
 
 /** Rules per record type; a missing type is answered with NODATA. */

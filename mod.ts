@@ -34,6 +34,7 @@ export { RESOLUTION_DELAY } from "./src/connect/resolve.ts";
 export {
   defaultHistory,
   HISTORY_MAX_HOSTS,
+  HISTORY_MAX_NETWORKS,
   HISTORY_TTL,
   isExpired,
   MemoryHistory,
@@ -52,6 +53,7 @@ export type {
   StoredHost,
 } from "./src/history/history.ts";
 export { RTT_DELAY_MARGIN, rttAttemptDelay } from "./src/history/in_race.ts";
+export { networkId } from "./src/history/network.ts";
 export { cachingResolver } from "./src/dns/cache.ts";
 export type { CachingResolver, DnsCacheOptions } from "./src/dns/cache.ts";
 export { AttemptError, ConnectError, reasonOf, ResolveError } from "./src/base/errors.ts";

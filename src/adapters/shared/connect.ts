@@ -19,7 +19,7 @@ import {
   plainLiteralTarget,
   type SocketOptions,
 } from "./options.ts";
-import { systemSourceAddresses } from "./source_addresses.ts";
+import { systemNetworkId, systemSourceAddresses } from "./source_addresses.ts";
 
 /** One runtime's connection type: which options it takes, how it dials, how it applies socket options. */
 export interface AdapterKind<Conn> {
@@ -110,6 +110,7 @@ function raceWith<Conn, Result>(
   // NAT64 detection). `race` is ours (a fresh object), so it is filled in rather than copied.
   if (!("resolver" in race)) race.resolver = kind.resolver;
   if (!("sourceAddresses" in race)) race.sourceAddresses = systemSourceAddresses();
+  if (!("network" in race)) race.network = systemNetworkId(); // history's partition
   race.dialer = dialer;
   const settings = race as unknown as Parameters<typeof connectAs<Conn>>[0];
   return connectAs(settings, kind.shape.hostField).then((connected) => {

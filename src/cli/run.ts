@@ -28,6 +28,8 @@ export interface Runtime {
   readonly resolver: Resolver;
   /** This host's addresses, for RFC 6724 order and NAT64 (as the adapters do); none: the resolver's order. */
   readonly sourceAddresses?: () => readonly SourceAddress[];
+  /** The network this host is on, history's partition (as the adapters do); none: one partition. */
+  readonly networkId?: () => string | undefined;
 }
 
 /** Where the CLI writes: one call per line. */
@@ -119,6 +121,7 @@ async function connectOnce(
       resolver: runtime.resolver,
       ...(history !== undefined && { history }),
       sourceAddresses: runtime.sourceAddresses?.(),
+      network: runtime.networkId?.(),
       onEvent: (event) => {
         events.push(event);
         live?.update(events);

@@ -140,8 +140,9 @@ async function raceFor<Conn>(
   const history = host.name === undefined
     ? undefined
     : options.history ?? (options.clock === undefined ? defaultHistory : undefined);
-  const historyHost = host.name?.toLowerCase();
-  const found = history ? lookupSafely(history, historyHost!, port) : undefined;
+  // One host for history whether named absolute ("db.") or not; the resolver is what tells them apart.
+  const historyHost = host.name?.toLowerCase().replace(/\.$/, "");
+  const found = history ? lookupSafely(history, historyHost!, port, options.network) : undefined;
   const known = isPromiseLike(found) ? await found : found; // the in-memory store answers without an await
   if (options.signal?.aborted) throw options.signal.reason; // aborted while an async store looked up
   // One signal ends everything: the caller's abort, the timeout, or the end of the race. With
@@ -243,7 +244,13 @@ async function raceFor<Conn>(
       emit: raceEmit,
     });
     if (history) {
-      recordSafely(history, historyHost!, port, outcomesOf(result.attempts, controller?.signal.aborted === true));
+      recordSafely(
+        history,
+        historyHost!,
+        port,
+        outcomesOf(result.attempts, controller?.signal.aborted === true),
+        options.network,
+      );
     }
     if (result.error !== undefined) throw result.error;
     if (result.winner) {
@@ -304,9 +311,11 @@ function lookupSafely(
   history: History,
   host: string,
   port: number,
+  network: string | undefined,
 ): HostHistory | undefined | Promise<HostHistory | undefined> {
   try {
-    const found = history.lookup(host, port);
+    // The network only when known: a store of two parameters sees the calls it always saw.
+    const found = network === undefined ? history.lookup(host, port) : history.lookup(host, port, network);
     return isPromiseLike(found) ? Promise.resolve(found).then(checkedHistory, () => undefined) : checkedHistory(found);
   } catch {
     return undefined;
@@ -326,10 +335,18 @@ function checkedHistory(found: unknown): HostHistory | undefined {
 }
 
 /** `history.record`, not awaited; a store that throws or rejects is ignored. */
-function recordSafely(history: History, host: string, port: number, outcomes: ReturnType<typeof outcomesOf>): void {
+function recordSafely(
+  history: History,
+  host: string,
+  port: number,
+  outcomes: ReturnType<typeof outcomesOf>,
+  network: string | undefined,
+): void {
   if (outcomes.length === 0) return;
   try {
-    const done = history.record(host, port, outcomes);
+    const done = network === undefined
+      ? history.record(host, port, outcomes)
+      : history.record(host, port, outcomes, network);
     if (isPromiseLike(done)) Promise.resolve(done).catch(() => {});
   } catch {
     // History is a hint: losing one lesson must not fail a connect that succeeded.

@@ -48,6 +48,12 @@ export interface RaceSettings {
    */
   readonly history?: History | false;
   /**
+   * The network this host is on, as history partitions by it: what a race learns on one network is not used
+   * on another (see `networkId`). The adapters fill it in from the interfaces and default gateways;
+   * undefined: one partition for every network.
+   */
+  readonly network?: string;
+  /**
    * Sees every address (resolved, literal, or NAT64-synthesized) before it is dialled, and can refuse it: refused
    * addresses get no SYN and appear in the ConnectError as "refused by policy". See {@linkcode denyAddresses}.
    */

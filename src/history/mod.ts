@@ -28,6 +28,7 @@ export {
   defaultHistory,
   type History,
   HISTORY_MAX_HOSTS,
+  HISTORY_MAX_NETWORKS,
   HISTORY_TTL,
   type HostHistory,
   isExpired,
@@ -41,3 +42,4 @@ export {
   viewOfStoredHost,
 } from "./history.ts";
 export { RTT_DELAY_MARGIN, rttAttemptDelay } from "./in_race.ts";
+export { networkId } from "./network.ts";

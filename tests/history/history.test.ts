@@ -346,6 +346,65 @@ describe("history in connect", () => {
     assert.deepEqual(history.lookup("dual.test", 443)!.addresses.map((a) => [a.address, a.state]), [[V4, "failed"]]);
   });
 
+  it("per network: a connect on another network starts afresh, and the first network's lesson comes back", async () => {
+    const clock = new FakeClock();
+    const history = new MemoryHistory({ clock });
+    const first = dualConnect(clock, history, BLACKHOLED_V6, { schedule: fixedDelay(250), network: "home" });
+    await clock.advance(300);
+    assert.equal((await first.result).address, V4);
+    assert.equal(history.lookup("dual.test", 443), undefined); // the unknown network is a partition of its own
+    assert.equal(history.lookup("dual.test", 443, "home")?.addresses.length, 2);
+
+    // On the cafe's network IPv6 works: history from home must not send it to IPv4 first.
+    const cafe = dualConnect(clock, history, { [V6]: { connect: 10 }, [V4]: { connect: 10 } }, { network: "cafe" });
+    await clock.advance(300);
+    assert.equal((await cafe.result).address, V6);
+    assert.deepEqual(cafe.dialer.dialed, [V6]);
+    assert.equal(cafe.events.some((e) => e.type === "history-order"), false); // nothing known here
+    assert.equal(history.networks, 2);
+
+    const back = dualConnect(clock, history, BLACKHOLED_V6, { schedule: fixedDelay(250), network: "home" });
+    await clock.advance(300);
+    assert.equal((await back.result).address, V4);
+    assert.deepEqual(back.dialer.dialed, [V4]); // home's lesson, kept
+  });
+
+  it("keeps at most maxNetworks networks, dropping the least recently used", () => {
+    const history = new MemoryHistory({ maxNetworks: 2 });
+    const won: AddressOutcome[] = [{ address: V4, state: "connected", rttMs: 5 }];
+    history.record("a.test", 80, won, "n1");
+    history.record("a.test", 80, won, "n2");
+    history.record("a.test", 80, won, "n1"); // n1 used again: n2 is now the oldest
+    history.record("a.test", 80, won, "n3");
+    assert.equal(history.networks, 2);
+    assert.equal(history.lookup("a.test", 80, "n2"), undefined);
+    assert.ok(history.lookup("a.test", 80, "n1"));
+    assert.ok(history.lookup("a.test", 80, "n3"));
+    assert.equal(history.size, 2);
+    assert.throws(() => new MemoryHistory({ maxNetworks: 0 }), /MemoryHistory: maxNetworks/);
+  });
+
+  it("a store of two parameters is called as before when no network is known, with it when one is", async () => {
+    const clock = new FakeClock();
+    const calls: unknown[][] = [];
+    const store: History = {
+      lookup: (...args: unknown[]) => void calls.push(["lookup", ...args]),
+      record: (...args: unknown[]) => void calls.push(["record", args[0], args[1], args.length]),
+    } as unknown as History;
+    const plain = dualConnect(clock, store, { [V6]: { connect: 5 }, [V4]: { connect: 5 } });
+    await clock.advance(50);
+    await plain.result;
+    const named = dualConnect(clock, store, { [V6]: { connect: 5 }, [V4]: { connect: 5 } }, { network: "n1" });
+    await clock.advance(50);
+    await named.result;
+    assert.deepEqual(calls, [
+      ["lookup", "dual.test", 443],
+      ["record", "dual.test", 443, 3],
+      ["lookup", "dual.test", 443, "n1"],
+      ["record", "dual.test", 443, 4],
+    ]);
+  });
+
   it("rejects a bad history option, naming the field", async () => {
     const base = { hostname: "dual.test", port: 443, dialer: { dial: () => Promise.reject(), close: () => {} } };
     const resolver = { resolve: () => Promise.resolve([]) };
@@ -356,6 +415,10 @@ describe("history in connect", () => {
     await assert.rejects(
       connect({ ...base, resolver, history: { lookup: () => undefined } as unknown as History }),
       /history.record must be a function/,
+    );
+    await assert.rejects(
+      connect({ ...base, resolver, network: 7 as unknown as string }),
+      /network must be a string, got 7/,
     );
   });
 });

@@ -159,4 +159,49 @@ describe(`history in the network lab (${runtime})`, { skip: skip ?? false }, () 
     assert.equal(after.address, v6[0], "IPv6 leads again once the entry expired");
     assert.deepEqual(synsAfter, { [v6[0]]: 1 });
   });
+
+  it(
+    "a network change starts afresh: new client addresses, IPv6 is tried again; back home, home's lesson",
+    SCENARIO,
+    async () => {
+      await lab.reset();
+      const host = await name("moved");
+      const file = join(dir, "moved.json");
+      const args = [host, "80", "--history", file];
+      await lab.setFault(v6[0], "blackhole");
+      const [learning] = await eyeballs(args);
+      assert.equal(learning.address, v4[0]);
+      const [known] = await eyeballs(args);
+      assert.deepEqual(known.attempts.map((a) => `${a.address} ${a.outcome}`), [`${v4[0]} won`], "history applies");
+      await lab.synCounts({ reset: true });
+      // Another network: the client gains addresses of other prefixes (a new lease on another link).
+      const moved = ["198.51.100.7/24", "2001:db8:77::7/64"];
+      for (const cidr of moved) {
+        assert.equal(
+          (await lab.exec("ip", ["addr", "add", cidr, "dev", "eyb0", ...(cidr.includes(":") ? ["nodad"] : [])])).code,
+          0,
+        );
+      }
+      try {
+        const [away] = await eyeballs(args);
+        const synsAway = await lab.synCounts({ reset: true });
+        note("moved", { learning: learning.ms, known: known.ms, away: away.ms, synsAway });
+        assert.equal(
+          away.attempts[0].address,
+          v6[0],
+          "on the new network IPv6 leads again: history was not carried over",
+        );
+        assert.equal(away.address, v4[0]);
+        assert.deepEqual(synsAway[v6[0]] >= 1, true);
+      } finally {
+        for (const cidr of moved) {
+          await lab.exec("ip", ["addr", "del", cidr, "dev", "eyb0"]);
+        }
+      }
+      await lab.synCounts({ reset: true });
+      const [home] = await eyeballs(args);
+      assert.deepEqual(home.attempts.map((a) => `${a.address} ${a.outcome}`), [`${v4[0]} won`], "home's history kept");
+      assert.deepEqual(await lab.synCounts({ reset: true }), { [v4[0]]: 1 });
+    },
+  );
 });

@@ -17,7 +17,7 @@ import {
   type OptionShape,
   type SocketOptions,
 } from "./options.ts";
-import { systemSourceAddresses } from "./source_addresses.ts";
+import { systemNetworkId, systemSourceAddresses } from "./source_addresses.ts";
 
 /** One runtime's connection type: which options it takes, how it dials, how it applies socket options. */
 export interface AdapterKind<Conn> {
@@ -116,11 +116,12 @@ export async function connectPrepared<Conn>(prepared: PreparedConnect<Conn>): Pr
   return { ...connected, host: checked.race.hostname as string, extra: checked.extra };
 }
 
-/** The race settings with the runtime's dialer, resolver and source addresses where the caller set none. */
+/** The race settings with the runtime's dialer, resolver, source addresses and network where the caller set none. */
 function withDefaults<Conn>(checked: CheckedOptions, kind: AdapterKind<Conn>): ConnectOptions<Conn> {
   const race = checked.race; // ours (a fresh object): filled in rather than copied
   if (!("resolver" in race)) race.resolver = kind.resolver;
   if (!("sourceAddresses" in race)) race.sourceAddresses = systemSourceAddresses();
+  if (!("network" in race)) race.network = systemNetworkId(); // history's partition
   race.dialer = kind.dialer(checked);
   return race as unknown as ConnectOptions<Conn>;
 }

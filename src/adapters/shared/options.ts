@@ -25,6 +25,7 @@ const RACE_FIELDS: Record<keyof RaceSettings | "resolver", true> = {
   onEvent: true,
   clock: true,
   history: true,
+  network: true,
   addressPolicy: true,
   sourceAddresses: true,
   nat64Prefix: true,

@@ -10,7 +10,7 @@ import { type Resolution, resolveInto } from "./resolve.ts";
 import { dialSafely, emptyDialError, NEVER_ABORTED, race } from "../race/race.ts";
 import { defaultSchedule, MAX_ATTEMPTS_IN_FLIGHT, RESOLUTION_DELAY, type Schedule } from "../race/schedule.ts";
 import { defaultHistory, type History, type HostHistory, outcomesOf } from "../history/history.ts";
-import { historyFamily, historyRank, historySchedule } from "../history/in_race.ts";
+import { HISTORY_WAIT, historyFamily, historyRank, historySchedule } from "../history/in_race.ts";
 import { AddressQueue, thenBy } from "../race/queue.ts";
 import { systemClock } from "../race/clock.ts";
 import {
@@ -122,6 +122,7 @@ async function raceFor<Conn>(
   clock: Clock,
   startedAt: number,
 ): Promise<Connected<Conn>> {
+  if (options.signal?.aborted) throw options.signal.reason; // fired before the call: nothing happens
   const hostname = host.literal ? host.literal.address : host.name;
   const { port } = options;
   let settled = false; // no event once the promise has settled
@@ -142,13 +143,28 @@ async function raceFor<Conn>(
     : options.history ?? (options.clock === undefined ? defaultHistory : undefined);
   // One host for history whether named absolute ("db.") or not; the resolver is what tells them apart.
   const historyHost = host.name?.toLowerCase().replace(/\.$/, "");
-  const found = history ? lookupSafely(history, historyHost!, port, options.network) : undefined;
-  const known = isPromiseLike(found) ? await found : found; // the in-memory store answers without an await
-  if (options.signal?.aborted) throw options.signal.reason; // aborted while an async store looked up
   // One signal ends everything: the caller's abort, the timeout, or the end of the race. With
   // none of them (an IP literal, no timeout, no signal) there is no controller at all: signals are
   // costly on Node and Bun (docs/performance.md).
   const cancellable = options.timeout !== undefined || options.signal !== undefined || !host.literal;
+  const controller = cancellable ? new AbortController() : undefined;
+  let timedOut: Error | undefined;
+  const onAbort = () => controller!.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const cancelTimeout = options.timeout === undefined ? () => {} : clock.setTimer(() => {
+    timedOut = Object.assign(new Error(`timed out after ${options.timeout} ms`), { name: "TimeoutError" });
+    controller!.abort(timedOut);
+  }, options.timeout);
+
+  const found = history ? lookupSafely(history, historyHost!, port, options.network) : undefined;
+  // The in-memory store answers without an await; an async one gets HISTORY_WAIT, and the timeout and signal count.
+  const known = isPromiseLike(found) ? await storeAnswer(found, controller!.signal, clock) : found;
+  if (controller?.signal.aborted) {
+    cancelTimeout();
+    options.signal?.removeEventListener("abort", onAbort);
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw new ConnectError(hostname, port, [], [], timedOut?.message);
+  }
   // The family that leads, decided before any answer arrives (the Resolution Delay holds the other): the family
   // history saw win, else the caller's choice, else RFC 6724's (rules 1/2: no global IPv6 source), else IPv6.
   const byHistory = known && historyRank(known);
@@ -158,15 +174,6 @@ async function raceFor<Conn>(
     const addresses = [...known.addresses].sort((a, b) => byHistory(a.address, b.address));
     emit({ type: "history-order", atMs: clock.now() - startedAt, preferredFamily, addresses });
   }
-
-  const controller = cancellable ? new AbortController() : undefined;
-  let timedOut: Error | undefined;
-  const onAbort = () => controller!.abort(options.signal?.reason);
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  const cancelTimeout = options.timeout === undefined ? () => {} : clock.setTimer(() => {
-    timedOut = Object.assign(new Error(`timed out after ${options.timeout} ms`), { name: "TimeoutError" });
-    controller!.abort(timedOut);
-  }, Math.max(0, options.timeout - (clock.now() - startedAt))); // an async history lookup counts
 
   const queue = new AddressQueue(port, {
     preferredFamily,
@@ -320,6 +327,25 @@ function lookupSafely(
   } catch {
     return undefined;
   }
+}
+
+/** A store's answer, or undefined once it has had HISTORY_WAIT or the connect was aborted: history is a hint. */
+function storeAnswer(
+  found: PromiseLike<HostHistory | undefined>,
+  signal: AbortSignal,
+  clock: Clock,
+): Promise<HostHistory | undefined> {
+  return new Promise((resolve) => {
+    const done = (known?: HostHistory) => {
+      cancelWait();
+      signal.removeEventListener("abort", onAbort);
+      resolve(known);
+    };
+    const onAbort = () => done();
+    const cancelWait = clock.setTimer(() => done(), HISTORY_WAIT);
+    signal.addEventListener("abort", onAbort, { once: true });
+    Promise.resolve(found).then(done, () => done());
+  });
 }
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

@@ -32,6 +32,13 @@ import type { Family } from "../base/types.ts";
 export const RTT_DELAY_MARGIN = 25;
 
 /**
+ * How long a connect waits for an async store's `lookup`, in ms: the first attempt delay. A store slower than that
+ * costs more than what it could save, so the connect goes on without history (a `timeout` or `signal` still ends it
+ * sooner).
+ */
+export const HISTORY_WAIT = 250;
+
+/**
  * The Connection Attempt Delay for an address with a measured RTT, computed
  * as TCP computes its retransmission timeout (RFC 6298 §2.3):
  * `SRTT + max(G, 4 · RTTVAR)` with G = {@linkcode RTT_DELAY_MARGIN}, clamped

@@ -1,4 +1,5 @@
 import { describe, it } from "node:test";
+import { HISTORY_WAIT } from "../../src/history/in_race.ts";
 import assert from "node:assert/strict";
 import { connect } from "../../src/connect/connect.ts";
 import {
@@ -445,5 +446,40 @@ describe("history with a slow async store", () => {
     await clock.advance(300);
     await assert.rejects(aborted.result, (e) => e === reason);
     assert.deepEqual(aborted.dialer.dialed, []);
+  });
+});
+
+describe("a history store that never answers (issue 15, item 6)", () => {
+  const silent: History = { lookup: () => new Promise(() => {}), record: () => {} };
+
+  it("timeout ends the connect", async () => {
+    const clock = new FakeClock();
+    const t = dualConnect(clock, silent, { [V6]: { hang: true }, [V4]: { hang: true } }, { timeout: 200 });
+    let settledAt: number | undefined;
+    t.result.catch(() => (settledAt = clock.now()));
+    await clock.advance(1000);
+    await assert.rejects(t.result, /timed out after 200 ms/);
+    assert.equal(settledAt, 200);
+  });
+
+  it("the signal ends the connect, with its reason", async () => {
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    const t = dualConnect(clock, silent, { [V4]: { connect: 1 } }, { signal: controller.signal });
+    await clock.advance(100);
+    const reason = new Error("caller gave up");
+    controller.abort(reason);
+    await clock.advance(10);
+    await assert.rejects(t.result, (e) => e === reason);
+    assert.deepEqual(t.dialer.dialed, []);
+  });
+
+  it("with neither, the connect goes on without history once the store has had the first attempt delay", async () => {
+    const clock = new FakeClock();
+    const t = dualConnect(clock, silent, { [V6]: { connect: 5 } });
+    await clock.advance(1000);
+    const connected = await t.result;
+    assert.equal(connected.address, V6);
+    assert.equal(connected.attempts[0].startMs, HISTORY_WAIT);
   });
 });

@@ -163,7 +163,7 @@ async function raceFor<Conn>(
     cancelTimeout();
     options.signal?.removeEventListener("abort", onAbort);
     if (options.signal?.aborted) throw options.signal.reason;
-    throw new ConnectError(hostname, port, [], [], timedOut?.message);
+    throw new ConnectError(hostname, port, [], [], timedOut?.message, timedOut !== undefined);
   }
   // The family that leads, decided before any answer arrives (the Resolution Delay holds the other): the family
   // history saw win, else the caller's choice, else RFC 6724's (rules 1/2: no global IPv6 source), else IPv6.
@@ -270,7 +270,7 @@ async function raceFor<Conn>(
     const attemptErrors = result.attempts.map((a) => new AttemptError(a.address, a.family, port, a.error));
     const why = timedOut?.message;
     const errors = [...resolveErrors, ...refused.values(), ...attemptErrors];
-    throw new ConnectError(hostname, port, errors, result.attempts, why);
+    throw new ConnectError(hostname, port, errors, result.attempts, why, timedOut !== undefined);
   } finally {
     cancelTimeout();
     options.signal?.removeEventListener("abort", onAbort);

@@ -13,6 +13,7 @@
  */
 
 import { systemClock } from "../race/clock.ts";
+import { MADE_ROOM } from "../race/race.ts";
 import type { AddressState, Attempt, Clock, KnownAddress } from "../base/types.ts";
 export type { AddressState, KnownAddress };
 import { describe, requireInteger, requireObject } from "../base/checks.ts";
@@ -245,7 +246,8 @@ export function viewOfStoredHost(stored: StoredHost, now: number): HostHistory {
 
 /**
  * What one race teaches: the winner and any address that connected late
- * give an RTT; a failed attempt is `failed`; an attempt aborted because
+ * give an RTT; a failed attempt is `failed`, and so is one aborted to make
+ * room under the cap (it had no answer in 2 s); an attempt aborted because
  * another won is `lost`. When the race was cut short (the caller's signal or
  * the timeout), attempts still connecting say nothing and are left out.
  *
@@ -264,6 +266,7 @@ export function outcomesOf(attempts: readonly Attempt[], cutShort: boolean): Add
     if (attempt.outcome === "won") outcomes.push({ address, state: "connected", rttMs });
     else if (attempt.outcome === "lost") outcomes.push({ address, state: "lost", rttMs });
     else if (attempt.outcome === "failed") outcomes.push({ address, state: "failed" });
+    else if (attempt.outcome === "aborted" && attempt.error === MADE_ROOM) outcomes.push({ address, state: "failed" });
     else if (attempt.outcome === "aborted" && !cutShort) outcomes.push({ address, state: "lost" });
   }
   return outcomes;

@@ -215,8 +215,8 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
 const LOST_THE_RACE = new DOMException("lost the race", "AbortError");
 /** How long the oldest attempt may keep its slot when a new one is due and every slot is taken. */
 const MAKE_ROOM_AFTER = MAX_ATTEMPT_DELAY;
-/** Why the oldest attempt is aborted when a new one is due and every slot is taken. */
-const MADE_ROOM = new Error("aborted to make room for the next attempt (maxAttemptsInFlight reached)");
+/** Why the oldest attempt is aborted when a new one is due and every slot is taken: it had no answer in 2 s. */
+export const MADE_ROOM: Error = new Error("aborted to make room for the next attempt (maxAttemptsInFlight reached)");
 
 /**
  * The signal of an attempt nothing can abort (a sole attempt in a race without a signal). Dialers may compare

@@ -483,3 +483,20 @@ describe("a history store that never answers (issue 15, item 6)", () => {
     assert.equal(connected.attempts[0].startMs, HISTORY_WAIT);
   });
 });
+
+describe("an attempt aborted to make room under the cap (issue 15, item 9)", () => {
+  it("is recorded as what happened: no answer in 2 s, a failure; not as lost to a winner", async () => {
+    const clock = new FakeClock();
+    const history = new MemoryHistory({ clock });
+    const t = dualConnect(clock, history, { [V6]: { hang: true }, [V4]: { connect: 10 } }, {
+      schedule: fixedDelay(100),
+      maxAttemptsInFlight: 1,
+    });
+    await clock.advance(3000);
+    assert.equal((await t.result).address, V4);
+    assert.deepEqual(history.lookup("dual.test", 443)!.addresses.map((a) => [a.address, a.state]), [
+      [V6, "failed"],
+      [V4, "connected"],
+    ]);
+  });
+});

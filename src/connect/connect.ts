@@ -250,7 +250,9 @@ async function raceFor<Conn>(
       startedAt,
       emit: raceEmit,
     });
-    if (history) {
+    // A race the caller narrowed (one family, or a policy that refused addresses) says nothing about the network:
+    // IPv4 winning where IPv6 was never tried must not make later connects lead with IPv4.
+    if (history && options.family === undefined && refused.size === 0) {
       recordSafely(
         history,
         historyHost!,

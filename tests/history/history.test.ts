@@ -500,3 +500,24 @@ describe("an attempt aborted to make room under the cap (issue 15, item 9)", () 
     ]);
   });
 });
+
+describe("a connect the caller restricted teaches history nothing (issue 15, item 8)", () => {
+  for (
+    const [name, options] of [
+      ["family: 4", { family: 4 }],
+      ["a policy that refuses IPv6", { addressPolicy: (_a: string, family: number) => family === 4 }],
+    ] as const
+  ) {
+    it(`${name}: IPv4 won only because IPv6 was never tried; the next connect still leads with IPv6`, async () => {
+      const clock = new FakeClock();
+      const history = new MemoryHistory({ clock });
+      const restricted = dualConnect(clock, history, { [V4]: { connect: 10 } }, options);
+      await clock.advance(100);
+      assert.equal((await restricted.result).address, V4);
+      assert.equal(history.lookup("dual.test", 443), undefined);
+      const next = dualConnect(clock, history, { [V6]: { connect: 10 }, [V4]: { connect: 10 } });
+      await clock.advance(100);
+      assert.equal((await next.result).address, V6);
+    });
+  }
+});

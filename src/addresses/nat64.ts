@@ -180,7 +180,7 @@ export function discoverNat64Prefix(
   signal: AbortSignal,
 ): Promise<Nat64Prefix | undefined> {
   const cached = discoveries.get(resolver);
-  if (cached && clock.now() < cached.expiresAt) return cached.prefix;
+  if (cached && clock.now() < cached.expiresAt) return untilAborted(cached.prefix, signal);
   // The lookup outlives one connect's abort only as a shared promise: it gets its own signal.
   const entry: { prefix?: Promise<Nat64Prefix | undefined>; expiresAt: number } = { expiresAt: Infinity };
   const lookup = async () => {
@@ -208,14 +208,21 @@ export function discoverNat64Prefix(
   };
   entry.prefix = lookup();
   discoveries.set(resolver, entry as Discovery);
-  // This caller stops waiting on its abort; the shared lookup goes on for the others.
+  return untilAborted(entry.prefix, signal);
+}
+
+/**
+ * The shared discovery as one caller waits for it: each caller, the first or one that joins later, stops waiting on
+ * its own abort (its timeout, its signal) while the lookup goes on for the others.
+ */
+function untilAborted(prefix: Promise<Nat64Prefix | undefined>, signal: AbortSignal): Promise<Nat64Prefix | undefined> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve(undefined);
     const onAbort = () => resolve(undefined);
     signal.addEventListener("abort", onAbort, { once: true });
-    entry.prefix!.then((prefix) => {
+    prefix.then((found) => {
       signal.removeEventListener("abort", onAbort);
-      resolve(prefix);
+      resolve(found);
     });
   });
 }

@@ -98,6 +98,9 @@ const V6_RANGES: readonly Range[] = [
   ["link-local", "fe80::", 10],
   ["private", "fec0::", 10], // site-local, deprecated by RFC 3879: the IPv6 analogue of RFC 1918
   ["unique-local", "fc00::", 7], // RFC 4193
+  // RFC 8215 local-use IPv4/IPv6 translation: the operator chooses where the IPv4 address sits (/48 to /96), so no
+  // position can be checked; the translator reaches the domain's own IPv4 networks, so the whole prefix is local.
+  ["private", "64:ff9b:1::", 48],
   ["multicast", "ff00::", 8],
   ["documentation", "2001:db8::", 32], // RFC 3849
   ["documentation", "3fff::", 20], // RFC 9637

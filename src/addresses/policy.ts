@@ -34,6 +34,7 @@ export type AddressCategory =
   | "loopback"
   | "private"
   | "cgnat"
+  | "benchmarking"
   | "link-local"
   | "unique-local"
   | "multicast"
@@ -54,6 +55,7 @@ export const ADDRESS_CATEGORIES: readonly AddressCategory[] = [
   "loopback",
   "private",
   "cgnat",
+  "benchmarking",
   "link-local",
   "unique-local",
   "multicast",
@@ -84,6 +86,7 @@ const V4_RANGES: readonly Range[] = [
   ["private", "172.16.0.0", 12],
   ["private", "192.168.0.0", 16],
   ["cgnat", "100.64.0.0", 10], // RFC 6598
+  ["benchmarking", "198.18.0.0", 15], // RFC 2544: network test labs, routed inside some clouds
   ["link-local", "169.254.0.0", 16], // RFC 3927
   ["multicast", "224.0.0.0", 4],
   ["broadcast", "255.255.255.255", 32],
@@ -102,6 +105,7 @@ const V6_RANGES: readonly Range[] = [
   // position can be checked; the translator reaches the domain's own IPv4 networks, so the whole prefix is local.
   ["private", "64:ff9b:1::", 48],
   ["multicast", "ff00::", 8],
+  ["benchmarking", "2001:2::", 48], // RFC 5180
   ["documentation", "2001:db8::", 32], // RFC 3849
   ["documentation", "3fff::", 20], // RFC 9637
 ];

@@ -36,7 +36,7 @@ Options:
   --no-history            Neither use nor record history
   --deny LIST             Refuse addresses before any SYN (against SSRF): internal (every
                             special-purpose range but documentation), all, or a comma list of
-                            unspecified, loopback, private, cgnat, link-local, unique-local,
+                            unspecified, loopback, private, cgnat, benchmarking, link-local, unique-local,
                             multicast, broadcast, documentation (IPv4 forms in IPv6 included)
   -h, --help              Show this help
   -V, --version           Show the version

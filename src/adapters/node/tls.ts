@@ -26,7 +26,8 @@ export { TlsHandshakeError } from "../shared/handshake.ts";
 export const nodeTls = (): typeof tls => builtinModule<typeof tls>("node:tls");
 
 /**
- * The `tls.connect` options that make sense on a raced connection.
+ * The `tls.connect` options a caller may set on a raced connection: every client option of `tls.connect` and of
+ * `tls.createSecureContext`, but the ones the race owns (`host`, `port`, `path`, `socket`, `lookup`, `timeout`).
  *
  * @example
  * ```ts
@@ -51,6 +52,18 @@ export type TlsSettings = Pick<
   | "ciphers"
   | "session"
   | "secureContext"
+  | "crl"
+  | "sigalgs"
+  | "ecdhCurve"
+  | "secureOptions"
+  | "secureProtocol"
+  | "minDHSize"
+  | "pskCallback"
+  | "enableTrace"
+  | "privateKeyEngine"
+  | "privateKeyIdentifier"
+  | "clientCertEngine"
+  | "sessionIdContext"
 >;
 
 /** The keys of {@linkcode TlsSettings}, accepted by the option check. */
@@ -69,7 +82,43 @@ export const TLS_KEYS: readonly string[] = [
   "ciphers",
   "session",
   "secureContext",
+  "crl",
+  "sigalgs",
+  "ecdhCurve",
+  "secureOptions",
+  "secureProtocol",
+  "minDHSize",
+  "pskCallback",
+  "enableTrace",
+  "privateKeyEngine",
+  "privateKeyIdentifier",
+  "clientCertEngine",
+  "sessionIdContext",
 ];
+
+/** The request options an agent hands its factory that belong to the TCP connection or the request, not to TLS. */
+export const NOT_TLS_KEYS: ReadonlySet<string> = new Set([
+  "host",
+  "hostname",
+  "port",
+  "path",
+  "socket",
+  "lookup",
+  "family",
+  "hints",
+  "localAddress",
+  "localPort",
+  "timeout",
+  "signal",
+  "agent",
+  "createConnection",
+  "autoSelectFamily",
+  "autoSelectFamilyAttemptTimeout",
+  "noDelay",
+  "keepAlive",
+  "keepAliveInitialDelay",
+  "allowHalfOpen",
+]);
 
 /**
  * Options for {@linkcode connectTls}: those of the Node adapter's `connect`

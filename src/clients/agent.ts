@@ -16,7 +16,7 @@ import type { Resolver } from "../base/types.ts";
 import type { NodeConnectOptions } from "../adapters/node/connect.ts";
 import { createConnection, type EyeballsSocket } from "./create_connection.ts";
 import { TlsHandshakeError } from "../adapters/shared/handshake.ts";
-import { NOT_TLS_KEYS, sniFor } from "../adapters/node/tls.ts";
+import { certHost, NOT_TLS_KEYS, sniFor } from "../adapters/node/tls.ts";
 
 /**
  * Race settings for an agent's connects (`signal` is per request, so it is not one of them).
@@ -158,7 +158,7 @@ export class EyeballsHttpsAgent extends https.Agent {
     const secure = tls.connect({
       ...settings,
       socket: raw,
-      host,
+      host: certHost(host),
       servername: sniFor(host, settings.servername as string),
     });
     secure.prependListener("error", (error: Error & { eyeballs?: true }) => {

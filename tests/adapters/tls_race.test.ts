@@ -70,8 +70,16 @@ after(async () => {
 const settings = { resolver, preferredFamily: 4 as const, schedule: fixedDelay(50), history: false as const };
 
 const entries = [
-  { name: "node", connect: (o: Record<string, unknown>) => nodeConnectTls({ host: "eyeballs.test", ...o } as never) },
-  { name: "bun", connect: (o: Record<string, unknown>) => bunConnectTls({ hostname: "eyeballs.test", ...o } as never) },
+  {
+    name: "node",
+    connect: ({ bracketed, ...o }: Record<string, unknown>) =>
+      nodeConnectTls({ host: bracketed ? "[::1]" : "eyeballs.test", ...o } as never),
+  },
+  {
+    name: "bun",
+    connect: ({ bracketed, ...o }: Record<string, unknown>) =>
+      bunConnectTls({ hostname: bracketed ? "[::1]" : "eyeballs.test", ...o } as never),
+  },
 ];
 
 for (const entry of entries) {
@@ -113,6 +121,18 @@ for (const entry of entries) {
       assert.match(error.message, /failed on every address it reached: /);
       assert.match(error.message, /127\.0\.0\.1: /);
       assert.match(error.message, /::1: /);
+    });
+
+    it("a bracketed IPv6 host is checked against the certificate as ::1 (issue 15, item 18)", async () => {
+      for (const raceUntil of ["tls", "tcp"]) {
+        const socket = await entry.connect({ ca: [ca.caCert], port, history: false, raceUntil, bracketed: true });
+        try {
+          assert.equal(socket.remoteAddress, "::1");
+          assert.equal(socket.authorized, true);
+        } finally {
+          socket.destroy();
+        }
+      }
     });
 
     it('raceUntil takes only "tcp" or "tls", naming the field', async () => {

@@ -200,7 +200,7 @@ function nodeHandshake(host: string, settings: TlsSettings) {
       const secure = nodeTls().connect({
         ...settings,
         socket: conn,
-        host,
+        host: certHost(host),
         servername: sniFor(host, settings.servername),
       });
       const done = () => {
@@ -239,7 +239,12 @@ export async function connectTlsAs(options: unknown, hostField: OptionShape["hos
   if (checkRaceUntil(connected.extra.raceUntil) === "tls") return connected.conn as tls.TLSSocket;
   const { conn, host, address, port } = connected;
   const settings = tlsSettingsOf(connected.extra);
-  const secure = nodeTls().connect({ ...settings, socket: conn, host, servername: sniFor(host, settings.servername) });
+  const secure = nodeTls().connect({
+    ...settings,
+    socket: conn,
+    host: certHost(host),
+    servername: sniFor(host, settings.servername),
+  });
   const handshake = new Promise<tls.TLSSocket>((resolve, reject) => {
     const onSecure = () => {
       secure.off("error", onError);
@@ -264,6 +269,11 @@ export async function connectTlsAs(options: unknown, hostField: OptionShape["hos
       discardSocket(conn);
     },
   });
+}
+
+/** The name a certificate is checked against: an IPv6 literal without its brackets, as `tls.connect` wants it. */
+export function certHost(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
 
 /** SNI: the caller's choice, else the host when it is a name (never an IP: RFC 6066 §3). */

@@ -13,7 +13,8 @@ import type net from "node:net";
 import type { Resolver } from "../base/types.ts";
 import type { RaceSettings } from "../connect/connect.ts";
 import { connect } from "../adapters/node/connect.ts";
-import { connectTls, nodeTls, TLS_KEYS, type TlsSettings } from "../adapters/node/tls.ts";
+import { certHost, connectTls, nodeTls, sniFor, TLS_KEYS, type TlsSettings } from "../adapters/node/tls.ts";
+import { guardHandshake } from "../adapters/shared/handshake.ts";
 
 /**
  * What undici passes to a connector (`buildConnector.Options`).
@@ -131,30 +132,34 @@ function pickRace(options: Record<string, unknown>): Record<string, unknown> {
 
 const TLS_SETTING_KEYS = new Set(TLS_KEYS);
 
-/** HTTPS through a proxy: undici already has the tunnel; TLS runs on it (nothing to race). */
+/**
+ * HTTPS through a proxy: undici already has the tunnel; TLS runs on it (nothing to race), bounded by the connector's
+ * `timeout` as a raced connect is, with SNI only for a name.
+ */
 function tlsOnTunnel(
   socket: net.Socket,
   hostname: string,
   servername: string | undefined,
-  options: TlsSettings,
+  options: TlsSettings & { timeout?: number },
 ): Promise<tls.TLSSocket> {
   const settings: Record<string, unknown> = {};
   for (const key of TLS_SETTING_KEYS) {
     const value = (options as Record<string, unknown>)[key];
     if (value !== undefined) settings[key] = value;
   }
-  return new Promise((resolve, reject) => {
-    const secure = nodeTls().connect({
-      ALPNProtocols: ["http/1.1"],
-      ...settings,
-      socket,
-      host: hostname,
-      servername: servername || settings.servername as string | undefined || hostname,
-    });
+  const secure = nodeTls().connect({
+    ALPNProtocols: ["http/1.1"],
+    ...settings,
+    socket,
+    host: certHost(hostname),
+    servername: sniFor(hostname, servername || settings.servername as string | undefined),
+  });
+  const handshake = new Promise<tls.TLSSocket>((resolve, reject) => {
     secure.once("secureConnect", () => resolve(secure));
     secure.once("error", (error) => {
       secure.destroy();
       reject(error);
     });
   });
+  return guardHandshake(handshake, { timeout: options.timeout, elapsedMs: 0, cancel: () => secure.destroy() });
 }

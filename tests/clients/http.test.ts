@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
+import process from "node:process";
 import { createRequire } from "node:module";
 import { ConnectError } from "../../src/base/errors.ts";
 import { createConnection, EyeballsAgent, EyeballsHttpsAgent, undiciConnector } from "../../src/clients/mod.ts";
@@ -239,6 +240,56 @@ describe("undici connector", () => {
     );
     assert.equal(socket.authorized, true); // the certificate checked against eyeballs.test, over the tunnel
     socket.destroy();
+  });
+
+  it("the tunnel's handshake is bounded by timeout; its SNI is never an IP literal (issue 15, item 20)", async () => {
+    // A tunnel to a server that never speaks TLS: the connector's timeout ends the handshake and closes the tunnel.
+    const silent = net.createServer((s) => s.on("error", () => {}).resume());
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const silentPort = (silent.address() as net.AddressInfo).port;
+    try {
+      const tunnel = net.connect({ host: "127.0.0.1", port: silentPort });
+      await new Promise((resolve) => tunnel.once("connect", resolve));
+      const error = await new Promise<Error | null>((resolve) =>
+        undiciConnector({ timeout: 200 })(
+          { hostname: "eyeballs.test", protocol: "https:", port: String(silentPort), httpSocket: tunnel },
+          (...[e]) => resolve(e),
+        )
+      );
+      assert.equal(error?.name, "TimeoutError", String(error));
+      assert.ok(await eventually(() => tunnel.destroyed), "the tunnel is still open");
+    } finally {
+      await new Promise((resolve) => silent.close(resolve));
+    }
+    // An IP literal origin: no SNI (undici passes the literal as servername), and no DEP0123 warning.
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }) => warnings.push(w.code ?? w.name);
+    process.on("warning", onWarning);
+    try {
+      const tunnel = await new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect({ host: "127.0.0.1", port: secure.port }, () => resolve(s));
+        s.once("error", reject);
+      });
+      const socket = await new Promise<import("node:tls").TLSSocket>((resolve, reject) =>
+        undiciConnector({ ca: [ca.caCert] })(
+          {
+            hostname: "127.0.0.1",
+            servername: "127.0.0.1",
+            protocol: "https:",
+            port: String(secure.port),
+            httpSocket: tunnel,
+          },
+          (...[error, s]) => (error ? reject(error) : resolve(s as import("node:tls").TLSSocket)),
+        )
+      );
+      assert.equal(socket.authorized, true); // checked against the IP, which the certificate carries
+      assert.ok(!(socket as { servername?: string | false }).servername, "an IP literal was sent as SNI");
+      socket.destroy();
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(warnings.filter((w) => w === "DEP0123"), []);
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 
   it("takes undici's option shapes: host as host:port, port as a string, empty port for the default", async () => {

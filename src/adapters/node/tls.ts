@@ -276,9 +276,9 @@ export function certHost(host: string): string {
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
 
-/** SNI: the caller's choice, else the host when it is a name (never an IP: RFC 6066 §3). */
+/** SNI: the caller's choice, else the host, when it is a name: never an IP literal (RFC 6066 §3, Node's DEP0123). */
 export function sniFor(host: string, servername: string | undefined): string | undefined {
-  if (servername !== undefined) return servername;
-  if (parseIp(host)) return undefined;
-  return host.endsWith(".") ? host.slice(0, -1) : host;
+  const name = servername || host;
+  if (parseIp(name)) return undefined;
+  return name.endsWith(".") ? name.slice(0, -1) : name;
 }

@@ -11,10 +11,15 @@
  *    drops SYNs, see full_queue.ts) and `127.0.0.1` answers. The loop waits
  *    on `::1` until its cap, 10 s here (the kernel alone would retry for
  *    about 2 minutes); eyeballs starts `127.0.0.1` after its attempt delay.
- * 2. `::1` refuses and `127.0.0.1` answers: both are fast, since a refusal
- *    moves both on at once.
+ * 2. Case 1 again, twice, sharing one history: the second connect knows
+ *    `::1` is silent and goes straight to `127.0.0.1`.
+ * 3. `::1` refuses and `127.0.0.1` answers: both are fast, since a refusal
+ *    moves both on (eyeballs after RFC 8305's 10 ms floor).
  *
- * Takes about 15 s, most of it the loop's wait.
+ * Each eyeballs run gets a fresh in-memory history (case 2 shares one on
+ * purpose), so no case is won by what the one before it taught. Every
+ * sentence printed is computed from what happened. Takes about 12 s, most of
+ * it the loop's wait.
  *
  * @module
  */
@@ -22,7 +27,8 @@
 import net from "node:net";
 import { connect } from "../src/connect/connect.ts";
 import { reasonOf } from "../src/base/errors.ts";
-import { fixedDelay, type Schedule } from "../src/race/schedule.ts";
+import { defaultSchedule, fixedDelay, type Schedule } from "../src/race/schedule.ts";
+import { type History, MemoryHistory } from "../src/history/history.ts";
 import type { ConnectEvent, Dialer, Resolver } from "../src/base/types.ts";
 import { formatSummary, formatTimeline } from "../src/cli/format.ts";
 import { type FullQueueListener, startFullQueueListener } from "./full_queue.ts";
@@ -89,8 +95,13 @@ async function traditional(dialer: Dialer<unknown>, name: string, port: number):
   throw new Error("the traditional loop found no live address");
 }
 
-/** eyeballs on the same addresses; prints its timeline and returns its time. */
-async function eyeballs(dialer: Dialer<unknown>, port: number, label: string, schedule?: Schedule): Promise<number> {
+/** eyeballs on the same addresses, with a history of its own unless one is given; prints its timeline. */
+async function eyeballs(
+  dialer: Dialer<unknown>,
+  port: number,
+  label: string,
+  options: { schedule?: Schedule; history?: History } = {},
+): Promise<number> {
   console.log(`eyeballs (${label}):`);
   const events: ConnectEvent[] = [];
   const result = await connect({
@@ -98,7 +109,8 @@ async function eyeballs(dialer: Dialer<unknown>, port: number, label: string, sc
     port,
     resolver,
     dialer,
-    schedule,
+    schedule: options.schedule,
+    history: options.history ?? new MemoryHistory(),
     onEvent: (event) => events.push(event),
   });
   dialer.close(result.conn);
@@ -107,12 +119,17 @@ async function eyeballs(dialer: Dialer<unknown>, port: number, label: string, sc
   return result.ms;
 }
 
-/** The one-line conclusion. Below 100 ms both are instant on loopback, and a ratio would be noise. */
-function conclude(loopMs: number, eyeballsMs: number, why: string): void {
-  const verdict = loopMs < 100
-    ? "both connected at once"
-    : `eyeballs connected ${(loopMs / eyeballsMs).toFixed(0)}× faster`;
-  console.log(`\n=> loop ${ms(loopMs)}, eyeballs ${ms(eyeballsMs)}: ${verdict}${why}.\n`);
+/** The delays the default schedule starts attempts with, as the code computes them. */
+function defaultDelays(count: number): string {
+  return Array.from({ length: count }, (_, i) => defaultSchedule({ started: i + 1, expiries: i })).join(", ");
+}
+
+/** Compares two times as they were measured: a ratio only where the difference is real. */
+function compare(aName: string, aMs: number, bName: string, bMs: number): string {
+  const [fast, slow, fastMs, slowMs] = aMs <= bMs ? [aName, bName, aMs, bMs] : [bName, aName, bMs, aMs];
+  const both = `${aName} ${ms(aMs)}, ${bName} ${ms(bMs)}`;
+  if (slowMs - fastMs < Math.max(5, 0.2 * slowMs)) return `${both}: about the same`;
+  return `${both}: ${fast} ${(slowMs / fastMs).toFixed(0)}× faster than ${slow}`;
 }
 
 /**
@@ -142,36 +159,46 @@ async function refusedFirst(): Promise<{ port: number; stop(): Promise<void> }> 
 async function main(): Promise<void> {
   const { name, dialer } = await runtimeDialer();
   console.log(
-    `Two addresses for ${NAME}, IPv6 first: ${ADDRESSES.map((a) => a.address).join(", ")}. All on loopback.\n`,
+    `Two addresses for ${NAME}, IPv6 first: ${ADDRESSES.map((a) => a.address).join(", ")}. All on loopback.`,
   );
+  console.log(`eyeballs' default schedule starts attempts ${defaultDelays(5)} ms apart (halving, 10 ms floor).\n`);
 
   console.log("--- case 1: ::1 is blackholed (its SYNs are dropped), 127.0.0.1 answers ---");
   const case1 = await blackholedFirst();
   try {
     const loopMs = await traditional(dialer, name, case1.port);
     console.log();
-    const defaultMs = await eyeballs(dialer, case1.port, "default schedule: next attempt after 500 ms");
+    const defaultMs = await eyeballs(dialer, case1.port, `default schedule: next attempt after ${defaultDelays(1)} ms`);
     console.log();
-    const rfcMs = await eyeballs(dialer, case1.port, "RFC 8305 schedule: next attempt after 250 ms", fixedDelay(250));
-    conclude(
-      loopMs,
-      defaultMs,
-      ` (${(loopMs / rfcMs).toFixed(0)}× with the RFC's 250 ms): it does not wait on a silent address`,
+    const slower = 500;
+    const slowMs = await eyeballs(dialer, case1.port, `a fixed ${slower} ms delay`, { schedule: fixedDelay(slower) });
+    console.log(`\n=> ${compare("the loop", loopMs, "eyeballs", defaultMs)}.`);
+    console.log(
+      `=> ${
+        compare(`a ${slower} ms delay`, slowMs, "the default", defaultMs)
+      }: the delay is what a silent address costs.\n`,
     );
+
+    console.log("--- case 2: case 1 again, twice, with one shared history ---");
+    const history = new MemoryHistory();
+    const firstMs = await eyeballs(dialer, case1.port, "first connect: nothing known yet", { history });
+    console.log();
+    const secondMs = await eyeballs(dialer, case1.port, "second connect: history knows ::1 is silent", { history });
+    console.log(`\n=> ${compare("the first", firstMs, "the second", secondMs)}: history, not the schedule.\n`);
   } finally {
     await case1.stop();
   }
 
-  console.log("--- case 2: ::1 refuses, 127.0.0.1 answers ---");
+  console.log("--- case 3: ::1 refuses, 127.0.0.1 answers ---");
   const case2 = await refusedFirst();
   try {
     const loopMs = await traditional(dialer, name, case2.port);
     console.log();
     const eyeballsMs = await eyeballs(dialer, case2.port, "default schedule");
-    conclude(
-      loopMs,
-      eyeballsMs,
-      ": a refusal moves both on at once; the loop is slow only when an address is silent",
+    console.log(
+      `\n=> ${
+        compare("the loop", loopMs, "eyeballs", eyeballsMs)
+      }: a refusal moves the loop on at once, eyeballs after RFC 8305's 10 ms floor.`,
     );
   } finally {
     await case2.stop();

@@ -42,8 +42,9 @@ export function parseHosts(text: string): HostsTable {
 }
 
 /**
- * The addresses `table` gives `name` in `family` (case-insensitive, a
- * trailing dot ignored), or `undefined` when the file does not list the
+ * The addresses `table` gives `name` in `family` (case-insensitive; a
+ * trailing dot is part of the name, as in glibc's `files` source, so
+ * `db.lab.` does not match a line for `db.lab`), or `undefined` when the file does not list the
  * name at all. A name listed only for the other family gets an empty array:
  * getaddrinfo (AF_UNSPEC, glibc's `files` source) then answers from the
  * file alone and asks DNS for neither family.
@@ -51,7 +52,7 @@ export function parseHosts(text: string): HostsTable {
  * @example
  * ```ts
  * import { hostsLookup, parseHosts } from "./hosts_file.ts";
- * hostsLookup(parseHosts("192.0.2.7 db.lab\n"), "DB.lab.", 4); // ["192.0.2.7"]
+ * hostsLookup(parseHosts("192.0.2.7 db.lab\n"), "DB.lab", 4); // ["192.0.2.7"]
  * hostsLookup(parseHosts("192.0.2.7 db.lab\n"), "db.lab", 6); // []: pinned to IPv4
  * hostsLookup(parseHosts("192.0.2.7 db.lab\n"), "web.lab", 6); // undefined: ask DNS
  * ```
@@ -60,6 +61,7 @@ export function hostsLookup(table: HostsTable, name: string, family: Family): re
   return table.get(normalize(name))?.[family];
 }
 
+/** Case does not matter; a trailing dot does (glibc compares the names as written, ignoring case). */
 function normalize(name: string): string {
-  return name.toLowerCase().replace(/\.$/, "");
+  return name.toLowerCase();
 }

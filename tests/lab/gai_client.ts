@@ -2,9 +2,9 @@
  * Run by tests/lab/resolver_vs_getaddrinfo.test.ts inside the lab's client
  * namespace (whose /etc/resolv.conf, /etc/hosts and /etc/nsswitch.conf the
  * test wrote): asks each name of stdin's JSON list through glibc
- * (`getent ahosts`, getaddrinfo with AF_UNSPEC), through the stub resolver
- * and through the auto resolver, and through connect's host check (IP
- * literal forms). Prints one JSON object.
+ * (`getent ahosts`, getaddrinfo with AF_UNSPEC) and through the stub, auto
+ * and system resolvers, each behind connect's host check (IP literal
+ * forms). Prints one JSON object.
  *
  * @module
  */
@@ -13,6 +13,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createStubResolver } from "../../src/dns/stub.ts";
 import { autoResolver } from "../../src/dns/auto.ts";
+import { systemResolver } from "../../src/dns/system.ts";
 import { requireHost } from "../../src/connect/validate.ts";
 import type { Family, Resolver } from "../../src/base/types.ts";
 
@@ -62,6 +63,11 @@ async function eyeballs(resolver: Resolver, name: string): Promise<Side> {
 
 const out: Record<string, Record<string, Side>> = {};
 for (const name of names) {
-  out[name] = { glibc: glibc(name), stub: await eyeballs(stub, name), auto: await eyeballs(autoResolver, name) };
+  out[name] = {
+    glibc: glibc(name),
+    stub: await eyeballs(stub, name),
+    auto: await eyeballs(autoResolver, name),
+    system: await eyeballs(systemResolver, name),
+  };
 }
 console.log(JSON.stringify(out));

@@ -151,7 +151,7 @@ describe("resolver vs getaddrinfo (lab)", { skip: skip ?? false, timeout: 300_00
     for (const config of CONFIGS) {
       for (const name of config.names) {
         const row = results[config.id][name];
-        for (const resolver of ["stub", "auto"]) {
+        for (const resolver of ["stub", "auto", "system"]) {
           compared++;
           const same = [4, 6].every((f) => JSON.stringify(set(row.glibc[f])) === JSON.stringify(set(row[resolver][f])));
           if (same) continue;

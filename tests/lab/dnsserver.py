@@ -12,6 +12,8 @@ A rule for (name, A|AAAA) says what to do with a query:
   {"truncate": "cut"}          over UDP, set TC and keep the full counts, but cut the
                                body in the middle of a record (a server cutting at its
                                size limit); over TCP both answer in full
+A name may instead be an alias: {"CNAME": "target.name"} answers every type with
+the CNAME record, then what the target (followed up to 8 aliases) answers.
 A name with no rule is NXDOMAIN; a known name without a rule for the asked
 type gets NODATA (NOERROR, no answers), as a real zone would.
 """
@@ -90,6 +92,11 @@ class DnsServer:
         """Replace all rules of one name; rules maps "A"/"AAAA" to a rule."""
         parsed = {}
         for rtype, rule in rules.items():
+            if rtype == "CNAME":
+                if not isinstance(rule, str) or not rule.strip("."):
+                    raise ValueError("CNAME: the target must be a name")
+                parsed["CNAME"] = normalize_name(rule)
+                continue
             if rtype not in TYPES:
                 raise ValueError(f"record type must be A or AAAA, not {rtype!r}")
             parsed[rtype] = parse_rule(rtype, rule)
@@ -155,6 +162,11 @@ class DnsServer:
         type_name = next((k for k, v in TYPES.items() if v == qtype), str(qtype))
         self.queries.append([normalize_name(name), type_name])
         rules = self.zone.get(normalize_name(name))
+        aliases = []  # (owner, target) of each CNAME followed
+        while rules is not None and "CNAME" in rules and len(aliases) < 8:
+            owner = aliases[-1][1] if aliases else normalize_name(name)
+            aliases.append((owner, rules["CNAME"]))
+            rules = self.zone.get(rules["CNAME"])
         rcode, addrs, delay, ttl, truncate = 0, [], 0.0, TTL, None
         if rules is None:
             rcode = RCODES["nxdomain"]
@@ -169,30 +181,43 @@ class DnsServer:
                 rcode = RCODES[rule["fail"]]
             else:
                 addrs = rule["addrs"]
-        reply = self._reply(qid, flags, question, qtype, rcode, addrs, max_size, ttl, truncate)
+        reply = self._reply(qid, flags, question, qtype, rcode, addrs, max_size, ttl, truncate, aliases)
         if delay > 0:
             self.loop.call_later(delay, send, reply)
         else:
             send(reply)
 
     @staticmethod
-    def _reply(qid, qflags, question, qtype, rcode, addrs, max_size, ttl=TTL, truncate=None):
+    def _reply(qid, qflags, question, qtype, rcode, addrs, max_size, ttl=TTL, truncate=None, aliases=()):
         # QR, AA, copy RD; RA set so stub resolvers accept it as a recursive answer.
         flags = 0x8000 | 0x0400 | (qflags & 0x0100) | 0x0080 | rcode
         answers = b""
+        owner = b"\xc0\x0c"  # 0xC00C points back at the question's name
+        for _, target in aliases:
+            rdata = _encode_name(target)
+            answers += owner + struct.pack("!HHIH", 5, 1, ttl, len(rdata)) + rdata
+            owner = rdata
         for ip in addrs:
-            # 0xC00C points back at the question's name.
-            answers += struct.pack("!HHHIH", 0xC00C, qtype, 1, ttl, len(ip.packed)) + ip.packed
-        reply = struct.pack("!HHHHHH", qid, flags, 1, len(addrs), 0, 0) + question + answers
+            answers += owner + struct.pack("!HHIH", qtype, 1, ttl, len(ip.packed)) + ip.packed
+        count = len(aliases) + len(addrs)
+        reply = struct.pack("!HHHHHH", qid, flags, 1, count, 0, 0) + question + answers
         if truncate == "cut":
             # TC with the counts of the whole answer, and the body cut 5 bytes into its first record.
             flags |= 0x0200
-            return struct.pack("!HHHHHH", qid, flags, 1, len(addrs), 0, 0) + question + answers[:5]
+            return struct.pack("!HHHHHH", qid, flags, 1, count, 0, 0) + question + answers[:5]
         if len(reply) > max_size or truncate == "clean":
             # Too big for plain UDP: set TC (the client retries over TCP).
             flags |= 0x0200
             reply = struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 0) + question
         return reply
+
+
+def _encode_name(name):
+    out = b""
+    for label in name.split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode("ascii")
+    return out + b"\x00"
 
 
 def _sendto(sock, reply, peer):

@@ -64,6 +64,8 @@ export type DnsRule = string[] | {
 export interface DnsRules {
   A?: DnsRule;
   AAAA?: DnsRule;
+  /** An alias: every type is answered with this CNAME, then the target's records. */
+  CNAME?: string;
 }
 
 /** Options of {@link Lab.start}. */

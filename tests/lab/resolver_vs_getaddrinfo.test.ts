@@ -59,6 +59,10 @@ const NAMES = [
   "clean.test", // TC over UDP, no records: TCP
   "cut.test", // TC over UDP, counts past the end of the datagram: TCP
   "big.test", // 40 AAAA records: over 512 bytes
+  "www.alias.test", // a CNAME chain of two
+  "WWW.Alias.Test.", // the same, absolute and in another case
+  "www", // relative, through the search list, then the chain
+  "dangling.test", // a CNAME to a name that does not exist
   "nx.test", // NXDOMAIN
   "nodata.test", // known name, no records
   "localhost",
@@ -123,6 +127,10 @@ describe("resolver vs getaddrinfo (lab)", { skip: skip ?? false, timeout: 300_00
       "cut.test": { A: { addrs: ["192.0.2.26", "192.0.2.27"], truncate: "cut" } },
       "big.test": { AAAA: Array.from({ length: 40 }, (_, i) => `2001:db8::1:${i.toString(16)}`) },
       "nodata.test": { A: [] },
+      "www.alias.test": { CNAME: "edge.alias.test" },
+      "edge.alias.test": { CNAME: "a.corp.test" },
+      "www.corp.test": { CNAME: "edge.alias.test" }, // a relative name reaching a chain through the search list
+      "dangling.test": { CNAME: "nowhere.test" },
     };
     for (const [name, rules] of Object.entries(zone)) await lab.setDns(name, rules);
     const etc = `/etc/netns/${lab.clientNs}`;
@@ -167,6 +175,21 @@ describe("resolver vs getaddrinfo (lab)", { skip: skip ?? false, timeout: 300_00
       `resolver vs getaddrinfo: ${compared} comparisons (name × configuration × resolver), ${deliberate} deliberate differences`,
     );
     assert.deepEqual(differences, []);
+  });
+
+  it("compares real answers: the cases the matrix is for resolve as intended (not failing on both sides)", () => {
+    const glibc = (config: string, name: string) => results[config][name].glibc;
+    assert.deepEqual(glibc("ndots1", "api.example.test"), { 4: ["192.0.2.21"], 6: [] });
+    assert.deepEqual(glibc("ndots5", "api.example.test"), { 4: ["192.0.2.67"], 6: [] }); // the first search domain
+    assert.deepEqual(glibc("ndots5", "api.example.test."), { 4: ["192.0.2.21"], 6: [] }); // absolute
+    assert.deepEqual(glibc("ndots1", "pinned.test"), { 4: ["192.0.2.30"], 6: [] }); // the hosts pin alone
+    assert.deepEqual(glibc("ndots1", "y"), { 4: ["192.0.2.25"], 6: [] }); // past the SERVFAIL
+    assert.deepEqual(glibc("ndots1", "www"), { 4: ["192.0.2.20"], 6: ["2001:db8::20"] }); // search, then CNAMEs
+    assert.deepEqual(glibc("ndots1", "cut.test"), { 4: ["192.0.2.26", "192.0.2.27"], 6: [] });
+    assert.equal(glibc("ndots1", "big.test")[6].length, 40);
+    assert.deepEqual(glibc("ndots1", "0x7f.1"), { 4: ["127.0.0.1"], 6: [] });
+    assert.deepEqual(glibc("first server dead", "a"), { 4: ["192.0.2.20"], 6: ["2001:db8::20"] });
+    assert.equal(typeof glibc("dead server, attempts 2", "a.corp.test")[4], "string");
   });
 
   it("sees the deliberate differences it documents (so the list does not go stale)", () => {

@@ -46,7 +46,10 @@ export interface DnsAnswer {
 }
 
 /**
- * Encodes a recursive query (RD set) for the A or AAAA records of `name`.
+ * Encodes a recursive query (RD set) for the A or AAAA records of `name`,
+ * with an EDNS0 OPT record offering `udpPayload` bytes when it is above 0
+ * (RFC 6891; 1232 is the DNS Flag Day 2020 size, which needs no IP
+ * fragmentation).
  * Throws a TypeError for a name that cannot be sent: an empty label, a label
  * over 63 bytes, a name over 253 characters, or a non-ASCII character
  * (internationalised names must come as A-labels, `xn--…`).
@@ -58,9 +61,10 @@ export interface DnsAnswer {
  * // bytes.length === 29; bytes[0..1] is the ID, the last four bytes are type 28, class 1
  * ```
  */
-export function encodeQuery(question: DnsQuestion): Uint8Array {
+export function encodeQuery(question: DnsQuestion, udpPayload = 0): Uint8Array {
   const name = encodeName(question.name);
-  const bytes = new Uint8Array(12 + name.length + 4);
+  const opt = udpPayload > 0 ? OPT_SIZE : 0;
+  const bytes = new Uint8Array(12 + name.length + 4 + opt);
   const view = new DataView(bytes.buffer);
   view.setUint16(0, question.id);
   view.setUint16(2, 0x0100); // RD: the server recurses for us
@@ -68,8 +72,20 @@ export function encodeQuery(question: DnsQuestion): Uint8Array {
   bytes.set(name, 12);
   view.setUint16(12 + name.length, RECORD_TYPE[question.family]);
   view.setUint16(14 + name.length, CLASS_IN);
+  if (opt) {
+    // RFC 6891 §6.1.2: an OPT record (root owner, type 41) whose class is our UDP payload size.
+    view.setUint16(10, 1); // ARCOUNT
+    const at = 16 + name.length;
+    view.setUint16(at + 1, OPT);
+    view.setUint16(at + 3, udpPayload);
+  }
   return bytes;
 }
+
+/** The OPT pseudo-record's type (RFC 6891). */
+const OPT = 41;
+/** Root owner (1), type, class, TTL (extended RCODE, version, flags), RDLENGTH 0. */
+const OPT_SIZE = 11;
 
 /** The name as length-prefixed labels, ending with the root label. */
 function encodeName(name: string): Uint8Array {
@@ -143,7 +159,13 @@ export function decodeResponse(bytes: Uint8Array, question: DnsQuestion): DnsAns
   if (bytes.length < 12) throw new DnsParseError(`${bytes.length} bytes, shorter than a header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const flags = view.getUint16(2);
-  if (view.getUint16(0) !== question.id || !(flags & 0x8000) || view.getUint16(4) !== 1) return undefined;
+  if (view.getUint16(0) !== question.id || !(flags & 0x8000)) return undefined;
+  // A server that does not know EDNS may answer FORMERR without the question (RFC 6891 §7): the caller asks
+  // again without EDNS, so a forged one costs one more query, no more.
+  if ((flags & 0x0f) === RCODE.formErr && view.getUint16(4) === 0) {
+    return { rcode: RCODE.formErr, truncated: false, addresses: [], ttl: 0 };
+  }
+  if (view.getUint16(4) !== 1) return undefined;
   const type = RECORD_TYPE[question.family];
   const [qname, afterName] = readName(bytes, 12);
   need(bytes, afterName + 4, "question");

@@ -8,6 +8,8 @@ A rule for (name, A|AAAA) says what to do with a query:
   {"fail": "refused"}          answer REFUSED
   {"fail": "silent"}           never answer
   {"ttl": N}                   answer with TTL N seconds (default 0)
+  {"ednsFormerr": true}         answer a query carrying EDNS0 (an OPT record) with
+                               FORMERR and no question, as a server without EDNS does
   {"truncate": "clean"}        over UDP, set TC and send the header and question only
   {"truncate": "cut"}          over UDP, set TC and keep the full counts, but cut the
                                body in the middle of a record (a server cutting at its
@@ -38,7 +40,7 @@ def parse_rule(rtype, rule):
         rule = {"addrs": rule}
     if not isinstance(rule, dict):
         raise ValueError(f"{rtype}: rule must be a list of addresses or an object")
-    unknown = set(rule) - {"addrs", "delayMs", "fail", "ttl", "truncate"}
+    unknown = set(rule) - {"addrs", "delayMs", "fail", "ttl", "truncate", "ednsFormerr"}
     if unknown:
         raise ValueError(f"{rtype}: unknown rule fields {sorted(unknown)}")
     fail = rule.get("fail")
@@ -60,7 +62,11 @@ def parse_rule(rtype, rule):
     ttl = rule.get("ttl", TTL)
     if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 0x7FFFFFFF:
         raise ValueError(f"{rtype}: ttl must be an integer from 0 to 2147483647")
-    return {"addrs": addrs, "delayMs": delay, "fail": fail, "ttl": ttl, "truncate": truncate}
+    edns_formerr = rule.get("ednsFormerr", False)
+    if not isinstance(edns_formerr, bool):
+        raise ValueError(f"{rtype}: ednsFormerr must be true or false")
+    return {"addrs": addrs, "delayMs": delay, "fail": fail, "ttl": ttl, "truncate": truncate,
+            "ednsFormerr": edns_formerr}
 
 
 def _read_name(msg, offset):
@@ -150,6 +156,7 @@ class DnsServer:
             self._close_tcp(conn)
 
     def _handle(self, msg, max_size, send):
+        tcp = max_size > 512
         try:
             qid, flags, qdcount = struct.unpack_from("!HHH", msg, 0)
             if flags & 0x8000 or qdcount != 1:
@@ -159,6 +166,12 @@ class DnsServer:
         except (struct.error, IndexError, ValueError):
             return
         question = msg[12 : end + 4]
+        # EDNS0 (RFC 6891): an OPT record (root owner, type 41) right after the question; its class is
+        # the client's UDP payload size, up to which a UDP answer may grow.
+        arcount = struct.unpack_from("!H", msg, 10)[0]
+        edns = arcount >= 1 and len(msg) >= end + 9 and msg[end + 4 : end + 7] == b"\x00\x00\x29"
+        if edns and max_size == 512:
+            max_size = max(512, min(struct.unpack_from("!H", msg, end + 7)[0], 4096))
         type_name = next((k for k, v in TYPES.items() if v == qtype), str(qtype))
         self.queries.append([normalize_name(name), type_name])
         rules = self.zone.get(normalize_name(name))
@@ -174,7 +187,10 @@ class DnsServer:
             rule = rules[type_name]
             delay = rule["delayMs"]
             ttl = rule["ttl"]
-            truncate = rule["truncate"] if max_size == 512 else None  # only over UDP
+            truncate = rule["truncate"] if not tcp else None  # only over UDP
+            if rule["ednsFormerr"] and edns:
+                send(struct.pack("!HHHHHH", qid, 0x8000 | (flags & 0x0100) | 1, 0, 0, 0, 0))
+                return
             if rule["fail"] == "silent":
                 return
             if rule["fail"]:

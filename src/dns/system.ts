@@ -8,8 +8,7 @@
 
 import type { Family, Resolver } from "../base/types.ts";
 import { nodeDns } from "../runtime/lazy_modules.ts";
-import { hostsLookup, type HostsTable, parseHosts } from "./hosts_file.ts";
-import { hostsSources } from "./nsswitch.ts";
+import type { HostsTable } from "./hosts_file.ts";
 import { configStamp, readConfigText } from "./config_files.ts";
 
 /**
@@ -69,7 +68,13 @@ async function loadHosts(): Promise<HostsView> {
   hostsCheckedAt = performance.now();
   const stamp = `${await configStamp("/etc/hosts")} ${await configStamp("/etc/nsswitch.conf")}`;
   if (hostsView?.stamp !== stamp) {
-    const [hosts, nsswitch] = await Promise.all([readConfigText("/etc/hosts"), readConfigText("/etc/nsswitch.conf")]);
+    // Loaded at the first lookup, not at import: the Deno entry imports this module and keeps its start light.
+    const [hosts, nsswitch, { parseHosts }, { hostsSources }] = await Promise.all([
+      readConfigText("/etc/hosts"),
+      readConfigText("/etc/nsswitch.conf"),
+      import("./hosts_file.ts"),
+      import("./nsswitch.ts"),
+    ]);
     // No hosts line: glibc's default is "dns [!UNAVAIL=return] files", DNS first.
     hostsView = { table: parseHosts(hosts), filesFirst: hostsSources(nsswitch)?.[0] === "files", stamp };
   }
@@ -82,7 +87,7 @@ async function pinnedToOtherFamily(name: string, family: Family): Promise<boolea
     const view = hostsView && performance.now() - hostsCheckedAt < 2000
       ? hostsView
       : await (hostsLoading ??= loadHosts().finally(() => hostsLoading = undefined));
-    return view.filesFirst && hostsLookup(view.table, name, family)?.length === 0;
+    return view.filesFirst && view.table.get(name.toLowerCase())?.[family].length === 0;
   } catch {
     return false; // no permission to read them (Deno without --allow-read): getaddrinfo decides
   }

@@ -5,7 +5,10 @@
  * This entry point is the runtime-agnostic core: {@linkcode connect} races
  * attempts through any {@linkcode Dialer} and {@linkcode Resolver}. For a
  * ready connect on your runtime import `@eyeballs/connect/deno`,
- * `@eyeballs/connect/node` or `@eyeballs/connect/bun`.
+ * `@eyeballs/connect/node` or `@eyeballs/connect/bun`. Advanced pieces have
+ * subpaths of their own: `/race` (schedule constants, the clock), `/history`
+ * (the store's parts, for your own store), `/addresses` (RFC 6724, NAT64,
+ * address classes) and `/dns` (the DNS cache's types).
  *
  * @example
  * ```ts
@@ -19,71 +22,11 @@
  * @module
  */
 
-export { connect, MAX_ATTEMPTS_IN_FLIGHT } from "./src/connect/connect.ts";
-export type { Connected, ConnectOptions, RaceSettings } from "./src/connect/connect.ts";
-export {
-  defaultSchedule,
-  fixedDelay,
-  halving,
-  MAX_ATTEMPT_DELAY,
-  MIN_ATTEMPT_DELAY,
-  RFC8305_ATTEMPT_DELAY,
-} from "./src/race/schedule.ts";
-export type { Schedule, ScheduleState } from "./src/race/schedule.ts";
-export { RESOLUTION_DELAY } from "./src/connect/resolve.ts";
-export {
-  defaultHistory,
-  HISTORY_MAX_HOSTS,
-  HISTORY_TTL,
-  isExpired,
-  MemoryHistory,
-  outcomesOf,
-  updateStoredHost,
-  viewOfStoredHost,
-} from "./src/history/history.ts";
-export type {
-  AddressOutcome,
-  AddressState,
-  History,
-  HostHistory,
-  KnownAddress,
-  MemoryHistoryOptions,
-  StoredAddress,
-  StoredHost,
-} from "./src/history/history.ts";
-export { RTT_DELAY_MARGIN, rttAttemptDelay } from "./src/history/in_race.ts";
+export { connect } from "./src/connect/connect.ts";
+export type { Connected, ConnectOptions, RaceSettings } from "./src/connect/options.ts";
+export type { Attempt, ConnectEvent, Dialer, Family, Resolver, Target } from "./src/base/types.ts";
+export { AttemptError, ConnectError, ResolveError } from "./src/base/errors.ts";
+export { defaultSchedule, fixedDelay, halving, type Schedule } from "./src/race/schedule.ts";
+export { defaultHistory, type History, MemoryHistory } from "./src/history/history.ts";
+export { type AddressPolicy, denyAddresses, INTERNAL_CATEGORIES } from "./src/addresses/policy.ts";
 export { cachingResolver } from "./src/dns/cache.ts";
-export type { CachingResolver, DnsCacheOptions } from "./src/dns/cache.ts";
-export { AttemptError, ConnectError, reasonOf, ResolveError } from "./src/base/errors.ts";
-export {
-  ADDRESS_CATEGORIES,
-  classifyAddress,
-  denyAddresses,
-  INTERNAL_CATEGORIES,
-  nat64Translatable,
-  PolicyRefusal,
-} from "./src/addresses/policy.ts";
-export type { AddressCategory, AddressClass, AddressPolicy, DenyOptions } from "./src/addresses/policy.ts";
-export { AddressSelector, DEFAULT_POLICY_TABLE } from "./src/addresses/rfc6724.ts";
-export type { PolicyRow, SourceAddress } from "./src/addresses/rfc6724.ts";
-export {
-  extractNat64,
-  IPV4ONLY_ARPA,
-  NAT64_PREFIX_LIFETIME,
-  parseNat64Prefix,
-  prefixOfIpv4OnlyAnswer,
-  synthesizeNat64,
-  WELL_KNOWN_NAT64_PREFIX,
-} from "./src/addresses/nat64.ts";
-export type { Nat64Prefix, Nat64PrefixLength } from "./src/addresses/nat64.ts";
-export type {
-  Attempt,
-  AttemptOutcome,
-  Clock,
-  ConnectEvent,
-  Dialer,
-  Family,
-  ResolvedAddresses,
-  Resolver,
-  Target,
-} from "./src/base/types.ts";

@@ -201,6 +201,16 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    id: "12of13-dead",
+    title: "12 of 13 dead (blackholed, live IPv4 one last)",
+    name: "dead12.lab.test",
+    async setup(lab) {
+      const dead = [...lab.servers.v6.slice(0, 6), ...lab.servers.v4.slice(0, 6)];
+      await lab.setDns("dead12.lab.test", { AAAA: lab.servers.v6.slice(0, 6), A: lab.servers.v4.slice(0, 7) });
+      for (const a of dead) await lab.setFault(a, "blackhole");
+    },
+  },
+  {
     id: "aaaa-late",
     title: "AAAA answer 300 ms late",
     name: "late6.lab.test",

@@ -15,10 +15,11 @@
  * `npm_test/`, one JS file per source, where the Node test suite runs (it
  * imports internal modules such as src/race/race.js). Then scripts/bundle.ts
  * bundles each published entry point (deno.json `exports`, plus the bin) with
- * `deno bundle` into `npm/`: an entry file at its source's path and shared
- * chunks, so Node and Bun load a handful of files instead of ~40. tsc's
- * `.d.ts` files, one per source, are copied beside them; package.json's
- * `exports` point `types` at those and `default` at the bundled files.
+ * `deno bundle` into `npm/dist/`: an entry file at its source's path and
+ * shared chunks, so Node and Bun load a handful of files instead of ~40; the
+ * source maps keep their mappings but not the sources. tsc's `.d.ts` files,
+ * one per source, are copied beside them; package.json's `exports` point
+ * `types` at those and `default` at the bundled files.
  *
  * So the tests run tsc's per-file JS of the same sources, not the published
  * bundle (a test mixing a bundled class with a per-file copy would break
@@ -37,6 +38,9 @@ import { BIN_SOURCE, bundle, bundledPath, entryPoints, listFiles, reachableFrom 
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = join(root, "npm");
+/** Every built file of the package sits under this folder of npm/, beside package.json and the docs. */
+const DIST = "dist";
+const distDir = join(outDir, DIST);
 const testDir = join(root, "npm_test");
 
 /** The command line: see the module comment. */
@@ -165,7 +169,7 @@ async function prepareTests(): Promise<void> {
   );
 }
 
-/** Copies tsc's declarations of the library (mod.d.ts and every .d.ts under src/) into npm/. */
+/** Copies tsc's declarations of the library (mod.d.ts and every .d.ts under src/) into npm/dist/. */
 async function copyDeclarations(): Promise<void> {
   const relTest = relative(root, testDir);
   const files = [
@@ -173,8 +177,8 @@ async function copyDeclarations(): Promise<void> {
     ...walk(join(relTest, "src"), (n) => n.endsWith(".d.ts")).map((f) => relative(relTest, f)),
   ];
   for (const file of files) {
-    await Deno.mkdir(dirname(join(outDir, file)), { recursive: true });
-    await Deno.copyFile(join(testDir, file), join(outDir, file));
+    await Deno.mkdir(dirname(join(distDir, file)), { recursive: true });
+    await Deno.copyFile(join(testDir, file), join(distDir, file));
   }
 }
 
@@ -229,8 +233,26 @@ const NODE_ENGINES = "^20.19.0 || >=22.12.0";
 
 /** An entry's files in npm/: its bundled JS and tsc's declaration beside it. */
 function entryFiles(source: string): { types: string; default: string } {
-  const js = bundledPath(source);
+  const js = packagePath(source);
   return { types: `./${js.replace(/\.js$/, ".d.ts")}`, default: `./${js}` };
+}
+
+/** Where a source's bundled JS sits in the package, from its root: `dist/src/...js`. */
+function packagePath(source: string): string {
+  return `${DIST}/${bundledPath(source.replace(/^\.\//, ""))}`;
+}
+
+/**
+ * Keeps the source maps small: their file and line mapping stays, the copies of the sources they carry go (the
+ * package ships no TypeScript for them to show).
+ */
+async function trimSourceMaps(): Promise<void> {
+  for (const file of listFiles(distDir).filter((f) => f.endsWith(".js.map"))) {
+    const path = join(distDir, file);
+    const map = JSON.parse(await Deno.readTextFile(path));
+    delete map.sourcesContent;
+    await Deno.writeTextFile(path, JSON.stringify(map));
+  }
 }
 
 /**
@@ -246,7 +268,7 @@ async function writeManifest(): Promise<{ cli: string }> {
   exports["./package.json"] = "./package.json";
   const main = entryFiles(deno.exports["."]);
   // npm wants bin paths without "./" (it rewrites them and warns otherwise).
-  const cli = bundledPath(BIN_SOURCE);
+  const cli = packagePath(BIN_SOURCE);
   const files = [...new Set(listFiles(outDir).map((f) => f.includes("/") ? `${f.split("/")[0]}/` : f))];
   const manifest = {
     name: deno.name,
@@ -307,7 +329,7 @@ async function checkPack(cli: string): Promise<void> {
   const tests = [...packed].filter((p) => /(^|\/)tests?\/|\.test\.js$/.test(p));
   if (tests.length) throw new Error(`package would ship tests: ${tests.join(", ")}`);
   if (!packed.has(cli)) throw new Error(`package lacks its bin ${cli}`);
-  const loaded = reachableFrom(outDir, entryPoints(root).map((e) => bundledPath(e.source)));
+  const loaded = reachableFrom(outDir, entryPoints(root).map((e) => packagePath(e.source)));
   const expected = new Set([
     ...loaded,
     ...[...loaded].map((f) => `${f}.map`).filter((f) => existsSync(join(outDir, f))),
@@ -401,7 +423,8 @@ async function main(): Promise<number> {
   const entries = entryPoints(root);
   const missing = entries.filter((e) => !existsSync(join(root, e.source)));
   if (missing.length === 0) {
-    await bundle(root, entries.map((e) => e.source), outDir);
+    await bundle(root, entries.map((e) => e.source), distDir);
+    await trimSourceMaps();
     await copyDeclarations();
     await rewriteDeclarations(outDir);
     const { cli } = await writeManifest();

@@ -45,7 +45,7 @@ async function exec(
  * An ESM consumer: every subpath of the package's `exports` by name (each
  * must export something), a connect with the Node adapter and with the
  * socket. The package is bundled: `./node` must resolve to one entry file
- * with no per-file modules beside it (src/connect/connect.js is not shipped).
+ * under dist/ with no per-file modules beside it (dist/src/connect/connect.js is not shipped).
  */
 const ESM = `import * as core from "@eyeballs/connect";
 import { connect } from "@eyeballs/connect/node";
@@ -64,7 +64,7 @@ for (const key of Object.keys(pkg.exports).filter((k) => k !== "./package.json")
   if (Object.keys(mod).length === 0) throw new Error(key + " exports nothing");
 }
 const nodeEntry = new URL(import.meta.resolve("@eyeballs/connect/node"));
-if (!nodeEntry.pathname.endsWith("/src/adapters/node/mod.js") || existsSync(new URL("../../core/connect.js", nodeEntry))) {
+if (!nodeEntry.pathname.endsWith("/dist/src/adapters/node/mod.js") || existsSync(new URL("../../connect/connect.js", nodeEntry))) {
   throw new Error("./node is not the bundled entry: " + nodeEntry.pathname);
 }
 const server = net.createServer((s) => s.on("error", () => {}).end("hi\\n"));
@@ -102,6 +102,24 @@ server.listen(0, "127.0.0.1", async () => {
   console.log("cjs ok", process.version);
 });
 `;
+
+/**
+ * A program a user bundles with esbuild: it imports only the Node adapter's \`connect\`. The bundle must leave out
+ * what it does not use (\`sideEffects: false\` is honest): the socket API, the CLI, the client shims, TLS.
+ */
+const BUNDLED_APP = `import { connect } from "@eyeballs/connect/node";
+const socket = await connect({ host: "127.0.0.1", port: Number(process.argv[2]) });
+socket.destroy();
+console.log("bundled ok");
+`;
+
+/** Text only the parts a /node connect does not use carry, each naming the part. */
+const NOT_IN_A_CONNECT_BUNDLE: Record<string, string> = {
+  "the socket API": "secureTransport must be",
+  "the CLI": "--max-attempts-in-flight",
+  "the HTTP agents": "EyeballsHttpsAgent",
+  "TLS": "TlsHandshakeError",
+};
 
 /** A TypeScript consumer: the public types, as a user's editor sees them. */
 const TYPES = `import { connect as coreConnect, ConnectError, type Dialer, halving } from "@eyeballs/connect";
@@ -218,6 +236,32 @@ async function main(): Promise<number> {
         detail: `${shown.out}${connected.out}`,
       });
     }
+
+    // A user's bundler: esbuild (pinned in package.json) tree-shakes one entry, and the bundle still connects.
+    await Deno.writeTextFile(join(project, "app.mjs"), BUNDLED_APP);
+    const esbuild = join(root, "node_modules", "esbuild", "bin", "esbuild");
+    const built = await exec(
+      esbuild,
+      [
+        "app.mjs",
+        "--bundle",
+        "--platform=node",
+        "--format=esm",
+        "--outfile=app.bundle.mjs",
+        "--log-level=error",
+      ],
+      project,
+    );
+    const bundled = built.code === 0 ? await Deno.readTextFile(join(project, "app.bundle.mjs")) : "";
+    const kept = Object.entries(NOT_IN_A_CONNECT_BUNDLE).filter(([, text]) => bundled.includes(text)).map(([p]) => p);
+    const ran = built.code === 0
+      ? await exec(nodes[0], ["app.bundle.mjs", String((listener.addr as Deno.NetAddr).port)], project)
+      : { code: 1, out: built.out };
+    record({
+      name: `esbuild bundle of a /node connect (${bundled.length} bytes): tree-shaken, and it connects`,
+      ok: built.code === 0 && kept.length === 0 && ran.code === 0 && ran.out.includes("bundled ok"),
+      detail: built.code ? built.out : kept.length ? `kept what it does not use: ${kept.join(", ")}` : ran.out,
+    });
 
     // The README's examples that a Node user would paste (not the Deno ones).
     const readme = tsBlocks(await Deno.readTextFile(join(root, "README.md")))

@@ -19,14 +19,6 @@ export interface IpLiteral {
  * Parses an IPv4 or IPv6 literal (IPv6 optionally in brackets) into its
  * canonical form, or returns `undefined` when `text` is not an IP literal.
  * Zone identifiers (`fe80::1%eth0`) are not accepted.
- *
- * @example
- * ```ts
- * import { parseIp } from "./ip.ts";
- * parseIp("[2001:DB8:0:0::1]"); // { address: "2001:db8::1", family: 6 }
- * parseIp("192.0.2.1");         // { address: "192.0.2.1", family: 4 }
- * parseIp("example.com");       // undefined
- * ```
  */
 export function parseIp(text: string): IpLiteral | undefined {
   if (DOTTED_QUAD.test(text)) return { address: text, family: 4 }; // already canonical: no leading zeros
@@ -97,12 +89,6 @@ function formatIPv6(groups: number[]): string {
 /**
  * Checks a resolver's answer: an array of IP addresses of `family`. Returns
  * them in canonical form; throws a TypeError naming the first bad entry.
- *
- * @example
- * ```ts
- * import { parseAddressList } from "./ip.ts";
- * parseAddressList(["2001:DB8::1"], 6); // ["2001:db8::1"]
- * ```
  */
 export function parseAddressList(list: unknown, family: Family): string[] {
   if (!Array.isArray(list)) {
@@ -120,12 +106,6 @@ export function parseAddressList(list: unknown, family: Family): string[] {
 /**
  * The 16 bytes of a canonical address; IPv4 as its IPv4-mapped IPv6 form
  * (`::ffff:a.b.c.d`), so that both families share one table (RFC 6724 §2).
- *
- * @example
- * ```ts
- * import { addressBytes } from "./ip.ts";
- * addressBytes("192.0.2.1").slice(10); // Uint8Array [255, 255, 192, 0, 2, 1]
- * ```
  */
 export function addressBytes(address: string): Uint8Array {
   const bytes = new Uint8Array(16);
@@ -146,12 +126,6 @@ export function addressBytes(address: string): Uint8Array {
 
 /**
  * The canonical IPv6 text of 16 bytes.
- *
- * @example
- * ```ts
- * import { formatIPv6Bytes } from "./ip.ts";
- * formatIPv6Bytes(new Uint8Array(16).fill(0, 0, 15).fill(1, 15)); // "::1"
- * ```
  */
 export function formatIPv6Bytes(bytes: Uint8Array): string {
   const groups: number[] = [];

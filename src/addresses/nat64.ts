@@ -18,7 +18,7 @@ export type Nat64PrefixLength = 32 | 40 | 48 | 56 | 64 | 96;
  *
  * @example
  * ```ts
- * import type { Nat64Prefix } from "@eyeballs/connect";
+ * import type { Nat64Prefix } from "@eyeballs/connect/addresses";
  * const wellKnown: Nat64Prefix = { prefix: "64:ff9b::", length: 96 };
  * ```
  */
@@ -44,7 +44,7 @@ const LAYOUT: Readonly<Record<Nat64PrefixLength, readonly number[]>> = {
  *
  * @example
  * ```ts
- * import { synthesizeNat64, WELL_KNOWN_NAT64_PREFIX } from "@eyeballs/connect";
+ * import { synthesizeNat64, WELL_KNOWN_NAT64_PREFIX } from "@eyeballs/connect/addresses";
  * synthesizeNat64("192.0.2.33", WELL_KNOWN_NAT64_PREFIX); // "64:ff9b::c000:221"
  * ```
  */
@@ -56,7 +56,7 @@ export const WELL_KNOWN_NAT64_PREFIX: Nat64Prefix = { prefix: "64:ff9b::", lengt
  *
  * @example
  * ```ts
- * import { parseNat64Prefix } from "@eyeballs/connect";
+ * import { parseNat64Prefix } from "@eyeballs/connect/addresses";
  * parseNat64Prefix("2001:DB8:100::/40"); // { prefix: "2001:db8:100::", length: 40 }
  * ```
  */
@@ -82,7 +82,7 @@ export function parseNat64Prefix(text: unknown, field = "nat64Prefix"): Nat64Pre
  *
  * @example
  * ```ts
- * import { synthesizeNat64 } from "@eyeballs/connect";
+ * import { synthesizeNat64 } from "@eyeballs/connect/addresses";
  * synthesizeNat64("192.0.2.33", { prefix: "2001:db8:122::", length: 48 }); // "2001:db8:122:c000:2:2100::"
  * ```
  */
@@ -100,7 +100,7 @@ export function synthesizeNat64(ipv4: string, prefix: Nat64Prefix): string {
  *
  * @example
  * ```ts
- * import { extractNat64, WELL_KNOWN_NAT64_PREFIX } from "@eyeballs/connect";
+ * import { extractNat64, WELL_KNOWN_NAT64_PREFIX } from "@eyeballs/connect/addresses";
  * extractNat64("64:ff9b::7f00:1", WELL_KNOWN_NAT64_PREFIX); // "127.0.0.1"
  * ```
  */
@@ -124,7 +124,7 @@ const WELL_KNOWN_IPV4 = ["192.0.0.170", "192.0.0.171"];
  *
  * @example
  * ```ts
- * import { prefixOfIpv4OnlyAnswer } from "@eyeballs/connect";
+ * import { prefixOfIpv4OnlyAnswer } from "@eyeballs/connect/addresses";
  * prefixOfIpv4OnlyAnswer("64:ff9b::c000:aa"); // { prefix: "64:ff9b::", length: 96 }
  * ```
  */
@@ -149,7 +149,7 @@ export function prefixOfIpv4OnlyAnswer(address: string): Nat64Prefix | undefined
  *
  * @example
  * ```ts
- * import { NAT64_PREFIX_LIFETIME } from "@eyeballs/connect";
+ * import { NAT64_PREFIX_LIFETIME } from "@eyeballs/connect/addresses";
  * NAT64_PREFIX_LIFETIME / 60_000; // 10
  * ```
  */
@@ -173,14 +173,6 @@ const discoveries = new WeakMap<Resolver, Discovery>();
  * when the resolver reports one (`resolveWithTtl`), else for
  * {@linkcode NAT64_PREFIX_LIFETIME}; "no NAT64" is kept 30 s. Concurrent
  * callers share one lookup. Never throws: undefined means no NAT64.
- *
- * @example
- * ```ts
- * import { discoverNat64Prefix } from "./nat64.ts";
- * import { systemClock } from "../race/clock.ts";
- * const resolver = { resolve: () => Promise.resolve(["64:ff9b::c000:aa"]) };
- * await discoverNat64Prefix(resolver, systemClock, new AbortController().signal); // { prefix: "64:ff9b::", length: 96 }
- * ```
  */
 export function discoverNat64Prefix(
   resolver: Resolver,
@@ -188,7 +180,7 @@ export function discoverNat64Prefix(
   signal: AbortSignal,
 ): Promise<Nat64Prefix | undefined> {
   const cached = discoveries.get(resolver);
-  if (cached && clock.now() < cached.expiresAt) return cached.prefix;
+  if (cached && clock.now() < cached.expiresAt) return untilAborted(cached.prefix, signal);
   // The lookup outlives one connect's abort only as a shared promise: it gets its own signal.
   const entry: { prefix?: Promise<Nat64Prefix | undefined>; expiresAt: number } = { expiresAt: Infinity };
   const lookup = async () => {
@@ -216,14 +208,21 @@ export function discoverNat64Prefix(
   };
   entry.prefix = lookup();
   discoveries.set(resolver, entry as Discovery);
-  // This caller stops waiting on its abort; the shared lookup goes on for the others.
+  return untilAborted(entry.prefix, signal);
+}
+
+/**
+ * The shared discovery as one caller waits for it: each caller, the first or one that joins later, stops waiting on
+ * its own abort (its timeout, its signal) while the lookup goes on for the others.
+ */
+function untilAborted(prefix: Promise<Nat64Prefix | undefined>, signal: AbortSignal): Promise<Nat64Prefix | undefined> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve(undefined);
     const onAbort = () => resolve(undefined);
     signal.addEventListener("abort", onAbort, { once: true });
-    entry.prefix!.then((prefix) => {
+    prefix.then((found) => {
       signal.removeEventListener("abort", onAbort);
-      resolve(prefix);
+      resolve(found);
     });
   });
 }
@@ -245,16 +244,6 @@ function prefixLifetime(ttl: number | undefined): number {
  * synthesized), else the A answer written into `prefix` (RFC 8305 §7.2),
  * leaving out the IPv4 addresses `translatable` rejects.
  * Both lookups start at once, so an A-only name costs no extra round trip.
- *
- * @example
- * ```ts
- * import { nat64Resolver, WELL_KNOWN_NAT64_PREFIX } from "./nat64.ts";
- * const resolver = nat64Resolver(
- *   { resolve: (_n, f) => Promise.resolve(f === 4 ? ["192.0.2.1"] : []) },
- *   WELL_KNOWN_NAT64_PREFIX,
- * );
- * await resolver.resolve("v4only.example", 6, new AbortController().signal); // ["64:ff9b::c000:201"]
- * ```
  */
 export function nat64Resolver(
   resolver: Resolver,

@@ -34,6 +34,7 @@ export type AddressCategory =
   | "loopback"
   | "private"
   | "cgnat"
+  | "benchmarking"
   | "link-local"
   | "unique-local"
   | "multicast"
@@ -45,7 +46,7 @@ export type AddressCategory =
  *
  * @example
  * ```ts
- * import { ADDRESS_CATEGORIES } from "@eyeballs/connect";
+ * import { ADDRESS_CATEGORIES } from "@eyeballs/connect/addresses";
  * ADDRESS_CATEGORIES.includes("cgnat"); // true
  * ```
  */
@@ -54,6 +55,7 @@ export const ADDRESS_CATEGORIES: readonly AddressCategory[] = [
   "loopback",
   "private",
   "cgnat",
+  "benchmarking",
   "link-local",
   "unique-local",
   "multicast",
@@ -84,6 +86,7 @@ const V4_RANGES: readonly Range[] = [
   ["private", "172.16.0.0", 12],
   ["private", "192.168.0.0", 16],
   ["cgnat", "100.64.0.0", 10], // RFC 6598
+  ["benchmarking", "198.18.0.0", 15], // RFC 2544: network test labs, routed inside some clouds
   ["link-local", "169.254.0.0", 16], // RFC 3927
   ["multicast", "224.0.0.0", 4],
   ["broadcast", "255.255.255.255", 32],
@@ -98,7 +101,11 @@ const V6_RANGES: readonly Range[] = [
   ["link-local", "fe80::", 10],
   ["private", "fec0::", 10], // site-local, deprecated by RFC 3879: the IPv6 analogue of RFC 1918
   ["unique-local", "fc00::", 7], // RFC 4193
+  // RFC 8215 local-use IPv4/IPv6 translation: the operator chooses where the IPv4 address sits (/48 to /96), so no
+  // position can be checked; the translator reaches the domain's own IPv4 networks, so the whole prefix is local.
+  ["private", "64:ff9b:1::", 48],
   ["multicast", "ff00::", 8],
+  ["benchmarking", "2001:2::", 48], // RFC 5180
   ["documentation", "2001:db8::", 32], // RFC 3849
   ["documentation", "3fff::", 20], // RFC 9637
 ];
@@ -125,13 +132,6 @@ const embeddings = (): readonly Embedding[] => [
 
 /**
  * True when the first `length` bits of `bytes` equal those of `prefix` (both 16 bytes).
- *
- * @example
- * ```ts
- * import { inPrefix } from "./policy.ts";
- * import { addressBytes } from "./ip.ts";
- * inPrefix(addressBytes("fe80::1"), addressBytes("fe80::"), 10); // true
- * ```
  */
 export function inPrefix(bytes: Uint8Array, prefix: Uint8Array, length: number): boolean {
   let bit = 0;
@@ -184,7 +184,7 @@ export interface AddressClass {
  *
  * @example
  * ```ts
- * import { classifyAddress } from "@eyeballs/connect";
+ * import { classifyAddress } from "@eyeballs/connect/addresses";
  * classifyAddress("::ffff:127.0.0.1"); // { category: "loopback", embedded: { form: "IPv4-mapped", ipv4: "127.0.0.1" } }
  * classifyAddress("2002:a00:1::1")?.category; // "private" (6to4 of 10.0.0.1)
  * ```
@@ -264,14 +264,6 @@ export function denyAddresses(
  * (or configured) prefix, so that a DNS64 answer for an internal IPv4
  * address under a network-specific prefix is refused like the well-known
  * one, without the caller naming the prefix.
- *
- * @example
- * ```ts
- * import { denyAddresses, INTERNAL_CATEGORIES, seeThroughNat64 } from "./policy.ts";
- * import { parseNat64Prefix } from "./nat64.ts";
- * const policy = seeThroughNat64(denyAddresses(INTERNAL_CATEGORIES), parseNat64Prefix("2001:db8:64::/96"));
- * policy("2001:db8:64::a00:1", 6); // "private (NAT64 10.0.0.1)"
- * ```
  */
 export function seeThroughNat64(policy: AddressPolicy, prefix: Nat64Prefix): AddressPolicy {
   return (address, family) => {
@@ -306,7 +298,7 @@ const nonGlobalV4Ranges: readonly Range[] = [
  *
  * @example
  * ```ts
- * import { nat64Translatable, parseNat64Prefix, WELL_KNOWN_NAT64_PREFIX } from "@eyeballs/connect";
+ * import { nat64Translatable, parseNat64Prefix, WELL_KNOWN_NAT64_PREFIX } from "@eyeballs/connect/addresses";
  * nat64Translatable("127.0.0.1", WELL_KNOWN_NAT64_PREFIX); // false
  * nat64Translatable("10.0.0.1", WELL_KNOWN_NAT64_PREFIX);  // false
  * nat64Translatable("192.0.2.1", WELL_KNOWN_NAT64_PREFIX); // false (documentation: not global)
@@ -325,13 +317,6 @@ export function nat64Translatable(ipv4: string, prefix: Nat64Prefix): boolean {
 /**
  * Why `policy` refuses `address`, or undefined when it allows it. A policy
  * that throws or returns something else than `true` refuses (fails closed).
- *
- * @example
- * ```ts
- * import { refusalOf } from "./policy.ts";
- * refusalOf(() => "internal", "10.0.0.1", 4); // "internal"
- * refusalOf(() => true, "192.0.2.1", 4);      // undefined
- * ```
  */
 export function refusalOf(policy: AddressPolicy, address: string, family: Family): string | undefined {
   let verdict: unknown;
@@ -350,7 +335,7 @@ export function refusalOf(policy: AddressPolicy, address: string, family: Family
  *
  * @example
  * ```ts
- * import { PolicyRefusal } from "@eyeballs/connect";
+ * import { PolicyRefusal } from "@eyeballs/connect/addresses";
  * new PolicyRefusal("loopback").message; // "refused by policy (loopback)"
  * ```
  */
@@ -369,12 +354,6 @@ export class PolicyRefusal extends Error {
 /**
  * Checks one address; an {@linkcode AttemptError} caused by a
  * {@linkcode PolicyRefusal} when `policy` refuses it, else undefined.
- *
- * @example
- * ```ts
- * import { checkAddress, denyAddresses } from "./policy.ts";
- * checkAddress(denyAddresses(), "127.0.0.1", 4, 80)?.message; // "127.0.0.1 port 80: refused by policy (loopback)"
- * ```
  */
 export function checkAddress(
   policy: AddressPolicy,
@@ -391,17 +370,6 @@ export function checkAddress(
  * are left out of the answer and reported to `onRefused`. Since the check
  * runs on each answer the race will dial, a name that changes its answer
  * between lookups (DNS rebinding) is checked again every time.
- *
- * @example
- * ```ts
- * import { policyResolver, denyAddresses } from "./policy.ts";
- * const refused: Error[] = [];
- * const resolver = policyResolver(
- *   { resolve: () => Promise.resolve(["127.0.0.1", "192.0.2.1"]) },
- *   denyAddresses(["loopback"]), 80, (e) => refused.push(e),
- * );
- * await resolver.resolve("x.example", 4, new AbortController().signal); // ["192.0.2.1"]
- * ```
  */
 export function policyResolver(
   resolver: Resolver,

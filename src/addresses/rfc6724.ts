@@ -18,7 +18,7 @@ import { describe } from "../base/checks.ts";
  *
  * @example
  * ```ts
- * import type { SourceAddress } from "@eyeballs/connect";
+ * import type { SourceAddress } from "@eyeballs/connect/addresses";
  * const source: SourceAddress = { address: "2001:db8::2", prefixLength: 64, deprecated: true };
  * ```
  */
@@ -40,7 +40,7 @@ export interface SourceAddress {
  *
  * @example
  * ```ts
- * import type { PolicyRow } from "@eyeballs/connect";
+ * import type { PolicyRow } from "@eyeballs/connect/addresses";
  * const preferIPv4: PolicyRow = { prefix: "::ffff:0:0/96", precedence: 100, label: 4 };
  * ```
  */
@@ -58,7 +58,7 @@ export interface PolicyRow {
  *
  * @example
  * ```ts
- * import { AddressSelector, DEFAULT_POLICY_TABLE } from "@eyeballs/connect";
+ * import { AddressSelector, DEFAULT_POLICY_TABLE } from "@eyeballs/connect/addresses";
  * // RFC 6724 §10.3: prefer IPv4
  * const policyTable = DEFAULT_POLICY_TABLE.map((r) => r.prefix === "::ffff:0:0/96" ? { ...r, precedence: 100 } : r);
  * new AddressSelector(["2001:db8::2", "10.1.2.4"], { policyTable }).sort(["2001:db8::1", "10.1.2.3"]);
@@ -104,7 +104,7 @@ function compileTable(table: readonly PolicyRow[], field: string): CompiledRow[]
 }
 
 let defaultTable: CompiledRow[] | undefined;
-/** {@linkcode DEFAULT_POLICY_TABLE} compiled at its first use, not at import (parsing it costs a fresh process ~1 ms). */
+/** {@linkcode DEFAULT_POLICY_TABLE} compiled at its first use, not at import: a literal connect never needs it. */
 const compiledDefaultTable = () => (defaultTable ??= compileTable(DEFAULT_POLICY_TABLE, "policyTable"));
 
 /** RFC 4291 §2.7 / RFC 6724 §3.1 scope values. */
@@ -180,7 +180,7 @@ const prefer = (x: boolean, y: boolean) => (x === y ? 0 : x ? -1 : 1);
  *
  * @example
  * ```ts
- * import { AddressSelector } from "@eyeballs/connect";
+ * import { AddressSelector } from "@eyeballs/connect/addresses";
  * // A host with only a link-local IPv6 address: IPv4 goes first (rule 2).
  * const selector = new AddressSelector(["fe80::1", "198.51.100.117"]);
  * selector.sort(["2001:db8:1::1", "198.51.100.121"]); // ["198.51.100.121", "2001:db8:1::1"]
@@ -325,13 +325,6 @@ const selectors = new WeakMap<readonly unknown[], AddressSelector>();
 /**
  * The selector for `sources`, built once per array: an adapter that reuses
  * its array pays for the parsing once, not per connect.
- *
- * @example
- * ```ts
- * import { selectorFor } from "./rfc6724.ts";
- * const sources = ["2001:db8::2", "192.0.2.2"];
- * selectorFor(sources) === selectorFor(sources); // true
- * ```
  */
 export function selectorFor(sources: readonly (string | SourceAddress)[], field?: string): AddressSelector {
   let selector = selectors.get(sources);

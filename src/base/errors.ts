@@ -35,12 +35,6 @@ const REASONS: Record<string, string> = {
 /**
  * A short, human word for why something failed ("refused", "timed out",
  * "host unreachable"...), from the error's `code` or `name`.
- *
- * @example
- * ```ts
- * import { reasonOf } from "@eyeballs/connect";
- * reasonOf(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })); // "refused"
- * ```
  */
 export function reasonOf(error: unknown): string {
   const e = error as { code?: unknown; name?: unknown; message?: unknown } | undefined;
@@ -156,18 +150,38 @@ export class ResolveError extends Error {
 export class ConnectError extends AggregateError {
   /** Every attempt of the race, in start order. */
   readonly attempts: readonly Attempt[];
+  /**
+   * What failed, as Node's own Happy Eyeballs error says it (drivers' retry logic reads it): `ETIMEDOUT` when the
+   * timeout ended the connect, `ECONNREFUSED` when every attempt was refused, the resolver's `ENOTFOUND` or
+   * `EAI_AGAIN` when there was no address, else the code the attempts share, or the first attempt's.
+   */
+  readonly code: string | undefined;
 
-  /** Builds the error for `hostname:port` from its per-address errors. */
+  /** Builds the error for `hostname:port` from its per-address errors; `timedOut` when the timeout ended it. */
   constructor(
     hostname: string,
     port: number,
     errors: readonly (AttemptError | ResolveError)[],
     attempts: readonly Attempt[],
     why = "could not connect",
+    timedOut = false,
   ) {
     const lines = errors.length ? errors.map((e) => `  ${e.message}`).join("\n") : "  no address to try";
     super(errors, `${why} to ${hostname} port ${port}:\n${lines}`);
     this.name = "ConnectError";
     this.attempts = attempts;
+    this.code = timedOut ? "ETIMEDOUT" : connectCode(errors);
   }
+}
+
+/** The code of a failed connect from its errors (see {@linkcode ConnectError.code}). */
+function connectCode(errors: readonly (AttemptError | ResolveError)[]): string | undefined {
+  const attempts = errors.filter((e): e is AttemptError => e instanceof AttemptError);
+  if (attempts.length === 0) {
+    const codes = errors.map((e) => e.code);
+    if (codes.includes("EAI_AGAIN") || codes.includes("ESERVFAIL") || codes.includes("ETIMEOUT")) return "EAI_AGAIN";
+    return "ENOTFOUND";
+  }
+  const [first] = attempts;
+  return attempts.every((e) => e.code === first.code) ? first.code : first.code ?? attempts.find((e) => e.code)?.code;
 }

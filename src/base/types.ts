@@ -92,7 +92,7 @@ export interface Resolver {
  *
  * @example
  * ```ts
- * import type { ResolvedAddresses } from "@eyeballs/connect";
+ * import type { ResolvedAddresses } from "@eyeballs/connect/dns";
  * const answer: ResolvedAddresses = { addresses: ["192.0.2.1"], ttl: 300 };
  * ```
  */
@@ -109,7 +109,7 @@ export interface ResolvedAddresses {
  *
  * @example
  * ```ts
- * import type { Clock } from "@eyeballs/connect";
+ * import type { Clock } from "@eyeballs/connect/race";
  * const clock: Clock = {
  *   now: () => performance.now(),
  *   setTimer: (fn: () => void, ms: number) => {
@@ -207,7 +207,7 @@ export type AddressState = "connected" | "lost" | "failed";
  *
  * @example
  * ```ts
- * import type { KnownAddress } from "@eyeballs/connect";
+ * import type { KnownAddress } from "@eyeballs/connect/history";
  * const line = (a: KnownAddress) => `${a.address} ${a.state} ${a.ageMs} ms ago`;
  * ```
  */

@@ -53,12 +53,6 @@ export interface CliOptions {
 /**
  * A bad command line. The CLI prints its message and a usage hint, and
  * exits with status 2.
- *
- * @example
- * ```ts
- * import { UsageError } from "./args.ts";
- * throw new UsageError('--repeat must be a whole number ≥ 1, got "x"');
- * ```
  */
 export class UsageError extends Error {
   /** A usage error with `message`, which names the argument. */
@@ -88,13 +82,6 @@ const SCHEDULES: readonly ScheduleName[] = ["default", "rfc8305", "halving"];
  * win over everything else, so they work even on an otherwise bad line.
  * Options take their value as `--opt value` or `--opt=value`; `--` ends the
  * options.
- *
- * @example
- * ```ts
- * import { parseArgs } from "./args.ts";
- * const command = parseArgs(["--json", "--timeout", "5000", "localhost", "8080"]);
- * // { kind: "connect", options: { host: "localhost", port: 8080, json: true, timeout: 5000, ... } }
- * ```
  */
 export function parseArgs(argv: readonly string[]): Command {
   const end = argv.indexOf("--");

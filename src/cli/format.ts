@@ -62,13 +62,6 @@ function reason(attempt: Attempt): string | null {
 
 /**
  * One attempt as a plain JSON-ready object.
- *
- * @example
- * ```ts
- * import { attemptRecord } from "./format.ts";
- * attemptRecord({ index: 0, address: "::1", family: 6, port: 80, startMs: 0.4, endMs: 1.2, outcome: "won" });
- * // { address: "::1", family: 6, startMs: 0.4, endMs: 1.2, outcome: "won", error: null }
- * ```
  */
 export function attemptRecord(attempt: Attempt): AttemptRecord {
   return {
@@ -83,12 +76,6 @@ export function attemptRecord(attempt: Attempt): AttemptRecord {
 
 /**
  * The JSON line for a connect that succeeded.
- *
- * @example
- * ```ts
- * import { successRecord } from "./format.ts";
- * const line = JSON.stringify(successRecord("localhost", 80, { address: "::1", family: 6, ms: 1.5, attempts: [] }));
- * ```
  */
 export function successRecord(
   host: string,
@@ -108,12 +95,6 @@ export function successRecord(
 /**
  * The JSON line for a connect that failed with `error` (a `ConnectError`
  * carries the attempts; other errors have none).
- *
- * @example
- * ```ts
- * import { failureRecord } from "./format.ts";
- * failureRecord("localhost", 9, new Error("could not connect"), []).error; // "could not connect"
- * ```
  */
 export function failureRecord(
   host: string,
@@ -132,18 +113,6 @@ const bracketed = (address: string, family: Family) => (family === 6 ? `[${addre
  * The readable timeline of one connect: how each family resolved (from
  * the `onEvent` stream), then one row per attempt with its start and end in
  * ms, address, outcome and reason.
- *
- * @example
- * ```ts
- * import { formatTimeline } from "./format.ts";
- * for (const line of formatTimeline([], [
- *   { index: 0, address: "::1", family: 6, port: 80, startMs: 0.3, endMs: 250.9, outcome: "aborted" },
- *   { index: 1, address: "127.0.0.1", family: 4, port: 80, startMs: 250.5, endMs: 250.9, outcome: "won" },
- * ])) console.log(line);
- * //   #  start ms   end ms  address      outcome  reason
- * //   1       0.3    250.9  [::1]        aborted
- * //   2     250.5    250.9  127.0.0.1    won
- * ```
  */
 export function formatTimeline(events: readonly ConnectEvent[], attempts: readonly Attempt[]): string[] {
   const lines: string[] = [];
@@ -215,16 +184,6 @@ const age = (ageMs: number) =>
 /**
  * What history did to the order, and why: each known address in the order
  * history ranks them, with its last outcome, its age and RTT.
- *
- * @example
- * ```ts
- * import { historyOrderLine } from "./format.ts";
- * historyOrderLine({ type: "history-order", atMs: 0, preferredFamily: 4, addresses: [
- *   { address: "192.0.2.1", state: "connected", srttMs: 21, rttvarMs: 4, ageMs: 3000 },
- *   { address: "2001:db8::1", state: "lost", ageMs: 3000 },
- * ] });
- * // "history: IPv4 leads; first 192.0.2.1 (connected 3.0 s ago, RTT 21.0 ms); last [2001:db8::1] (lost 3.0 s ago)"
- * ```
  */
 export function historyOrderLine(event: Extract<ConnectEvent, { type: "history-order" }>): string {
   const describe = (k: (typeof event.addresses)[number]) => {
@@ -242,15 +201,6 @@ export function historyOrderLine(event: Extract<ConnectEvent, { type: "history-o
 
 /**
  * Why history changed a delay: the RTT it knows of the address just started.
- *
- * @example
- * ```ts
- * import { historyDelayLine } from "./format.ts";
- * historyDelayLine({
- *   type: "history-delay", atMs: 1, address: "192.0.2.1", delayMs: 45, scheduleMs: 250, srttMs: 20, rttvarMs: 2,
- * });
- * // "history: next attempt after 45.0 ms, not 250.0 ms: 192.0.2.1 connected in 20.0 ± 2.0 ms before"
- * ```
  */
 export function historyDelayLine(event: Extract<ConnectEvent, { type: "history-delay" }>): string {
   const where = bracketed(event.address, event.address.includes(":") ? 6 : 4);
@@ -260,12 +210,6 @@ export function historyDelayLine(event: Extract<ConnectEvent, { type: "history-d
 
 /**
  * The closing line of a successful connect.
- *
- * @example
- * ```ts
- * import { formatSummary } from "./format.ts";
- * formatSummary({ address: "127.0.0.1", port: 8080, ms: 12.34 }); // "connected to 127.0.0.1 port 8080 in 12.3 ms"
- * ```
  */
 export function formatSummary(result: { address: string; port: number; ms: number }): string {
   return `connected to ${result.address} port ${result.port} in ${ms(result.ms)} ms`;

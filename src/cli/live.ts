@@ -16,14 +16,6 @@ const ms = (value: number) => `${value.toFixed(0)} ms`;
  * The live lines at `nowMs` (ms since the connect started), from the
  * events so far: how each family resolved, then each attempt as pending
  * (with its age) or ended (with its outcome and reason).
- *
- * @example
- * ```ts
- * import { renderLive } from "./live.ts";
- * const attempt = { index: 0, address: "::1", family: 6 as const, port: 80, startMs: 1, outcome: "failed" as const };
- * renderLive([{ type: "attempt-start", atMs: 1, attempt }], 300);
- * // ["  resolving…", "  #1 [::1]  pending  299 ms"]
- * ```
  */
 export function renderLive(events: readonly ConnectEvent[], nowMs: number): string[] {
   const resolved: string[] = [];
@@ -53,14 +45,6 @@ export function renderLive(events: readonly ConnectEvent[], nowMs: number): stri
 
 /**
  * Where a live view draws, and its clock.
- *
- * @example
- * ```ts
- * import process from "node:process";
- * import type { LiveTarget } from "./live.ts";
- * const started = performance.now();
- * const target: LiveTarget = { write: (t) => process.stdout.write(t), now: () => performance.now() - started };
- * ```
  */
 export interface LiveTarget {
   /** Writes raw text (escape codes included) to the terminal. */
@@ -71,12 +55,6 @@ export interface LiveTarget {
 
 /**
  * Redraws every this many ms, so pending attempts' ages count up.
- *
- * @example
- * ```ts
- * import { LIVE_REFRESH_MS } from "./live.ts";
- * console.log(`${1000 / LIVE_REFRESH_MS} frames a second`);
- * ```
  */
 export const LIVE_REFRESH_MS = 100;
 
@@ -84,16 +62,6 @@ export const LIVE_REFRESH_MS = 100;
  * A live view in progress: {@linkcode LiveView.update} redraws it in place
  * (cursor up, clear to the end of the screen), {@linkcode LiveView.stop}
  * erases it.
- *
- * @example
- * ```ts
- * import process from "node:process";
- * import { LiveView } from "./live.ts";
- * const started = performance.now();
- * const view = new LiveView({ write: (t) => process.stdout.write(t), now: () => performance.now() - started });
- * view.update([]);
- * view.stop();
- * ```
  */
 export class LiveView {
   #events: readonly ConnectEvent[] = [];

@@ -26,14 +26,16 @@ export { EXIT } from "./run.ts";
  * Deno adapter.
  */
 async function loadRuntime(): Promise<Runtime> {
-  const { systemSourceAddresses: sourceAddresses } = await import("../adapters/shared/source_addresses.ts");
+  const { systemSourceAddresses: sourceAddresses, systemNetworkId: networkId } = await import(
+    "../adapters/shared/source_addresses.ts"
+  );
   if ("Deno" in globalThis) {
     const { denoDialer, systemResolver } = await import("../adapters/deno/mod.ts");
-    return { dialer: denoDialer, resolver: systemResolver, sourceAddresses };
+    return { dialer: denoDialer, resolver: systemResolver, sourceAddresses, networkId };
   }
   // The Node adapter's own default: the stub resolver (no thread-pool stall) where nsswitch allows it.
   const { autoResolver, nodeDialer } = await import("../adapters/node/mod.ts");
-  return { dialer: nodeDialer, resolver: autoResolver, sourceAddresses };
+  return { dialer: nodeDialer, resolver: autoResolver, sourceAddresses, networkId };
 }
 
 /**

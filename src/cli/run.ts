@@ -28,6 +28,8 @@ export interface Runtime {
   readonly resolver: Resolver;
   /** This host's addresses, for RFC 6724 order and NAT64 (as the adapters do); none: the resolver's order. */
   readonly sourceAddresses?: () => readonly SourceAddress[];
+  /** The network this host is on, history's partition (as the adapters do); none: one partition. */
+  readonly networkId?: () => string | undefined;
 }
 
 /** Where the CLI writes: one call per line. */
@@ -63,13 +65,6 @@ const consoleOutput: Output = {
  * failed, 2 for bad arguments (including options the library rejects).
  * With `io.live` (stdout is a terminal) a live view of the race is drawn
  * while it runs, then replaced by the static timeline.
- *
- * @example
- * ```ts
- * import { run } from "./run.ts";
- * import { nodeDialer, systemResolver } from "../adapters/node/mod.ts";
- * const status = await run(["--json", "localhost", "8080"], { dialer: nodeDialer, resolver: systemResolver });
- * ```
  */
 export async function run(args: readonly string[], runtime: Runtime, io: Output = consoleOutput): Promise<number> {
   let options: CliOptions;
@@ -126,6 +121,7 @@ async function connectOnce(
       resolver: runtime.resolver,
       ...(history !== undefined && { history }),
       sourceAddresses: runtime.sourceAddresses?.(),
+      network: runtime.networkId?.(),
       onEvent: (event) => {
         events.push(event);
         live?.update(events);

@@ -17,12 +17,6 @@ import { denyAddresses } from "../addresses/policy.ts";
  * The schedule `--schedule` and `--attempt-delay` ask for: `rfc8305` is a
  * fixed delay (250 ms by default), `halving` is the ISC article's schedule
  * exactly (500 ms by default, no floor), `default` the library's default.
- *
- * @example
- * ```ts
- * import { scheduleOf } from "./settings.ts";
- * scheduleOf({ schedule: "halving" })({ started: 2, expiries: 1 }); // 250
- * ```
  */
 export function scheduleOf(options: Pick<CliOptions, "schedule" | "attemptDelay">): Schedule {
   switch (options.schedule) {
@@ -38,14 +32,6 @@ export function scheduleOf(options: Pick<CliOptions, "schedule" | "attemptDelay"
 /**
  * The race settings for one connect; unset options are left out so the
  * library's defaults apply.
- *
- * @example
- * ```ts
- * import { parseArgs } from "./args.ts";
- * import { raceSettings } from "./settings.ts";
- * const command = parseArgs(["--timeout", "5000", "localhost", "80"]);
- * if (command.kind === "connect") raceSettings(command.options).timeout; // 5000
- * ```
  */
 export function raceSettings(options: CliOptions): RaceSettings {
   return {
@@ -63,13 +49,6 @@ export function raceSettings(options: CliOptions): RaceSettings {
  * file store, an in-memory store with that TTL, off, or undefined for the
  * library's default (in memory, shared by every `--repeat` connect). Make it
  * once per run, so that repeated connects share it.
- *
- * @example
- * ```ts
- * import { historyOf } from "./settings.ts";
- * historyOf({ historyFile: "/tmp/eyeballs.json" }); // a FileHistory
- * historyOf({ noHistory: true }); // false
- * ```
  */
 export function historyOf(
   options: Pick<CliOptions, "historyFile" | "historyTtl" | "noHistory">,

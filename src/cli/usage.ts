@@ -6,12 +6,6 @@
 
 /**
  * The full `--help` text.
- *
- * @example
- * ```ts
- * import { USAGE } from "./usage.ts";
- * console.log(USAGE);
- * ```
  */
 export const USAGE = `eyeballs: connect to HOST PORT the Happy Eyeballs way (RFC 8305) and show how.
 
@@ -35,14 +29,14 @@ Options:
   --timeout MS            Give up after MS in all, resolution included (default: none)
   --family 4|6            Only use IPv4 or only IPv6
   --resolution-delay MS   How long an IPv4 answer waits for the IPv6 one (default 50)
-  --max-attempts-in-flight N  At most N attempts connecting at once (default 8)
+  --max-attempts-in-flight N  At most N attempts connecting at once (default 48)
   --history FILE          Learn from and remember earlier connects in FILE (JSON), across runs;
                           without it, --repeat connects share an in-memory history
   --history-ttl MS        How long history remembers a host (default 600000, 10 minutes)
   --no-history            Neither use nor record history
   --deny LIST             Refuse addresses before any SYN (against SSRF): internal (every
                             special-purpose range but documentation), all, or a comma list of
-                            unspecified, loopback, private, cgnat, link-local, unique-local,
+                            unspecified, loopback, private, cgnat, benchmarking, link-local, unique-local,
                             multicast, broadcast, documentation (IPv4 forms in IPv6 included)
   -h, --help              Show this help
   -V, --version           Show the version
@@ -56,12 +50,5 @@ Examples:
 
 /**
  * The hint printed under a usage error.
- *
- * @example
- * ```ts
- * import { USAGE_HINT } from "./usage.ts";
- * console.error("eyeballs: missing PORT");
- * console.error(USAGE_HINT);
- * ```
  */
 export const USAGE_HINT = "usage: eyeballs [options] HOST PORT  (eyeballs --help for more)";

@@ -8,11 +8,5 @@
 
 /**
  * The package version.
- *
- * @example
- * ```ts
- * import { VERSION } from "./version.ts";
- * console.log(`eyeballs ${VERSION}`);
- * ```
  */
 export const VERSION = "0.1.0";

@@ -16,7 +16,7 @@ import type { Resolver } from "../base/types.ts";
 import type { NodeConnectOptions } from "../adapters/node/connect.ts";
 import { createConnection, type EyeballsSocket } from "./create_connection.ts";
 import { TlsHandshakeError } from "../adapters/shared/handshake.ts";
-import { sniFor, TLS_KEYS } from "../adapters/node/tls.ts";
+import { NOT_TLS_KEYS, sniFor } from "../adapters/node/tls.ts";
 
 /**
  * Race settings for an agent's connects (`signal` is per request, so it is not one of them).
@@ -145,9 +145,11 @@ export class EyeballsHttpsAgent extends https.Agent {
    * handshake error's message names the host and the address.
    */
   override createConnection(options: RequestOptions): tls.TLSSocket {
+    // Every tls.connect option the request or the agent carries (crl, sigalgs, secureOptions...), as https.Agent
+    // hands them on; only what belongs to the TCP connection stays with the race.
     const settings: Record<string, unknown> = {};
-    for (const key of TLS_KEYS) {
-      if (options[key] !== undefined && options[key] !== null) settings[key] = options[key];
+    for (const [key, value] of Object.entries(options)) {
+      if (!NOT_TLS_KEYS.has(key) && value !== undefined && value !== null) settings[key] = value;
     }
     const tcp = tcpOptions(options, 443, this.#race);
     let won: { address: string; port: number } | undefined;

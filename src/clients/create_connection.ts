@@ -15,9 +15,9 @@ import type net from "node:net";
 import { Duplex } from "node:stream";
 import type { Connected, RaceSettings } from "../connect/connect.ts";
 import type { Resolver } from "../base/types.ts";
-import { adapterConnect } from "../adapters/shared/connect.ts";
+import { connectPrepared, prepareConnect } from "../adapters/shared/connect.ts";
 import { discardSocket, netKind } from "../adapters/shared/net_dialer.ts";
-import { checkAdapterOptions, type SocketOptions } from "../adapters/shared/options.ts";
+import type { SocketOptions } from "../adapters/shared/options.ts";
 
 /**
  * Options for {@linkcode createConnection}: those of the Node adapter's `connect`.
@@ -81,11 +81,12 @@ export class EyeballsSocket extends Duplex {
       attempt.once("close", () => this.#attempts.delete(attempt));
       if (!this.#refed) attempt.unref();
     });
-    // Checked now, so that a bad option throws from createConnection as net.createConnection's do.
-    checkAdapterOptions(rest, kind.shape);
+    // Checked now, once, so that a bad option throws from createConnection as net.createConnection's do.
+    const prepared = prepareConnect(rest, kind);
+    prepared.settings.signal = this.#race.signal;
     const onAbort = () => this.destroy(signal!.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
-    const raced = adapterConnect({ ...rest, signal: this.#race.signal }, kind);
+    const raced = connectPrepared(prepared);
     raced.then(({ conn, host: _host, extra: _extra, ...connected }) => {
       signal?.removeEventListener("abort", onAbort);
       if (this.destroyed) return discardSocket(conn);

@@ -4,9 +4,9 @@
  * `node:http` / `node:https`, and `undiciConnector` for undici and `fetch`.
  *
  * A subpath of its own because these extend or load `node:http`,
- * `node:https`, `node:stream` and `node:tls`, which cost a fresh process
- * several milliseconds each: `import { connect } from "@eyeballs/connect/node"`
- * loads none of them.
+ * `node:https`, `node:stream` and `node:tls`, which are slow to load in a
+ * fresh process: `import { connect } from "@eyeballs/connect/node"` loads
+ * none of them.
  *
  * @example
  * ```ts

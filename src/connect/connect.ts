@@ -6,11 +6,11 @@
  */
 
 import { AttemptError, ConnectError } from "../base/errors.ts";
-import { type Resolution, RESOLUTION_DELAY, resolveInto } from "./resolve.ts";
+import { type Resolution, resolveInto } from "./resolve.ts";
 import { dialSafely, emptyDialError, NEVER_ABORTED, race } from "../race/race.ts";
-import { defaultSchedule, type Schedule } from "../race/schedule.ts";
+import { defaultSchedule, MAX_ATTEMPTS_IN_FLIGHT, RESOLUTION_DELAY, type Schedule } from "../race/schedule.ts";
 import { defaultHistory, type History, type HostHistory, outcomesOf } from "../history/history.ts";
-import { historyFamily, historyRank, historySchedule } from "../history/in_race.ts";
+import { HISTORY_WAIT, historyFamily, historyRank, historySchedule } from "../history/in_race.ts";
 import { AddressQueue, thenBy } from "../race/queue.ts";
 import { systemClock } from "../race/clock.ts";
 import {
@@ -18,14 +18,13 @@ import {
   type Clock,
   type ConnectEvent,
   type Dialer,
-  type Family,
   otherFamily,
   type Resolver,
   type Target,
 } from "../base/types.ts";
 import { checkConnectOptions, type Host } from "./validate.ts";
 import { checkAddress, nat64Translatable, policyResolver, seeThroughNat64 } from "../addresses/policy.ts";
-import { type AddressSelector, selectorFor, type SourceAddress } from "../addresses/rfc6724.ts";
+import { type AddressSelector, selectorFor } from "../addresses/rfc6724.ts";
 import {
   discoverNat64Prefix,
   type Nat64Prefix,
@@ -34,8 +33,8 @@ import {
   synthesizeNat64,
 } from "../addresses/nat64.ts";
 
-import { type Connected, type ConnectOptions, MAX_ATTEMPTS_IN_FLIGHT, type RaceSettings } from "./options.ts";
-export { type Connected, type ConnectOptions, MAX_ATTEMPTS_IN_FLIGHT, type RaceSettings };
+import type { Connected, ConnectOptions, RaceSettings } from "./options.ts";
+export type { Connected, ConnectOptions, RaceSettings };
 
 /**
  * Connects to `hostname:port` the Happy Eyeballs way, through any dialer.
@@ -62,49 +61,68 @@ export { type Connected, type ConnectOptions, MAX_ATTEMPTS_IN_FLIGHT, type RaceS
  * ```
  */
 export function connect<Conn>(options: ConnectOptions<Conn>): Promise<Connected<Conn>> {
-  return connectAs(options, "hostname");
-}
-
-/**
- * {@linkcode connect}, with the host field named `hostField` in errors, as
- * an adapter's caller spelled it. For adapters, not exported by the package.
- */
-export function connectAs<Conn>(options: ConnectOptions<Conn>, hostField: string): Promise<Connected<Conn>> {
   let host: Host;
-  let selector: AddressSelector | undefined;
   try {
-    host = checkConnectOptions(options, hostField);
-    selector = options.sourceAddresses?.length ? selectorFor(options.sourceAddresses) : undefined;
+    host = checkConnectOptions(options, "hostname");
   } catch (error) {
     return Promise.reject(error); // bad options reject, as from an async function
   }
-  const clock = options.clock ?? systemClock;
-  const bare = host.literal && options.timeout === undefined && options.signal === undefined && !options.onEvent &&
-    !options.addressPolicy && !nat64Possible(options, host, selector);
-  if (bare) {
-    const { address, family } = host.literal!;
-    return dialLiteral(options.dialer, { address, family, port: options.port }, clock, clock.now(), true);
-  }
-  return raceTo(options, host, selector, clock, clock.now());
+  return connectChecked(options, host, true);
 }
 
 /**
- * NAT64 only on a host with IPv6 but no IPv4 route, for a name or an IPv4 literal: nothing on a dual-stack host.
- * For adapters too (their plain `{ host, port }` to an IP literal), not exported by the package.
+ * {@linkcode connect} on options already checked (`host` is what the check
+ * returned). This is the one place that decides whether a connect needs the
+ * race: an IP literal that nothing can cut short, watch, refuse or translate
+ * is one dial. `timeline` false gives the bare connection. For adapters, not
+ * exported by the package.
  */
-export function nat64Possible(options: RaceSettings, host: Host, selector: AddressSelector | undefined): boolean {
+export function connectChecked<Conn, Timeline extends boolean>(
+  options: ConnectOptions<Conn>,
+  host: Host,
+  timeline: Timeline,
+): Promise<Timeline extends true ? Connected<Conn> : Conn> {
+  type Result = Timeline extends true ? Connected<Conn> : Conn;
+  let selector: AddressSelector | undefined;
+  try {
+    selector = options.sourceAddresses?.length ? selectorFor(options.sourceAddresses) : undefined;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const clock = options.clock ?? systemClock;
+  const literal = host.literal;
+  if (
+    literal && options.timeout === undefined && options.signal === undefined && !options.onEvent &&
+    !options.addressPolicy && !nat64Possible(options, host, selector)
+  ) {
+    return dialOnce(
+      options.dialer,
+      { address: literal.address, family: literal.family, port: options.port },
+      clock,
+      timeline,
+    );
+  }
+  const raced = raceFor(options, host, selector, clock, clock.now());
+  return (timeline ? raced : raced.then(connOf)) as Promise<Result>;
+}
+
+/** NAT64 only on a host with IPv6 but no IPv4 route, for a name or an IPv4 literal: nothing on a dual-stack host. */
+function nat64Possible(options: RaceSettings, host: Host, selector: AddressSelector | undefined): boolean {
   return selector !== undefined && selector.hasIPv6Route && !selector.hasIPv4Route &&
     options.family === undefined && options.nat64Prefix !== false && (!host.literal || host.literal.family === 4);
 }
 
+const connOf = <Conn>(connected: Connected<Conn>): Conn => connected.conn;
+
 /** The connect with all of its machinery: resolution, history, policy, NAT64, the race, timeout and signal. */
-async function raceTo<Conn>(
+async function raceFor<Conn>(
   options: ConnectOptions<Conn>,
   host: Host,
   selector: AddressSelector | undefined,
   clock: Clock,
   startedAt: number,
 ): Promise<Connected<Conn>> {
+  if (options.signal?.aborted) throw options.signal.reason; // fired before the call: nothing happens
   const hostname = host.literal ? host.literal.address : host.name;
   const { port } = options;
   let settled = false; // no event once the promise has settled
@@ -123,14 +141,30 @@ async function raceTo<Conn>(
   const history = host.name === undefined
     ? undefined
     : options.history ?? (options.clock === undefined ? defaultHistory : undefined);
-  const historyHost = host.name?.toLowerCase();
-  const found = history ? lookupSafely(history, historyHost!, port) : undefined;
-  const known = isPromiseLike(found) ? await found : found; // the in-memory store answers without an await
-  if (options.signal?.aborted) throw options.signal.reason; // aborted while an async store looked up
+  // One host for history whether named absolute ("db.") or not; the resolver is what tells them apart.
+  const historyHost = host.name?.toLowerCase().replace(/\.$/, "");
   // One signal ends everything: the caller's abort, the timeout, or the end of the race. With
   // none of them (an IP literal, no timeout, no signal) there is no controller at all: signals are
-  // costly on Node and Bun (bench/RESULTS.md, docs/performance.md).
+  // costly on Node and Bun (docs/performance.md).
   const cancellable = options.timeout !== undefined || options.signal !== undefined || !host.literal;
+  const controller = cancellable ? new AbortController() : undefined;
+  let timedOut: Error | undefined;
+  const onAbort = () => controller!.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const cancelTimeout = options.timeout === undefined ? () => {} : clock.setTimer(() => {
+    timedOut = Object.assign(new Error(`timed out after ${options.timeout} ms`), { name: "TimeoutError" });
+    controller!.abort(timedOut);
+  }, options.timeout);
+
+  const found = history ? lookupSafely(history, historyHost!, port, options.network) : undefined;
+  // The in-memory store answers without an await; an async one gets HISTORY_WAIT, and the timeout and signal count.
+  const known = isPromiseLike(found) ? await storeAnswer(found, controller!.signal, clock) : found;
+  if (controller?.signal.aborted) {
+    cancelTimeout();
+    options.signal?.removeEventListener("abort", onAbort);
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw new ConnectError(hostname, port, [], [], timedOut?.message, timedOut !== undefined);
+  }
   // The family that leads, decided before any answer arrives (the Resolution Delay holds the other): the family
   // history saw win, else the caller's choice, else RFC 6724's (rules 1/2: no global IPv6 source), else IPv6.
   const byHistory = known && historyRank(known);
@@ -140,15 +174,6 @@ async function raceTo<Conn>(
     const addresses = [...known.addresses].sort((a, b) => byHistory(a.address, b.address));
     emit({ type: "history-order", atMs: clock.now() - startedAt, preferredFamily, addresses });
   }
-
-  const controller = cancellable ? new AbortController() : undefined;
-  let timedOut: Error | undefined;
-  const onAbort = () => controller!.abort(options.signal?.reason);
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  const cancelTimeout = options.timeout === undefined ? () => {} : clock.setTimer(() => {
-    timedOut = Object.assign(new Error(`timed out after ${options.timeout} ms`), { name: "TimeoutError" });
-    controller!.abort(timedOut);
-  }, Math.max(0, options.timeout - (clock.now() - startedAt))); // an async history lookup counts
 
   const queue = new AddressQueue(port, {
     preferredFamily,
@@ -225,8 +250,16 @@ async function raceTo<Conn>(
       startedAt,
       emit: raceEmit,
     });
-    if (history) {
-      recordSafely(history, historyHost!, port, outcomesOf(result.attempts, controller?.signal.aborted === true));
+    // A race the caller narrowed (one family, or a policy that refused addresses) says nothing about the network:
+    // IPv4 winning where IPv6 was never tried must not make later connects lead with IPv4.
+    if (history && options.family === undefined && refused.size === 0) {
+      recordSafely(
+        history,
+        historyHost!,
+        port,
+        outcomesOf(result.attempts, controller?.signal.aborted === true),
+        options.network,
+      );
     }
     if (result.error !== undefined) throw result.error;
     if (result.winner) {
@@ -239,36 +272,29 @@ async function raceTo<Conn>(
     const attemptErrors = result.attempts.map((a) => new AttemptError(a.address, a.family, port, a.error));
     const why = timedOut?.message;
     const errors = [...resolveErrors, ...refused.values(), ...attemptErrors];
-    throw new ConnectError(hostname, port, errors, result.attempts, why);
+    throw new ConnectError(hostname, port, errors, result.attempts, why, timedOut !== undefined);
   } finally {
     cancelTimeout();
     options.signal?.removeEventListener("abort", onAbort);
-    // Stops lookups and the Resolution Delay; once they are over nothing listens, and an abort costs Node ~6 us.
+    // Stops lookups and the Resolution Delay; once they are over nothing listens, and an abort is costly on Node.
     if (resolution && !resolution.settled) controller!.abort(CONNECT_OVER);
     settled = true;
   }
 }
 
 /**
- * The race of a single address that nothing can cut short (no signal, no timeout) and nobody watches: the dial
- * itself, with the race's result and errors but none of its machinery (queue, controllers, timers), which an IP
- * literal does not need: per-connect cost is measured in bench/overhead.ts (docs/performance.md). `startedAt` is
- * `clock.now()` as the caller read it, just before. `timeline` false gives the bare connection, for callers who want
- * nothing else (the adapters' `connect`): no attempt record and no second clock read unless the dial fails. The
- * target's address is canonical; it names the host in errors. For adapters too, not exported by the package.
- *
- * A `.then` rather than an async function, here and in every layer above it down to the adapters' `connect`: a
- * suspended async function keeps its frame, a promise and two await closures alive while the connect is pending.
- * Measured on Node 20 with 10,000 pending connects, the async layers cost 1.8 KiB of heap per connect (the dial
- * itself 1.9 KiB).
+ * The race of a single address that nothing can cut short and nobody watches: the dial itself, with the race's
+ * result and errors but none of its machinery (queue, controllers, timers), which one address does not need. A
+ * `.then` rather than an async function: a suspended async function keeps its frame alive while the connect is
+ * pending (docs/performance.md).
  */
-export function dialLiteral<Conn, Timeline extends boolean>(
+function dialOnce<Conn, Timeline extends boolean>(
   dialer: Dialer<Conn>,
   target: Target,
   clock: Clock,
-  startedAt: number,
   timeline: Timeline,
 ): Promise<Timeline extends true ? Connected<Conn> : Conn> {
+  const startedAt = clock.now();
   return dialSafely(dialer, target, NEVER_ABORTED).then((conn) => {
     const empty = emptyDialError(conn);
     if (empty) return literalFailed(target, clock.now() - startedAt, empty);
@@ -294,13 +320,34 @@ function lookupSafely(
   history: History,
   host: string,
   port: number,
+  network: string | undefined,
 ): HostHistory | undefined | Promise<HostHistory | undefined> {
   try {
-    const found = history.lookup(host, port);
+    // The network only when known: a store of two parameters sees the calls it always saw.
+    const found = network === undefined ? history.lookup(host, port) : history.lookup(host, port, network);
     return isPromiseLike(found) ? Promise.resolve(found).then(checkedHistory, () => undefined) : checkedHistory(found);
   } catch {
     return undefined;
   }
+}
+
+/** A store's answer, or undefined once it has had HISTORY_WAIT or the connect was aborted: history is a hint. */
+function storeAnswer(
+  found: PromiseLike<HostHistory | undefined>,
+  signal: AbortSignal,
+  clock: Clock,
+): Promise<HostHistory | undefined> {
+  return new Promise((resolve) => {
+    const done = (known?: HostHistory) => {
+      cancelWait();
+      signal.removeEventListener("abort", onAbort);
+      resolve(known);
+    };
+    const onAbort = () => done();
+    const cancelWait = clock.setTimer(() => done(), HISTORY_WAIT);
+    signal.addEventListener("abort", onAbort, { once: true });
+    Promise.resolve(found).then(done, () => done());
+  });
 }
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
@@ -316,10 +363,18 @@ function checkedHistory(found: unknown): HostHistory | undefined {
 }
 
 /** `history.record`, not awaited; a store that throws or rejects is ignored. */
-function recordSafely(history: History, host: string, port: number, outcomes: ReturnType<typeof outcomesOf>): void {
+function recordSafely(
+  history: History,
+  host: string,
+  port: number,
+  outcomes: ReturnType<typeof outcomesOf>,
+  network: string | undefined,
+): void {
   if (outcomes.length === 0) return;
   try {
-    const done = history.record(host, port, outcomes);
+    const done = network === undefined
+      ? history.record(host, port, outcomes)
+      : history.record(host, port, outcomes, network);
     if (isPromiseLike(done)) Promise.resolve(done).catch(() => {});
   } catch {
     // History is a hint: losing one lesson must not fail a connect that succeeded.

@@ -11,18 +11,6 @@ import type { AddressPolicy } from "../addresses/policy.ts";
 import type { SourceAddress } from "../addresses/rfc6724.ts";
 
 /**
- * The default for `maxAttemptsInFlight`: at most this many attempts connect
- * at the same time.
- *
- * @example
- * ```ts
- * import { MAX_ATTEMPTS_IN_FLIGHT, type RaceSettings } from "@eyeballs/connect";
- * const settings: RaceSettings = { maxAttemptsInFlight: MAX_ATTEMPTS_IN_FLIGHT * 2 };
- * ```
- */
-export const MAX_ATTEMPTS_IN_FLIGHT = 8;
-
-/**
  * Tuning shared by the core and every adapter. All fields are optional.
  *
  * @example
@@ -42,7 +30,7 @@ export interface RaceSettings {
   readonly preferredFamily?: Family;
   /** Only use this family. Default: both. */
   readonly family?: Family;
-  /** At most this many attempts connecting at once. Default 8. */
+  /** At most this many attempts connecting at once. Default 48. */
   readonly maxAttemptsInFlight?: number;
   /** Gives up after this many ms in all, resolution included; the error names every address. Default: none. */
   readonly timeout?: number;
@@ -59,6 +47,12 @@ export interface RaceSettings {
    * milliseconds); `false` turns history off.
    */
   readonly history?: History | false;
+  /**
+   * The network this host is on, as history partitions by it: what a race learns on one network is not used
+   * on another (see `networkId`). The adapters fill it in from the interfaces and default gateways;
+   * undefined: one partition for every network.
+   */
+  readonly network?: string;
   /**
    * Sees every address (resolved, literal, or NAT64-synthesized) before it is dialled, and can refuse it: refused
    * addresses get no SYN and appear in the ConnectError as "refused by policy". See {@linkcode denyAddresses}.

@@ -13,18 +13,6 @@ import { parseAddressList } from "../addresses/ip.ts";
 import type { AddressQueue } from "../race/queue.ts";
 import type { Clock, ConnectEvent, Family, Resolver } from "../base/types.ts";
 
-/**
- * RFC 8305 §3: the recommended Resolution Delay, 50 ms: how long an IPv4
- * answer waits for the IPv6 one.
- *
- * @example
- * ```ts
- * import { RESOLUTION_DELAY } from "@eyeballs/connect";
- * const settings = { resolutionDelay: RESOLUTION_DELAY / 2 };
- * ```
- */
-export const RESOLUTION_DELAY = 50;
-
 /** What resolution needs. */
 export interface ResolveOptions {
   /** The name to look up. */
@@ -62,21 +50,6 @@ export interface Resolution {
  * adds the addresses to `queue` as they arrive, and ends the queue once every
  * family has answered or failed. Never throws: failures are kept for
  * {@linkcode Resolution.failures}.
- *
- * @example
- * ```ts
- * import { AddressQueue } from "../race/queue.ts";
- * import { resolveInto } from "./resolve.ts";
- * import { systemClock } from "../race/clock.ts";
- * const queue = new AddressQueue(443, { preferredFamily: 6, firstAddressFamilyCount: 1 });
- * resolveInto(queue, {
- *   hostname: "localhost", families: [6, 4], resolutionDelay: 50,
- *   resolver: { resolve: (_n, f) => Promise.resolve(f === 6 ? ["::1"] : ["127.0.0.1"]) },
- *   signal: new AbortController().signal, clock: systemClock,
- *   startedAt: systemClock.now(), emit: () => {},
- * });
- * queue.onChange(() => console.log(queue.size, queue.ended));
- * ```
  */
 export function resolveInto(queue: AddressQueue, options: ResolveOptions): Resolution {
   const { hostname, families, resolver, clock, signal } = options;

@@ -141,6 +141,9 @@ export function checkConnectOptions<Conn>(options: ConnectOptions<Conn>, hostFie
     requireFunction(options.clock?.now, "clock.now");
     requireFunction(options.clock?.setTimer, "clock.setTimer");
   }
+  if (options.network !== undefined && typeof options.network !== "string") {
+    throw new TypeError(`network must be a string, got ${describe(options.network)}`);
+  }
   if (options.history !== undefined && options.history !== false) {
     const history = options.history as Partial<History> | null;
     if (typeof history !== "object" || history === null) {

@@ -1,10 +1,10 @@
 /**
  * Reading the resolver's small configuration files (/etc/resolv.conf,
  * /etc/hosts, /etc/nsswitch.conf) with each runtime's cheapest call: Bun's
- * `Bun.file`, Deno's `Deno.readTextFileSync`, Node's `node:fs`. Loading
- * `node:fs` costs a fresh Bun process 1.5-3 ms and a fresh Deno process
- * about 20 ms (bench/first.ts); the files themselves are read in well under
- * a millisecond. The permissions are the same (Deno: `--allow-read`).
+ * `Bun.file`, Deno's `Deno.readTextFileSync`, Node's `node:fs`: loading
+ * `node:fs` costs a fresh Bun or Deno process far more than reading the
+ * files (docs/performance.md). The permissions are the same (Deno:
+ * `--allow-read`).
  *
  * @module
  */
@@ -26,12 +26,6 @@ const deno = (globalThis as { Deno?: Partial<DenoFiles> }).Deno;
 /**
  * The file's text; "" when it does not exist (glibc's defaults apply). Any
  * other error (no permission: Deno without `--allow-read`) is thrown.
- *
- * @example
- * ```ts
- * import { readConfigText } from "./config_files.ts";
- * const text = await readConfigText("/etc/resolv.conf"); // "" when missing
- * ```
  */
 export async function readConfigText(path: string): Promise<string> {
   try {
@@ -47,13 +41,6 @@ export async function readConfigText(path: string): Promise<string> {
 /**
  * A value that changes when the file is modified, created or removed
  * (its modification time; a constant when it does not exist or cannot be read).
- *
- * @example
- * ```ts
- * import { configStamp } from "./config_files.ts";
- * const before = await configStamp("/etc/hosts");
- * // … later: (await configStamp("/etc/hosts")) !== before means read it again
- * ```
  */
 export async function configStamp(path: string): Promise<number> {
   try {

@@ -16,13 +16,6 @@ export type HostsTable = ReadonlyMap<string, { readonly 4: readonly string[]; re
  * canonical name and aliases; `#` starts a comment; lines whose first field
  * is not an IP literal (or has a zone) are skipped. Addresses are kept
  * canonical, in file order, without duplicates.
- *
- * @example
- * ```ts
- * import { parseHosts } from "./hosts_file.ts";
- * const table = parseHosts("127.0.0.1 localhost\n::1 localhost ip6-localhost\n");
- * table.get("localhost"); // { 4: ["127.0.0.1"], 6: ["::1"] }
- * ```
  */
 export function parseHosts(text: string): HostsTable {
   const table = new Map<string, { 4: string[]; 6: string[] }>();
@@ -44,18 +37,10 @@ export function parseHosts(text: string): HostsTable {
 /**
  * The addresses `table` gives `name` in `family` (case-insensitive; a
  * trailing dot is part of the name, as in glibc's `files` source, so
- * `db.lab.` does not match a line for `db.lab`), or `undefined` when the file does not list the
- * name at all. A name listed only for the other family gets an empty array:
+ * `db.lab.` does not match a line for `db.lab`), or `undefined` when the
+ * file does not list the name at all. A name listed only for the other family gets an empty array:
  * getaddrinfo (AF_UNSPEC, glibc's `files` source) then answers from the
  * file alone and asks DNS for neither family.
- *
- * @example
- * ```ts
- * import { hostsLookup, parseHosts } from "./hosts_file.ts";
- * hostsLookup(parseHosts("192.0.2.7 db.lab\n"), "DB.lab", 4); // ["192.0.2.7"]
- * hostsLookup(parseHosts("192.0.2.7 db.lab\n"), "db.lab", 6); // []: pinned to IPv4
- * hostsLookup(parseHosts("192.0.2.7 db.lab\n"), "web.lab", 6); // undefined: ask DNS
- * ```
  */
 export function hostsLookup(table: HostsTable, name: string, family: Family): readonly string[] | undefined {
   return table.get(normalize(name))?.[family];

@@ -53,13 +53,6 @@ export interface DnsAnswer {
  * Throws a TypeError for a name that cannot be sent: an empty label, a label
  * over 63 bytes, a name over 253 characters, or a non-ASCII character
  * (internationalised names must come as A-labels, `xn--…`).
- *
- * @example
- * ```ts
- * import { encodeQuery } from "./message.ts";
- * const bytes = encodeQuery({ id: 0x1234, name: "example.com", family: 6 });
- * // bytes.length === 29; bytes[0..1] is the ID, the last four bytes are type 28, class 1
- * ```
  */
 export function encodeQuery(question: DnsQuestion, udpPayload = 0): Uint8Array {
   const name = encodeName(question.name);
@@ -114,14 +107,6 @@ function encodeName(name: string): Uint8Array {
  * not a response to it (another ID, not a response, another question, or
  * malformed): the caller keeps waiting, so a forged or stray datagram cannot
  * end the lookup.
- *
- * @example
- * ```ts
- * import { encodeQuery, parseResponse } from "./message.ts";
- * const question = { id: 7, name: "example.com", family: 4 as const };
- * const query = encodeQuery(question);
- * parseResponse(query, question); // undefined: a query is not a response
- * ```
  */
 export function parseResponse(bytes: Uint8Array, question: DnsQuestion): DnsAnswer | undefined {
   try {
@@ -147,13 +132,6 @@ export class DnsParseError extends Error {
  * `undefined`; a well-formed response to another question still gives
  * `undefined`. Work is bounded by the packet: names are at most 255 bytes
  * and 64 compression pointers, every record is at least 11 bytes.
- *
- * @example
- * ```ts
- * import { decodeResponse, encodeQuery } from "./message.ts";
- * const question = { id: 7, name: "example.com", family: 4 as const };
- * decodeResponse(encodeQuery(question).subarray(0, 8), question); // throws DnsParseError: shorter than a header
- * ```
  */
 export function decodeResponse(bytes: Uint8Array, question: DnsQuestion): DnsAnswer | undefined {
   if (bytes.length < 12) throw new DnsParseError(`${bytes.length} bytes, shorter than a header`);

@@ -11,13 +11,6 @@
  * The sources of the `hosts:` line, in order, lowercase, with any
  * `[STATUS=action]` kept as its own entry; `undefined` when there is no such
  * line.
- *
- * @example
- * ```ts
- * import { hostsSources } from "./nsswitch.ts";
- * hostsSources("passwd: files\nhosts: files mdns4_minimal [NOTFOUND=return] dns\n");
- * // ["files", "mdns4_minimal", "[notfound=return]", "dns"]
- * ```
  */
 export function hostsSources(text: string): string[] | undefined {
   for (const raw of text.split("\n")) {
@@ -33,13 +26,6 @@ export function hostsSources(text: string): string[] | undefined {
  * followed by DNS is what getaddrinfo does, and a stub resolver may stand in
  * for it. Anything else (mdns, myhostname, resolve, ldap, actions, no line)
  * keeps getaddrinfo.
- *
- * @example
- * ```ts
- * import { stubMatchesSystem } from "./nsswitch.ts";
- * stubMatchesSystem("hosts: files dns\n"); // true
- * stubMatchesSystem("hosts: files resolve [!UNAVAIL=return] dns\n"); // false
- * ```
  */
 export function stubMatchesSystem(nsswitchText: string): boolean {
   return hostsSources(nsswitchText)?.join(" ") === "files dns";

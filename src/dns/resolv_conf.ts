@@ -31,13 +31,6 @@ const MAX_NAMESERVERS = 3;
  * Parses the text of a resolv.conf. With no `nameserver` line, the server is
  * the local one (`127.0.0.1` and `::1`), as in glibc. Unknown lines and
  * options are ignored, as glibc does; nameservers with a zone are skipped.
- *
- * @example
- * ```ts
- * import { parseResolvConf } from "./resolv_conf.ts";
- * const conf = parseResolvConf("nameserver 192.0.2.53\noptions timeout:1 attempts:1\n");
- * // conf.nameservers = ["192.0.2.53"], conf.timeout = 1, conf.attempts = 1, conf.ndots = 1
- * ```
  */
 export function parseResolvConf(text: string): ResolvConf {
   const nameservers: string[] = [];
@@ -72,12 +65,6 @@ export function parseResolvConf(text: string): ResolvConf {
  * name (trailing dot) only as given; a name with at least `ndots` dots as
  * given, then with each search domain; a shorter one with each search domain
  * first, then as given.
- *
- * @example
- * ```ts
- * import { parseResolvConf, searchNames } from "./resolv_conf.ts";
- * searchNames("db", parseResolvConf("search corp.example\n")); // ["db.corp.example", "db"]
- * ```
  */
 export function searchNames(name: string, conf: Pick<ResolvConf, "search" | "ndots">): string[] {
   if (name.endsWith(".")) return [name.slice(0, -1)];

@@ -80,12 +80,6 @@ export type DnsTransport = (
  * {@linkcode createStubResolver} over a given transport instead of the
  * network: for tests, which script the servers' answers. Not exported by
  * the package.
- *
- * @example
- * ```ts
- * import { createStubResolverWith } from "./stub.ts";
- * const stub = createStubResolverWith({}, () => Promise.resolve({ rcode: 0, truncated: false, addresses: [], ttl: 0 }));
- * ```
  */
 export function createStubResolverWith(options: StubResolverOptions, transport: DnsTransport): StubResolver {
   requireObject(options as unknown, "options");

@@ -95,12 +95,6 @@ async function pinnedToOtherFamily(name: string, family: Family): Promise<boolea
 
 /**
  * `localhost`, `LOCALHOST.`, `app.localhost`: the names RFC 6761 reserves for loopback.
- *
- * @example
- * ```ts
- * import { isLocalhost } from "./system.ts";
- * isLocalhost("app.localhost"); // true
- * ```
  */
 export function isLocalhost(hostname: string): boolean {
   return /(^|\.)localhost\.?$/i.test(hostname);

@@ -7,12 +7,13 @@
  * This file holds the store side: the {@linkcode History} interface a user's
  * own store implements, the pure update rules (RTT smoothing, bounds, TTL)
  * every store shares, and the in-memory default. What history changes in a
- * race (order, delay) lives in `history_policy.ts`.
+ * race (order, delay) lives in `in_race.ts`.
  *
  * @module
  */
 
 import { systemClock } from "../race/clock.ts";
+import { MADE_ROOM } from "../race/race.ts";
 import type { AddressState, Attempt, Clock, KnownAddress } from "../base/types.ts";
 export type { AddressState, KnownAddress };
 import { describe, requireInteger, requireObject } from "../base/checks.ts";
@@ -22,7 +23,7 @@ import { describe, requireInteger, requireObject } from "../base/checks.ts";
  *
  * @example
  * ```ts
- * import type { AddressOutcome } from "@eyeballs/connect";
+ * import type { AddressOutcome } from "@eyeballs/connect/history";
  * const outcome: AddressOutcome = { address: "192.0.2.1", state: "connected", rttMs: 21.5 };
  * ```
  */
@@ -41,7 +42,7 @@ export interface AddressOutcome {
  *
  * @example
  * ```ts
- * import type { HostHistory } from "@eyeballs/connect";
+ * import type { HostHistory } from "@eyeballs/connect/history";
  * const connected = (h: HostHistory) => h.addresses.filter((a) => a.state === "connected");
  * ```
  */
@@ -67,19 +68,23 @@ export interface HostHistory {
  * // A store that logs what it learns, backed by the in-memory one.
  * const memory = new MemoryHistory();
  * const logged: History = {
- *   lookup: (host, port) => memory.lookup(host, port),
- *   record: (host, port, outcomes) => {
- *     console.log(host, port, outcomes);
- *     memory.record(host, port, outcomes);
+ *   lookup: (host, port, network) => memory.lookup(host, port, network),
+ *   record: (host, port, outcomes, network) => {
+ *     console.log(host, port, network, outcomes);
+ *     memory.record(host, port, outcomes, network);
  *   },
  * };
  * ```
  */
 export interface History {
-  /** What is known of `host` (lower case, no trailing dot) on `port`; undefined when nothing (or expired). */
-  lookup(host: string, port: number): HostHistory | undefined | Promise<HostHistory | undefined>;
-  /** Learns from one race's attempts to `host` on `port`. */
-  record(host: string, port: number, outcomes: readonly AddressOutcome[]): void | Promise<void>;
+  /**
+   * What is known of `host` (lower case, no trailing dot) on `port`; undefined when nothing (or expired).
+   * `network` names the network this host is on (the adapters' `networkId`; undefined when unknown): a
+   * store keeps what it learned on one network apart from the others.
+   */
+  lookup(host: string, port: number, network?: string): HostHistory | undefined | Promise<HostHistory | undefined>;
+  /** Learns from one race's attempts to `host` on `port`, on `network` (as in `lookup`). */
+  record(host: string, port: number, outcomes: readonly AddressOutcome[], network?: string): void | Promise<void>;
 }
 
 /**
@@ -90,7 +95,8 @@ export interface History {
  *
  * @example
  * ```ts
- * import { HISTORY_TTL, MemoryHistory } from "@eyeballs/connect";
+ * import { MemoryHistory } from "@eyeballs/connect";
+ * import { HISTORY_TTL } from "@eyeballs/connect/history";
  * const history = new MemoryHistory({ ttl: HISTORY_TTL / 2 });
  * ```
  */
@@ -102,11 +108,26 @@ export const HISTORY_TTL = 10 * 60_000;
  *
  * @example
  * ```ts
- * import { HISTORY_MAX_HOSTS, MemoryHistory } from "@eyeballs/connect";
+ * import { MemoryHistory } from "@eyeballs/connect";
+ * import { HISTORY_MAX_HOSTS } from "@eyeballs/connect/history";
  * const history = new MemoryHistory({ maxHosts: HISTORY_MAX_HOSTS * 4 });
  * ```
  */
 export const HISTORY_MAX_HOSTS = 1000;
+
+/**
+ * How many networks a store keeps history for by default (each with up to
+ * `maxHosts` hosts); the least recently used network goes first. Going
+ * back to a network seen recently (home, office) finds its history again.
+ *
+ * @example
+ * ```ts
+ * import { MemoryHistory } from "@eyeballs/connect";
+ * import { HISTORY_MAX_NETWORKS } from "@eyeballs/connect/history";
+ * const history = new MemoryHistory({ maxNetworks: HISTORY_MAX_NETWORKS * 2 });
+ * ```
+ */
+export const HISTORY_MAX_NETWORKS = 4;
 
 /** How many addresses one host keeps at most (the most recently recorded). */
 const MAX_ADDRESSES_PER_HOST = 32;
@@ -148,7 +169,7 @@ export interface StoredHost {
  *
  * @example
  * ```ts
- * import { updateStoredHost } from "@eyeballs/connect";
+ * import { updateStoredHost } from "@eyeballs/connect/history";
  * const first = updateStoredHost(undefined, [{ address: "192.0.2.1", state: "connected", rttMs: 20 }], 0, 60_000);
  * first.addresses[0].srttMs; // 20
  * ```
@@ -192,7 +213,7 @@ export function updateStoredHost(
  *
  * @example
  * ```ts
- * import { isExpired } from "@eyeballs/connect";
+ * import { isExpired } from "@eyeballs/connect/history";
  * isExpired({ createdAt: 0, usedAt: 0, addresses: [] }, 60_000, 60_000); // true
  * ```
  */
@@ -206,13 +227,13 @@ export function isExpired(stored: StoredHost, now: number, ttl: number): boolean
  *
  * @example
  * ```ts
- * import { viewOfStoredHost } from "@eyeballs/connect";
+ * import { viewOfStoredHost } from "@eyeballs/connect/history";
  * viewOfStoredHost({ createdAt: 0, usedAt: 5, addresses: [{ address: "::1", state: "failed", at: 5 }] }, 105)
  *   .addresses[0].ageMs; // 100
  * ```
  */
 export function viewOfStoredHost(stored: StoredHost, now: number): HostHistory {
-  // Built field by field: a rest/spread copy costs a warm connect to a known name about a microsecond per address.
+  // Built field by field: a rest/spread copy is measurably slower on the warm path (docs/performance.md).
   return {
     addresses: stored.addresses.map((k): KnownAddress => {
       const ageMs = Math.max(0, now - k.at);
@@ -225,13 +246,14 @@ export function viewOfStoredHost(stored: StoredHost, now: number): HostHistory {
 
 /**
  * What one race teaches: the winner and any address that connected late
- * give an RTT; a failed attempt is `failed`; an attempt aborted because
+ * give an RTT; a failed attempt is `failed`, and so is one aborted to make
+ * room under the cap (it had no answer in 2 s); an attempt aborted because
  * another won is `lost`. When the race was cut short (the caller's signal or
  * the timeout), attempts still connecting say nothing and are left out.
  *
  * @example
  * ```ts
- * import { outcomesOf } from "@eyeballs/connect";
+ * import { outcomesOf } from "@eyeballs/connect/history";
  * outcomesOf([{ index: 0, address: "::1", family: 6, port: 80, startMs: 1, endMs: 3, outcome: "won" }], false);
  * // [{ address: "::1", state: "connected", rttMs: 2 }]
  * ```
@@ -244,6 +266,7 @@ export function outcomesOf(attempts: readonly Attempt[], cutShort: boolean): Add
     if (attempt.outcome === "won") outcomes.push({ address, state: "connected", rttMs });
     else if (attempt.outcome === "lost") outcomes.push({ address, state: "lost", rttMs });
     else if (attempt.outcome === "failed") outcomes.push({ address, state: "failed" });
+    else if (attempt.outcome === "aborted" && attempt.error === MADE_ROOM) outcomes.push({ address, state: "failed" });
     else if (attempt.outcome === "aborted" && !cutShort) outcomes.push({ address, state: "lost" });
   }
   return outcomes;
@@ -253,8 +276,10 @@ export function outcomesOf(attempts: readonly Attempt[], cutShort: boolean): Add
 export interface MemoryHistoryOptions {
   /** How long an entry lives, in ms, from its first outcome. Default {@linkcode HISTORY_TTL} (10 minutes). */
   readonly ttl?: number;
-  /** How many host and port pairs it keeps; the least recently used goes first. Default 1000. */
+  /** How many host and port pairs it keeps per network; the least recently used goes first. Default 1000. */
   readonly maxHosts?: number;
+  /** How many networks it keeps history for; the least recently used goes first. Default {@linkcode HISTORY_MAX_NETWORKS}. */
+  readonly maxNetworks?: number;
   /** The clock; tests inject a fake one. Default: the real monotonic clock. */
   readonly clock?: Clock;
 }
@@ -262,30 +287,27 @@ export interface MemoryHistoryOptions {
 /**
  * Checks a store's `ttl` and `maxHosts`, naming the field as `owner.field`.
  * For stores; returns the values with defaults filled in.
- *
- * @example
- * ```ts
- * import { checkHistoryOptions } from "./history.ts";
- * checkHistoryOptions({ ttl: 1000 }, "MemoryHistory"); // { ttl: 1000, maxHosts: 1000 }
- * ```
  */
 export function checkHistoryOptions(
-  options: { ttl?: unknown; maxHosts?: unknown },
+  options: { ttl?: unknown; maxHosts?: unknown; maxNetworks?: unknown },
   owner: string,
-): { ttl: number; maxHosts: number } {
+): { ttl: number; maxHosts: number; maxNetworks: number } {
   requireObject(options, `${owner} options`);
-  const { ttl = HISTORY_TTL, maxHosts = HISTORY_MAX_HOSTS } = options;
+  const { ttl = HISTORY_TTL, maxHosts = HISTORY_MAX_HOSTS, maxNetworks = HISTORY_MAX_NETWORKS } = options;
   if (typeof ttl !== "number") {
     throw new TypeError(`${owner}: ttl must be a number of milliseconds, got ${describe(ttl)}`);
   }
   if (!Number.isFinite(ttl) || ttl <= 0) throw new RangeError(`${owner}: ttl must be a finite number > 0, got ${ttl}`);
   requireInteger(maxHosts, `${owner}: maxHosts`, 1, Infinity);
-  return { ttl, maxHosts };
+  requireInteger(maxNetworks, `${owner}: maxNetworks`, 1, Infinity);
+  return { ttl, maxHosts, maxNetworks };
 }
 
 /**
- * The in-memory history: a bounded LRU map from host and port to what the
- * last races learned, each entry forgotten `ttl` ms after its first outcome.
+ * The in-memory history: per network, a bounded LRU map from host and port
+ * to what the last races learned, each entry forgotten `ttl` ms after its
+ * first outcome. What one network taught is never used on another; the
+ * least recently used networks beyond `maxNetworks` are forgotten.
  * Lookups and records are synchronous. `connect` uses one process-wide
  * instance, {@linkcode defaultHistory}, unless told otherwise.
  *
@@ -300,12 +322,17 @@ export function checkHistoryOptions(
 export class MemoryHistory implements History {
   readonly #ttl: number;
   readonly #maxHosts: number;
+  readonly #maxNetworks: number;
   readonly #clock: Clock;
-  readonly #hosts = new Map<string, StoredHost>(); // insertion order is the LRU order
+  /** Per network (`""`: unknown), host and port to entry; insertion order is the LRU order of both maps. */
+  readonly #networks = new Map<string, Map<string, StoredHost>>();
 
   /** An empty history; throws a TypeError or RangeError naming a bad option. */
   constructor(options: MemoryHistoryOptions = {}) {
-    ({ ttl: this.#ttl, maxHosts: this.#maxHosts } = checkHistoryOptions(options, "MemoryHistory"));
+    ({ ttl: this.#ttl, maxHosts: this.#maxHosts, maxNetworks: this.#maxNetworks } = checkHistoryOptions(
+      options,
+      "MemoryHistory",
+    ));
     if (options.clock !== undefined) {
       if (typeof options.clock?.now !== "function") {
         throw new TypeError(`MemoryHistory: clock.now must be a function, got ${describe(options.clock?.now)}`);
@@ -314,52 +341,63 @@ export class MemoryHistory implements History {
     this.#clock = options.clock ?? systemClock;
   }
 
-  /** How many host and port pairs it holds (expired ones included until they are looked up or pushed out). */
+  /** How many host and port pairs it holds, over all networks (expired ones included until looked up or pushed out). */
   get size(): number {
-    return this.#hosts.size;
+    let size = 0;
+    for (const hosts of this.#networks.values()) size += hosts.size;
+    return size;
   }
 
-  /** What is known of `host` on `port`, or undefined. */
-  lookup(host: string, port: number): HostHistory | undefined {
+  /** How many networks it holds history for. */
+  get networks(): number {
+    return this.#networks.size;
+  }
+
+  /** What is known of `host` on `port` on `network`, or undefined. */
+  lookup(host: string, port: number, network?: string): HostHistory | undefined {
+    const hosts = this.#networks.get(network ?? "");
+    if (hosts === undefined) return undefined;
     const key = historyKey(host, port);
-    const stored = this.#hosts.get(key);
+    const stored = hosts.get(key);
     if (stored === undefined) return undefined;
     const now = this.#clock.now();
     if (isExpired(stored, now, this.#ttl)) {
-      this.#hosts.delete(key);
+      hosts.delete(key);
       return undefined;
     }
     return viewOfStoredHost(stored, now);
   }
 
-  /** Learns from one race. */
-  record(host: string, port: number, outcomes: readonly AddressOutcome[]): void {
+  /** Learns from one race on `network`. */
+  record(host: string, port: number, outcomes: readonly AddressOutcome[], network?: string): void {
     if (outcomes.length === 0) return;
+    const id = network ?? "";
+    const hosts = this.#networks.get(id) ?? new Map<string, StoredHost>();
+    this.#networks.delete(id); // re-inserted last: most recently used
+    this.#networks.set(id, hosts);
+    for (const oldest of this.#networks.keys()) {
+      if (this.#networks.size <= this.#maxNetworks) break;
+      this.#networks.delete(oldest);
+    }
     const key = historyKey(host, port);
-    const updated = updateStoredHost(this.#hosts.get(key), outcomes, this.#clock.now(), this.#ttl);
-    this.#hosts.delete(key); // re-inserted last: most recently used
-    this.#hosts.set(key, updated);
-    for (const oldest of this.#hosts.keys()) {
-      if (this.#hosts.size <= this.#maxHosts) break;
-      this.#hosts.delete(oldest);
+    const updated = updateStoredHost(hosts.get(key), outcomes, this.#clock.now(), this.#ttl);
+    hosts.delete(key);
+    hosts.set(key, updated);
+    for (const oldest of hosts.keys()) {
+      if (hosts.size <= this.#maxHosts) break;
+      hosts.delete(oldest);
     }
   }
 
-  /** Forgets everything (after a network change the caller knows of, for example). */
+  /** Forgets everything, on every network. */
   clear(): void {
-    this.#hosts.clear();
+    this.#networks.clear();
   }
 }
 
 /**
  * The key of a host and port in a store: `host:port` (the host is a DNS
  * name, never an IP literal, so the colon is unambiguous).
- *
- * @example
- * ```ts
- * import { historyKey } from "./history.ts";
- * historyKey("example.com", 443); // "example.com:443"
- * ```
  */
 export function historyKey(host: string, port: number): string {
   return `${host}:${port}`;

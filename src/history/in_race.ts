@@ -25,11 +25,18 @@ import type { Family } from "../base/types.ts";
  *
  * @example
  * ```ts
- * import { RTT_DELAY_MARGIN } from "@eyeballs/connect";
+ * import { RTT_DELAY_MARGIN } from "@eyeballs/connect/history";
  * RTT_DELAY_MARGIN; // 25
  * ```
  */
 export const RTT_DELAY_MARGIN = 25;
+
+/**
+ * How long a connect waits for an async store's `lookup`, in ms: the first attempt delay. A store slower than that
+ * costs more than what it could save, so the connect goes on without history (a `timeout` or `signal` still ends it
+ * sooner).
+ */
+export const HISTORY_WAIT = 250;
 
 /**
  * The Connection Attempt Delay for an address with a measured RTT, computed
@@ -45,7 +52,7 @@ export const RTT_DELAY_MARGIN = 25;
  *
  * @example
  * ```ts
- * import { rttAttemptDelay } from "@eyeballs/connect";
+ * import { rttAttemptDelay } from "@eyeballs/connect/history";
  * rttAttemptDelay({ address: "192.0.2.1", state: "connected", srttMs: 20, rttvarMs: 10, ageMs: 0 }); // 60
  * rttAttemptDelay({ address: "192.0.2.1", state: "connected", srttMs: 1, rttvarMs: 0, ageMs: 0 }); // 26
  * rttAttemptDelay({ address: "192.0.2.1", state: "connected", srttMs: 3000, rttvarMs: 0, ageMs: 0 }); // 2000
@@ -67,13 +74,6 @@ const CLASS: Record<string, number> = { connected: 0, unknown: 1, lost: 2, faile
  * The ranking history gives the address queue: connected addresses first,
  * fastest first; unknown ones next; then lost, then failed. Ties (and
  * unknown pairs) return 0, so the resolver's order is kept.
- *
- * @example
- * ```ts
- * import { historyRank } from "./in_race.ts";
- * const rank = historyRank({ addresses: [{ address: "2001:db8::1", state: "failed", ageMs: 5 }] });
- * ["2001:db8::1", "2001:db8::2"].sort(rank); // ["2001:db8::2", "2001:db8::1"]
- * ```
  */
 export function historyRank(history: HostHistory): (a: string, b: string) => number {
   const known = new Map(history.addresses.map((k) => [k.address, k]));
@@ -88,13 +88,6 @@ export function historyRank(history: HostHistory): (a: string, b: string) => num
 /**
  * The best address history knows that connected, if any: the one the race
  * will try first. `rank` is {@linkcode historyRank}'s, when the caller has it already.
- *
- * @example
- * ```ts
- * import { bestKnownAddress } from "./in_race.ts";
- * bestKnownAddress({ addresses: [{ address: "192.0.2.1", state: "connected", srttMs: 9, rttvarMs: 2, ageMs: 0 }] })
- *   ?.address; // "192.0.2.1"
- * ```
  */
 export function bestKnownAddress(
   history: HostHistory,
@@ -112,12 +105,6 @@ export function bestKnownAddress(
  * The family of the best connected address, which should lead the race
  * (and be the one the Resolution Delay waits for); undefined when history
  * knows of no address that connected. `rank` as in {@linkcode bestKnownAddress}.
- *
- * @example
- * ```ts
- * import { historyFamily } from "./in_race.ts";
- * historyFamily({ addresses: [{ address: "192.0.2.1", state: "connected", srttMs: 9, rttvarMs: 2, ageMs: 0 }] }); // 4
- * ```
  */
 export function historyFamily(
   history: HostHistory,
@@ -145,15 +132,6 @@ export interface HistoryDelay {
  * `base`, except after starting an address with a measured RTT: then the
  * delay is {@linkcode rttAttemptDelay}. `lastStarted` names the address the
  * race has just started; `onChange` hears of each delay history changed.
- *
- * @example
- * ```ts
- * import { defaultSchedule } from "@eyeballs/connect";
- * import { historySchedule } from "./in_race.ts";
- * const history = { addresses: [{ address: "192.0.2.1", state: "connected" as const, srttMs: 20, rttvarMs: 5, ageMs: 0 }] };
- * const schedule = historySchedule(defaultSchedule, history, () => "192.0.2.1");
- * schedule({ started: 1, expiries: 0 }); // 45
- * ```
  */
 export function historySchedule(
   base: Schedule,

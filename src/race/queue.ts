@@ -17,13 +17,6 @@ export type Rank = (a: string, b: string) => number;
 /**
  * A ranking that asks `first`, and `second` only on a tie; either may be
  * missing (undefined when both are).
- *
- * @example
- * ```ts
- * import { thenBy } from "./queue.ts";
- * const rank = thenBy((a, b) => a.length - b.length, (a, b) => (a < b ? -1 : a > b ? 1 : 0));
- * rank?.("192.0.2.10", "192.0.2.9"); // 1: longer text last
- * ```
  */
 export function thenBy(first?: Rank, second?: Rank): Rank | undefined {
   if (!first || !second) return first ?? second;
@@ -50,18 +43,6 @@ export interface InterleaveOptions {
  * The addresses of one name, fed in as they are resolved and taken out by
  * the race in Happy Eyeballs order. Addresses go in canonical form (as
  * `parseIp` writes them), so that duplicates compare equal.
- *
- * @example
- * ```ts
- * import { AddressQueue } from "./queue.ts";
- * const queue = new AddressQueue(443, { preferredFamily: 6, firstAddressFamilyCount: 1 });
- * queue.add(4, ["192.0.2.1", "192.0.2.2"]);
- * queue.add(6, ["2001:db8::1", "2001:db8::1"]); // the duplicate is dropped
- * queue.end();
- * queue.take()?.address; // "2001:db8::1"
- * queue.take()?.address; // "192.0.2.1"
- * queue.take()?.address; // "192.0.2.2"
- * ```
  */
 export class AddressQueue {
   readonly #port: number;

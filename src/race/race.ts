@@ -59,23 +59,6 @@ export interface RaceResult<Conn> {
  * resolves once there is a winner, every address has failed, or the signal
  * fired. Either way no connection but the winner stays open: losers are
  * aborted, and any that connects later is closed.
- *
- * @example
- * ```ts
- * import { AddressQueue } from "./queue.ts";
- * import { race } from "./race.ts";
- * import { defaultSchedule } from "./schedule.ts";
- * import { systemClock } from "./clock.ts";
- * const queue = new AddressQueue(80, { preferredFamily: 6, firstAddressFamilyCount: 1 });
- * queue.add(4, ["192.0.2.1"]);
- * queue.end();
- * const { winner } = await race({
- *   dialer: { dial: (t) => Promise.resolve(t.address), close: () => {} },
- *   queue, schedule: defaultSchedule, maxAttemptsInFlight: 8, signal: new AbortController().signal,
- *   clock: systemClock, startedAt: systemClock.now(), emit: () => {},
- * });
- * winner?.conn; // "192.0.2.1"
- * ```
  */
 export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult<Conn>> {
   const { dialer, queue, schedule, clock, signal } = options;
@@ -126,7 +109,7 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
     const attempt: Attempt = { ...target, index: attempts.length, startMs: since(), outcome: "pending" };
     // The only attempt there will ever be (none running, no address to come) is never aborted alone: only a
     // winner or room-making aborts one attempt, and the race's signal reaches it directly. Controllers are
-    // costly on Node and Bun (bench/RESULTS.md), and most connects have one address or win with the first.
+    // costly on Node and Bun (docs/performance.md), and most connects have one address or win with the first.
     const sole = running.size === 0 && queue.ended && queue.size === 0;
     const controller = sole ? undefined : new AbortController();
     attempts.push(attempt);
@@ -232,30 +215,18 @@ export async function race<Conn>(options: RaceOptions<Conn>): Promise<RaceResult
 const LOST_THE_RACE = new DOMException("lost the race", "AbortError");
 /** How long the oldest attempt may keep its slot when a new one is due and every slot is taken. */
 const MAKE_ROOM_AFTER = MAX_ATTEMPT_DELAY;
-/** Why the oldest attempt is aborted when a new one is due and every slot is taken. */
-const MADE_ROOM = new Error("aborted to make room for the next attempt (maxAttemptsInFlight reached)");
+/** Why the oldest attempt is aborted when a new one is due and every slot is taken: it had no answer in 2 s. */
+export const MADE_ROOM: Error = new Error("aborted to make room for the next attempt (maxAttemptsInFlight reached)");
 
 /**
  * The signal of an attempt nothing can abort (a sole attempt in a race without a signal). Dialers may compare
  * against it to skip listening for an abort that cannot come.
- *
- * @example
- * ```ts
- * import { NEVER_ABORTED } from "./race.ts";
- * NEVER_ABORTED.aborted; // false, forever
- * ```
  */
 export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 
 /**
  * The error for a dial that resolved with no connection (`undefined` or
  * `null`): such an attempt failed. Undefined for a real connection.
- *
- * @example
- * ```ts
- * import { emptyDialError } from "./race.ts";
- * emptyDialError(null)?.message; // "dialer.dial resolved with null, not a connection"
- * ```
  */
 export function emptyDialError(conn: unknown): TypeError | undefined {
   return conn === undefined || conn === null
@@ -265,13 +236,6 @@ export function emptyDialError(conn: unknown): TypeError | undefined {
 
 /**
  * `dialer.dial`, with a synchronous throw turned into a rejection (and no promise hop of its own).
- *
- * @example
- * ```ts
- * import { dialSafely, NEVER_ABORTED } from "./race.ts";
- * const thrower = { dial(): Promise<string> { throw new Error("no"); }, close() {} };
- * await dialSafely(thrower, { address: "192.0.2.1", family: 4, port: 80 }, NEVER_ABORTED).catch((e) => e.message); // "no"
- * ```
  */
 export function dialSafely<Conn>(dialer: Dialer<Conn>, target: Target, signal: AbortSignal): Promise<Conn> {
   try {

@@ -36,7 +36,8 @@ export type Schedule = (state: ScheduleState) => number;
  *
  * @example
  * ```ts
- * import { fixedDelay, RFC8305_ATTEMPT_DELAY } from "@eyeballs/connect";
+ * import { fixedDelay } from "@eyeballs/connect";
+ * import { RFC8305_ATTEMPT_DELAY } from "@eyeballs/connect/race";
  * const schedule = fixedDelay(RFC8305_ATTEMPT_DELAY);
  * ```
  */
@@ -46,7 +47,8 @@ export const RFC8305_ATTEMPT_DELAY = 250;
  *
  * @example
  * ```ts
- * import { halving, MIN_ATTEMPT_DELAY } from "@eyeballs/connect";
+ * import { halving } from "@eyeballs/connect";
+ * import { MIN_ATTEMPT_DELAY } from "@eyeballs/connect/race";
  * const schedule = halving(250, { min: MIN_ATTEMPT_DELAY });
  * ```
  */
@@ -56,7 +58,8 @@ export const MIN_ATTEMPT_DELAY = 10;
  *
  * @example
  * ```ts
- * import { fixedDelay, MAX_ATTEMPT_DELAY } from "@eyeballs/connect";
+ * import { fixedDelay } from "@eyeballs/connect";
+ * import { MAX_ATTEMPT_DELAY } from "@eyeballs/connect/race";
  * fixedDelay(5000)({ started: 1, expiries: 0 }) === MAX_ATTEMPT_DELAY; // true: clamped
  * ```
  */
@@ -128,3 +131,31 @@ export function halving(first = 500, options: { min?: number } = {}): Schedule {
  * ```
  */
 export const defaultSchedule: Schedule = halving(RFC8305_ATTEMPT_DELAY, { min: MIN_ATTEMPT_DELAY });
+
+/**
+ * RFC 8305 §3: the recommended Resolution Delay, 50 ms: how long an IPv4
+ * answer waits for the IPv6 one.
+ *
+ * @example
+ * ```ts
+ * import { RESOLUTION_DELAY } from "@eyeballs/connect/race";
+ * const settings = { resolutionDelay: RESOLUTION_DELAY / 2 };
+ * ```
+ */
+export const RESOLUTION_DELAY = 50;
+
+/**
+ * The default for `maxAttemptsInFlight`: at most this many attempts connect
+ * at the same time. High enough that a dead address costs one schedule step,
+ * never a wait for a slot: it covers both families of any answer that fits
+ * a 512-byte DNS message (at most 29 A or 16 AAAA records), while still
+ * bounding the sockets one connect holds (docs/schedule.md).
+ *
+ * @example
+ * ```ts
+ * import { MAX_ATTEMPTS_IN_FLIGHT } from "@eyeballs/connect/race";
+ * import type { RaceSettings } from "@eyeballs/connect";
+ * const settings: RaceSettings = { maxAttemptsInFlight: MAX_ATTEMPTS_IN_FLIGHT * 2 };
+ * ```
+ */
+export const MAX_ATTEMPTS_IN_FLIGHT = 48;

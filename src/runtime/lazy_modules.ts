@@ -1,11 +1,9 @@
 /**
  * Runtime modules loaded on first use, not at import: a connect to an IP
- * literal never needs `node:dns`, `node:dgram` or `node:fs`, and loading
- * them costs a fresh process several milliseconds each (bench/first.ts
- * measures it). Each is loaded once: on Node and Bun with
- * `process.getBuiltinModule` (Node hands over `node:fs` in 0.04 ms against
- * 1.7 ms for `import()`, which builds an ES module namespace around it), on
- * Deno with `import()` (its `process` global costs 6-12 ms at its first use).
+ * literal never needs `node:dns`, `node:dgram` or `node:fs`, and each costs
+ * a fresh process time to load (docs/performance.md). Each is loaded once:
+ * on Node and Bun with `process.getBuiltinModule` (no ES module namespace to
+ * build), on Deno with `import()` (its `process` global is slow to set up).
  *
  * @module
  */
@@ -18,12 +16,6 @@ type Net = typeof import("node:net");
 /**
  * A runtime module loaded synchronously at its first use, for code that cannot await (FileHistory's sync
  * store, the per-connect source addresses): `process.getBuiltinModule` (Node ≥ 20.16, Bun, Deno 2).
- *
- * @example
- * ```ts
- * import { builtinModule } from "./lazy_modules.ts";
- * const fs = builtinModule<typeof import("node:fs")>("node:fs");
- * ```
  */
 export function builtinModule<T>(id: string): T {
   return (globalThis as unknown as { process: { getBuiltinModule(id: string): T } }).process.getBuiltinModule(id);
@@ -46,44 +38,20 @@ let net: Promise<Net> | undefined;
 
 /**
  * `node:dns`, loaded at the first call.
- *
- * @example
- * ```ts
- * import { nodeDns } from "./lazy_modules.ts";
- * const { lookup } = await nodeDns();
- * ```
  */
 export const nodeDns = (): Promise<Dns> => (dns ??= loadBuiltin("node:dns", () => import("node:dns")));
 
 /**
  * `node:dgram`, loaded at the first call.
- *
- * @example
- * ```ts
- * import { nodeDgram } from "./lazy_modules.ts";
- * const socket = (await nodeDgram()).createSocket("udp4");
- * ```
  */
 export const nodeDgram = (): Promise<Dgram> => (dgram ??= loadBuiltin("node:dgram", () => import("node:dgram")));
 
 /**
  * `node:fs`, loaded at the first call.
- *
- * @example
- * ```ts
- * import { nodeFs } from "./lazy_modules.ts";
- * const text = (await nodeFs()).readFileSync("/etc/hosts", "utf8");
- * ```
  */
 export const nodeFs = (): Promise<Fs> => (fs ??= loadBuiltin("node:fs", () => import("node:fs")));
 
 /**
  * `node:net`, loaded at the first call (the stub resolver needs it only for truncated answers).
- *
- * @example
- * ```ts
- * import { nodeNet } from "./lazy_modules.ts";
- * const socket = (await nodeNet()).connect({ host: "192.0.2.53", port: 53 });
- * ```
  */
 export const nodeNet = (): Promise<Net> => (net ??= loadBuiltin("node:net", () => import("node:net")));

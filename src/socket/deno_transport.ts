@@ -12,12 +12,6 @@ const READ_SIZE = 64 * 1024;
 
 /**
  * Wraps a connected Deno connection.
- *
- * @example
- * ```ts
- * import { denoTransport } from "./deno_transport.ts";
- * const transport = denoTransport(await Deno.connect({ hostname: "127.0.0.1", port: 8080 }));
- * ```
  */
 export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn): Transport {
   let closed = false;

@@ -15,13 +15,6 @@ import { endpoint, type Transport } from "./transport.ts";
 /**
  * Wraps a connected socket. Half-open is always allowed underneath: the
  * Socket decides when the writable side closes, as the Sockets API says.
- *
- * @example
- * ```ts
- * import net from "node:net";
- * import { nodeTransport } from "./node_transport.ts";
- * const transport = nodeTransport(net.connect({ host: "127.0.0.1", port: 8080 }));
- * ```
  */
 export function nodeTransport(socket: net.Socket): Transport {
   socket.allowHalfOpen = true;

@@ -12,15 +12,6 @@ import type { Transport } from "./transport.ts";
 
 /**
  * How a socket was opened, and where to upgrade it to.
- *
- * @example
- * ```ts
- * import type { SocketSetup } from "./socket.ts";
- * const setup: SocketSetup = {
- *   secureTransport: "starttls", allowHalfOpen: false, tlsHostname: "mail.example.com", upgraded: false,
- *   abortConnect: () => {},
- * };
- * ```
  */
 export interface SocketSetup {
   readonly secureTransport: SecureTransport;
@@ -40,15 +31,6 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
 
 /**
  * A {@linkcode Socket} over the transport `connecting` resolves to.
- *
- * @example
- * ```ts
- * import { createSocket } from "./socket.ts";
- * import { denoTransport } from "./deno_transport.ts";
- * const socket = createSocket(Deno.connect({ hostname: "127.0.0.1", port: 80 }).then(denoTransport), {
- *   secureTransport: "off", allowHalfOpen: false, tlsHostname: "127.0.0.1", upgraded: false, abortConnect: () => {},
- * });
- * ```
  */
 export function createSocket(connecting: Promise<Transport>, setup: SocketSetup): Socket {
   quiet(connecting);

@@ -9,16 +9,6 @@ import type { SocketInfo, TlsOptions } from "./types.ts";
 
 /**
  * A connected byte stream, both directions, pull-based.
- *
- * @example
- * ```ts
- * import type { Transport } from "./transport.ts";
- * async function echoOnce(t: Transport): Promise<void> {
- *   const chunk = await t.read();
- *   if (chunk) await t.write(chunk);
- *   await t.closeWrite();
- * }
- * ```
  */
 export interface Transport {
   /** The next chunk from the peer, or null at EOF. Reads nothing until called: that is the backpressure. */
@@ -37,12 +27,6 @@ export interface Transport {
 
 /**
  * `address:port`, with an IPv6 address in brackets, or null if unknown.
- *
- * @example
- * ```ts
- * import { endpoint } from "./transport.ts";
- * endpoint("::1", 80); // "[::1]:80"
- * ```
  */
 export function endpoint(address: string | undefined, port: number | undefined): string | null {
   if (address === undefined || port === undefined) return null;

@@ -75,11 +75,9 @@ describe("what each entry point loads at import", () => {
 
   it("the Deno entry loads the stub resolver's modules at its first lookup, not at import", () => {
     const { files } = staticBuiltins("src/adapters/deno/mod.ts");
-    const loaded = [...files].filter((f) =>
-      /\/(stub_resolver|dns_exchange|dns_message|resolv_conf|hosts_file)\./.test(f)
-    );
+    const loaded = [...files].filter((f) => /\/dns\/(stub|exchange|message|resolv_conf|hosts_file)\./.test(f));
     assert.deepEqual(loaded, []);
-    assert.ok([...files].some((f) => f.includes("lazy_stub_resolver.")), "the walk missed lazy_stub_resolver");
+    assert.ok([...files].some((f) => f.includes("dns/lazy_stub.")), "the walk missed dns/lazy_stub");
   });
 
   it("the clients subpath is where node:http, node:https and node:stream are loaded", () => {

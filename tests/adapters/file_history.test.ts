@@ -114,7 +114,40 @@ describe("FileHistory", () => {
       const history = new FileHistory(file, { maxHosts: 3, now: () => now++ });
       for (const host of ["a", "b", "c", "d", "e"]) history.record(`${host}.test`, 80, WON);
       const stored = JSON.parse(readFileSync(file, "utf8"));
-      assert.deepEqual(Object.keys(stored.hosts).sort(), ["c.test:80", "d.test:80", "e.test:80"]);
+      assert.deepEqual(Object.keys(stored.networks[""].hosts).sort(), ["c.test:80", "d.test:80", "e.test:80"]);
+    } finally {
+      done();
+    }
+  });
+
+  it("keeps networks apart: what one network taught is not read on another, and comes back with it", () => {
+    const { file, done } = folder();
+    try {
+      const history = new FileHistory(file);
+      history.record("dual.test", 443, WON, "home");
+      assert.equal(new FileHistory(file).lookup("dual.test", 443, "cafe"), undefined);
+      assert.equal(new FileHistory(file).lookup("dual.test", 443), undefined); // unknown network: its own partition
+      history.record("dual.test", 443, [{ address: V6, state: "connected", rttMs: 7 }], "cafe");
+      const home = new FileHistory(file).lookup("dual.test", 443, "home");
+      assert.deepEqual(home?.addresses.map((a) => [a.address, a.state]), [[V6, "lost"], [V4, "connected"]]);
+      const cafe = new FileHistory(file).lookup("dual.test", 443, "cafe");
+      assert.deepEqual(cafe?.addresses.map((a) => [a.address, a.state]), [[V6, "connected"]]);
+    } finally {
+      done();
+    }
+  });
+
+  it("keeps at most maxNetworks networks in the file, the most recently recorded", () => {
+    const { file, done } = folder();
+    try {
+      let now = 1_000;
+      const history = new FileHistory(file, { maxNetworks: 2, now: () => now++ });
+      for (const network of ["n1", "n2", "n3"]) history.record("dual.test", 443, WON, network);
+      const stored = JSON.parse(readFileSync(file, "utf8"));
+      assert.deepEqual(Object.keys(stored.networks).sort(), ["n2", "n3"]);
+      assert.equal(history.lookup("dual.test", 443, "n1"), undefined);
+      assert.ok(history.lookup("dual.test", 443, "n3"));
+      assert.throws(() => new FileHistory(file, { maxNetworks: 0 }), /FileHistory: maxNetworks/);
     } finally {
       done();
     }

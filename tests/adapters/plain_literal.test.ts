@@ -1,6 +1,6 @@
 /**
  * The adapters' plain call, `{ host, port }` to an IP literal with nothing else set, is dialled without the full
- * option path (src/adapters/shared/connect.ts `dialPlain`). It must give what the full path gives: the same timeline,
+ * option path (`checkAdapterOptions` marks it, and the core's `connectChecked` dials it once). It must give what the full path gives: the same timeline,
  * the same errors, and every bad input still the full path's TypeError or RangeError naming the field. Each case
  * runs both ways (`family` set to the literal's own family sends the same connect through the full path) and
  * compares.
@@ -12,7 +12,7 @@ import net from "node:net";
 import { connect as nodeConnect, connectWithTimeline as nodeTimeline } from "../../src/adapters/node/mod.ts";
 import { connect as bunConnect, connectWithTimeline as bunTimeline } from "../../src/adapters/bun/mod.ts";
 import { connect as denoConnect, connectWithTimeline as denoTimeline } from "../../src/adapters/deno/mod.ts";
-import { plainLiteralTarget } from "../../src/adapters/shared/options.ts";
+import { checkAdapterOptions } from "../../src/adapters/shared/options.ts";
 import { ConnectError } from "../../src/base/errors.ts";
 import type { Attempt } from "../../src/base/types.ts";
 
@@ -136,16 +136,21 @@ describe("the plain { host, port } call to an IP literal", () => {
   });
 });
 
-describe("plainLiteralTarget", () => {
+describe("the plain literal shortcut of checkAdapterOptions", () => {
   const shape = { hostField: "host", socket: [] } as const;
+  /** The target when the shortcut took the options; undefined when the full check did (or threw). */
+  const plainTarget = (options: unknown) => {
+    try {
+      const { host, race } = checkAdapterOptions(options, shape);
+      return host?.literal && { address: host.literal.address, family: host.literal.family, port: race.port };
+    } catch {
+      return undefined;
+    }
+  };
 
   it("takes an IP literal and a port, and gives the canonical target", () => {
-    assert.deepEqual(plainLiteralTarget({ host: "192.0.2.1", port: 443 }, shape), {
-      address: "192.0.2.1",
-      family: 4,
-      port: 443,
-    });
-    assert.deepEqual(plainLiteralTarget({ host: "[2001:DB8:0::1]", port: "0443", signal: undefined }, shape), {
+    assert.deepEqual(plainTarget({ host: "192.0.2.1", port: 443 }), { address: "192.0.2.1", family: 4, port: 443 });
+    assert.deepEqual(plainTarget({ host: "[2001:DB8:0::1]", port: "0443", signal: undefined }), {
       address: "2001:db8::1",
       family: 6,
       port: 443,
@@ -178,6 +183,6 @@ describe("plainLiteralTarget", () => {
       { host: "fe80::1%eth0", port: 443 },
       Object.create({ host: "192.0.2.1", port: 443 }), // inherited options are not options
     ];
-    for (const options of refused) assert.equal(plainLiteralTarget(options, shape), undefined, String(options));
+    for (const options of refused) assert.equal(plainTarget(options), undefined, String(options));
   });
 });

@@ -46,6 +46,10 @@ const CLASSES: Array<[string, string | undefined, string?]> = [
   ["64:ff9b::7f00:1", "loopback", "NAT64"],
   ["64:ff9b::a00:1", "private", "NAT64"],
   ["2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback", "Teredo"], // client 127.0.0.1, inverted
+  // RFC 8215 local-use NAT64: the operator picks where the IPv4 sits, so the whole /48 is local (issue 15, item 21).
+  ["64:ff9b:1::a00:1", "private"],
+  ["64:ff9b:1:7f00:1::", "private"],
+  ["64:ff9b:1::808:808", "private"],
   // ordinary addresses
   ["8.8.8.8", undefined],
   ["172.32.0.1", undefined],

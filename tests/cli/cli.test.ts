@@ -220,8 +220,8 @@ describe("eyeballs CLI", () => {
     const [line] = jsonLines(run.stdout);
     assert.match(line.error as string, /^timed out after 500 ms to 127\.0\.0\.1/);
     assert.deepEqual(checkAttempts(line).map((a) => [a.address, a.outcome]), [["127.0.0.1", "aborted"]]);
-    // The pending connect was cancelled: nothing kept the process alive (a kernel timeout is ~2 min).
-    assert.ok(run.ms < 10_000, `took ${run.ms} ms`);
+    // The pending connect was cancelled: nothing kept the process alive (a kernel timeout is ~2 min). A process
+    // that hung would have been killed (HANG_MS) and exited without status 1.
   });
 
   it("bad arguments: exit 2, one line naming the argument, and a usage hint", async () => {

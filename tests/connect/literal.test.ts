@@ -1,6 +1,6 @@
 /**
  * An IP literal with no signal, no timeout and no observer skips the race's
- * machinery (connect.ts `dialLiteral`). It must give what the race gives: the
+ * machinery (connect.ts `dialOnce`). It must give what the race gives: the
  * same timeline, the same errors. Each case runs both ways (a signal that
  * never fires sends the same connect through the race) and compares.
  */

@@ -195,6 +195,30 @@ describe("NAT64 in connect", () => {
     };
   };
 
+  it("a connect that joins a discovery in flight keeps its own timeout and signal (issue 15, item 7)", async () => {
+    const clock = new FakeClock();
+    const dialer = new FakeDialer(clock, {});
+    // ipv4only.arpa never answers: the discovery runs until its own 2 s limit.
+    const resolver: Resolver = { resolve: () => new Promise(() => {}) };
+    const base = { port: 80, dialer, clock, resolver, sourceAddresses: ipv6Only, history: false as const };
+    const first = connect({ ...base, hostname: "192.0.2.10" });
+    first.catch(() => {});
+    await clock.advance(10);
+    let timedOutAt: number | undefined;
+    const timed = connect({ ...base, hostname: "192.0.2.11", timeout: 100 });
+    timed.catch(() => (timedOutAt = clock.now()));
+    const controller = new AbortController();
+    const aborted = connect({ ...base, hostname: "192.0.2.12", signal: controller.signal });
+    aborted.catch(() => {});
+    await clock.advance(50);
+    const reason = new Error("caller gave up");
+    controller.abort(reason);
+    await clock.advance(100);
+    await assert.rejects(timed, /timed out after 100 ms/);
+    assert.equal(timedOutAt, 110);
+    await assert.rejects(aborted, (e) => e === reason);
+  });
+
   it("an IPv4 literal on an IPv6-only host is dialled through the discovered prefix", async () => {
     const clock = new FakeClock();
     const dialer = new FakeDialer(clock, { "2001:db8:64::c000:20a": { connect: 5 } });

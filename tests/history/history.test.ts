@@ -1,4 +1,5 @@
 import { describe, it } from "node:test";
+import { HISTORY_WAIT } from "../../src/history/in_race.ts";
 import assert from "node:assert/strict";
 import { connect } from "../../src/connect/connect.ts";
 import {
@@ -346,6 +347,65 @@ describe("history in connect", () => {
     assert.deepEqual(history.lookup("dual.test", 443)!.addresses.map((a) => [a.address, a.state]), [[V4, "failed"]]);
   });
 
+  it("per network: a connect on another network starts afresh, and the first network's lesson comes back", async () => {
+    const clock = new FakeClock();
+    const history = new MemoryHistory({ clock });
+    const first = dualConnect(clock, history, BLACKHOLED_V6, { schedule: fixedDelay(250), network: "home" });
+    await clock.advance(300);
+    assert.equal((await first.result).address, V4);
+    assert.equal(history.lookup("dual.test", 443), undefined); // the unknown network is a partition of its own
+    assert.equal(history.lookup("dual.test", 443, "home")?.addresses.length, 2);
+
+    // On the cafe's network IPv6 works: history from home must not send it to IPv4 first.
+    const cafe = dualConnect(clock, history, { [V6]: { connect: 10 }, [V4]: { connect: 10 } }, { network: "cafe" });
+    await clock.advance(300);
+    assert.equal((await cafe.result).address, V6);
+    assert.deepEqual(cafe.dialer.dialed, [V6]);
+    assert.equal(cafe.events.some((e) => e.type === "history-order"), false); // nothing known here
+    assert.equal(history.networks, 2);
+
+    const back = dualConnect(clock, history, BLACKHOLED_V6, { schedule: fixedDelay(250), network: "home" });
+    await clock.advance(300);
+    assert.equal((await back.result).address, V4);
+    assert.deepEqual(back.dialer.dialed, [V4]); // home's lesson, kept
+  });
+
+  it("keeps at most maxNetworks networks, dropping the least recently used", () => {
+    const history = new MemoryHistory({ maxNetworks: 2 });
+    const won: AddressOutcome[] = [{ address: V4, state: "connected", rttMs: 5 }];
+    history.record("a.test", 80, won, "n1");
+    history.record("a.test", 80, won, "n2");
+    history.record("a.test", 80, won, "n1"); // n1 used again: n2 is now the oldest
+    history.record("a.test", 80, won, "n3");
+    assert.equal(history.networks, 2);
+    assert.equal(history.lookup("a.test", 80, "n2"), undefined);
+    assert.ok(history.lookup("a.test", 80, "n1"));
+    assert.ok(history.lookup("a.test", 80, "n3"));
+    assert.equal(history.size, 2);
+    assert.throws(() => new MemoryHistory({ maxNetworks: 0 }), /MemoryHistory: maxNetworks/);
+  });
+
+  it("a store of two parameters is called as before when no network is known, with it when one is", async () => {
+    const clock = new FakeClock();
+    const calls: unknown[][] = [];
+    const store: History = {
+      lookup: (...args: unknown[]) => void calls.push(["lookup", ...args]),
+      record: (...args: unknown[]) => void calls.push(["record", args[0], args[1], args.length]),
+    } as unknown as History;
+    const plain = dualConnect(clock, store, { [V6]: { connect: 5 }, [V4]: { connect: 5 } });
+    await clock.advance(50);
+    await plain.result;
+    const named = dualConnect(clock, store, { [V6]: { connect: 5 }, [V4]: { connect: 5 } }, { network: "n1" });
+    await clock.advance(50);
+    await named.result;
+    assert.deepEqual(calls, [
+      ["lookup", "dual.test", 443],
+      ["record", "dual.test", 443, 3],
+      ["lookup", "dual.test", 443, "n1"],
+      ["record", "dual.test", 443, 4],
+    ]);
+  });
+
   it("rejects a bad history option, naming the field", async () => {
     const base = { hostname: "dual.test", port: 443, dialer: { dial: () => Promise.reject(), close: () => {} } };
     const resolver = { resolve: () => Promise.resolve([]) };
@@ -356,6 +416,10 @@ describe("history in connect", () => {
     await assert.rejects(
       connect({ ...base, resolver, history: { lookup: () => undefined } as unknown as History }),
       /history.record must be a function/,
+    );
+    await assert.rejects(
+      connect({ ...base, resolver, network: 7 as unknown as string }),
+      /network must be a string, got 7/,
     );
   });
 });
@@ -383,4 +447,77 @@ describe("history with a slow async store", () => {
     await assert.rejects(aborted.result, (e) => e === reason);
     assert.deepEqual(aborted.dialer.dialed, []);
   });
+});
+
+describe("a history store that never answers (issue 15, item 6)", () => {
+  const silent: History = { lookup: () => new Promise(() => {}), record: () => {} };
+
+  it("timeout ends the connect", async () => {
+    const clock = new FakeClock();
+    const t = dualConnect(clock, silent, { [V6]: { hang: true }, [V4]: { hang: true } }, { timeout: 200 });
+    let settledAt: number | undefined;
+    t.result.catch(() => (settledAt = clock.now()));
+    await clock.advance(1000);
+    await assert.rejects(t.result, /timed out after 200 ms/);
+    assert.equal(settledAt, 200);
+  });
+
+  it("the signal ends the connect, with its reason", async () => {
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    const t = dualConnect(clock, silent, { [V4]: { connect: 1 } }, { signal: controller.signal });
+    await clock.advance(100);
+    const reason = new Error("caller gave up");
+    controller.abort(reason);
+    await clock.advance(10);
+    await assert.rejects(t.result, (e) => e === reason);
+    assert.deepEqual(t.dialer.dialed, []);
+  });
+
+  it("with neither, the connect goes on without history once the store has had the first attempt delay", async () => {
+    const clock = new FakeClock();
+    const t = dualConnect(clock, silent, { [V6]: { connect: 5 } });
+    await clock.advance(1000);
+    const connected = await t.result;
+    assert.equal(connected.address, V6);
+    assert.equal(connected.attempts[0].startMs, HISTORY_WAIT);
+  });
+});
+
+describe("an attempt aborted to make room under the cap (issue 15, item 9)", () => {
+  it("is recorded as what happened: no answer in 2 s, a failure; not as lost to a winner", async () => {
+    const clock = new FakeClock();
+    const history = new MemoryHistory({ clock });
+    const t = dualConnect(clock, history, { [V6]: { hang: true }, [V4]: { connect: 10 } }, {
+      schedule: fixedDelay(100),
+      maxAttemptsInFlight: 1,
+    });
+    await clock.advance(3000);
+    assert.equal((await t.result).address, V4);
+    assert.deepEqual(history.lookup("dual.test", 443)!.addresses.map((a) => [a.address, a.state]), [
+      [V6, "failed"],
+      [V4, "connected"],
+    ]);
+  });
+});
+
+describe("a connect the caller restricted teaches history nothing (issue 15, item 8)", () => {
+  for (
+    const [name, options] of [
+      ["family: 4", { family: 4 }],
+      ["a policy that refuses IPv6", { addressPolicy: (_a: string, family: number) => family === 4 }],
+    ] as const
+  ) {
+    it(`${name}: IPv4 won only because IPv6 was never tried; the next connect still leads with IPv6`, async () => {
+      const clock = new FakeClock();
+      const history = new MemoryHistory({ clock });
+      const restricted = dualConnect(clock, history, { [V4]: { connect: 10 } }, options);
+      await clock.advance(100);
+      assert.equal((await restricted.result).address, V4);
+      assert.equal(history.lookup("dual.test", 443), undefined);
+      const next = dualConnect(clock, history, { [V6]: { connect: 10 }, [V4]: { connect: 10 } });
+      await clock.advance(100);
+      assert.equal((await next.result).address, V6);
+    });
+  }
 });

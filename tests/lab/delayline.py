@@ -22,7 +22,10 @@ from packets import Packet, icmp_unreachable_for, tcp_rst_for
 ALLOWED = [ipaddress.ip_network("192.0.2.0/24"), ipaddress.ip_network("2001:db8::/32"),
            ipaddress.ip_network("64:ff9b::c000:200/120")]
 
-FAULT_KINDS = ("none", "blackhole", "refused", "unreachable", "slow")
+FAULT_KINDS = ("none", "blackhole", "refused", "unreachable", "slow", "mtu")
+
+# "mtu": packets from the address larger than this are dropped, with no Packet Too Big (a path-MTU blackhole).
+MTU_BLACKHOLE_BYTES = 1280
 
 
 def _allowed(addr):
@@ -96,7 +99,7 @@ class DelayLine:
 
     def _arrive_at_server(self, pkt):
         fault = self.faults.get(pkt.dst)
-        if fault is None or fault.kind == "slow":
+        if fault is None or fault.kind in ("slow", "mtu"):  # both act on what the server sends
             self._write(self.server_fd, pkt.raw)
         elif fault.kind == "blackhole":
             self.packets["dropped"] += 1
@@ -126,6 +129,9 @@ class DelayLine:
             self.packets["s2c"] += 1
             delay = self.delay_ms
             fault = self.faults.get(pkt.src)
+            if fault is not None and fault.kind == "mtu" and len(raw) > MTU_BLACKHOLE_BYTES:
+                self.packets["dropped"] += 1
+                continue
             if fault is not None and fault.kind == "slow" and pkt.is_synack:
                 # Slow accept: the handshake's answer is held back, so the
                 # client's connect() completes `ms` later than the RTT.

@@ -31,7 +31,9 @@ export type FaultKind =
   | "blackhole"
   | "refused"
   | "unreachable"
-  | "slow";
+  | "slow"
+  /** A path-MTU blackhole: packets from the address over 1280 bytes are dropped, and no Packet Too Big comes back. */
+  | "mtu";
 
 /** Which ICMP destination-unreachable an "unreachable" address answers with. */
 export type UnreachableCode = "host" | "net" | "port" | "admin";

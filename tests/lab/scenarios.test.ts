@@ -309,6 +309,29 @@ describe(`eyeballs CLI in the network lab (${runtime})`, { skip: skip ?? false }
     assert.ok(rec.ms! < 1000, `connected after ${rec.ms} ms`);
   });
 
+  scenario(
+    "default settings, 12 of 13 addresses blackholed: the 13th starts on schedule, no wait for a slot",
+    async () => {
+      await fresh();
+      const dead = [...v6.slice(0, 6), ...v4.slice(0, 6)];
+      await lab.setDns("thirteen.lab.test", { AAAA: v6.slice(0, 6), A: v4.slice(0, 7) });
+      for (const a of dead) await lab.setFault(a, "blackhole");
+      const { rec, run } = await connected(["thirteen.lab.test", "80"]);
+      const syns = await lab.synCounts();
+      note("default 12-of-13-dead", { ms: rec.ms, wall: Math.round(run.ms), syns, timeline: timeline(rec) });
+      assert.equal(rec.address, v4[6], timeline(rec));
+      assert.equal(rec.attempts.length, 13, timeline(rec));
+      assert.deepEqual(rec.attempts.map((a) => a.outcome), [...Array(12).fill("aborted"), "won"], timeline(rec));
+      // None made room for a later one (a cap of 8 held the 9th until the 1st was 2 s old): each lost to the winner.
+      for (const a of rec.attempts.slice(0, 12)) assert.doesNotMatch(a.error ?? "", /make room/, timeline(rec));
+      const t0 = rec.attempts[0].startMs;
+      assert.ok(rec.attempts[12].startMs - t0 >= 553 - 3, timeline(rec));
+      assert.ok(rec.attempts[12].startMs - t0 < 2000, `the 13th waited for a slot: ${timeline(rec)}`);
+      // Every dead attempt was aborted before the kernel's 1 s SYN retransmit.
+      assert.deepEqual(syns, Object.fromEntries([...dead, v4[6]].map((a) => [a, 1])));
+    },
+  );
+
   scenario("more silent addresses than the cap, the live one last: connects in seconds, not minutes", async () => {
     await fresh();
     await lab.setDns("capped.lab.test", { AAAA: v6 });
@@ -492,16 +515,16 @@ describe(`eyeballs CLI in the network lab (${runtime})`, { skip: skip ?? false }
     await lab.setDelay(300);
     try {
       // Dual-stack, healthy: the default's delays (250, 125, 62...) are all shorter than the
-      // RTT, so the other attempts start at +250, +375... and fill the 8 slots by +503 ms. The
-      // first attempt, still pending rather than killed (a full cap makes room only from an
-      // attempt 2 s old), connects at +600 ms and wins. One SYN per attempt, none retransmitted.
+      // RTT, so the other attempts start at +250, +375... and may reach all 16 addresses (the
+      // default cap, 48, holds none back). The first attempt, still pending rather than killed,
+      // connects at +600 ms and wins. One SYN per attempt, none retransmitted.
       const dual = await connected(["dual.lab.test", "80"]);
       const dualSyns = await lab.synCounts({ reset: true });
       note("rtt600 dual", { ms: dual.rec.ms, syns: dualSyns, timeline: timeline(dual.rec) });
       assert.equal(dual.rec.address, v6[0], timeline(dual.rec));
       assert.equal(dual.rec.attempts[0].outcome, "won", timeline(dual.rec));
       assert.equal(dual.rec.attempts[1].family, 4);
-      assert.ok(dual.rec.attempts.length >= 2 && dual.rec.attempts.length <= 8, timeline(dual.rec));
+      assert.ok(dual.rec.attempts.length >= 2 && dual.rec.attempts.length <= 16, timeline(dual.rec));
       assert.ok(dual.rec.attempts.slice(1).every((a) => a.outcome === "aborted"), timeline(dual.rec));
       assert.ok(dual.rec.attempts[1].startMs - dual.rec.attempts[0].startMs >= 245, timeline(dual.rec));
       assert.deepEqual(dualSyns, Object.fromEntries(dual.rec.attempts.map((a) => [a.address, 1])));

@@ -135,6 +135,21 @@ describe("schedule start times", () => {
   });
 });
 
+describe("a dead address costs one schedule step", () => {
+  it("with default settings, 12 silent addresses before a live one: the 13th starts on schedule", async () => {
+    const live = "192.0.2.13";
+    const t = setup(v4(13), { [live]: { connect: 20 } });
+    await t.clock.advance(5_000);
+    const won = await Promise.race([t.result, settle().then(() => undefined)]);
+    assert.ok(won, "still waiting: the cap held the 13th attempt back");
+    assert.equal(won.address, live);
+    // defaultSchedule: 250, 125, 62, 31, 15, then the 10 ms floor; no attempt waits for a slot.
+    assert.deepEqual(t.starts(), [0, 250, 375, 437, 468, 483, 493, 503, 513, 523, 533, 543, 553]);
+    assert.equal(won.ms, 553 + 20);
+    assert.ok(!t.events.some((e) => e.type === "attempt-aborted" && /make room/.test(String(e.attempt.error))));
+  });
+});
+
 describe("the cap never stalls the race", () => {
   it("more silent addresses than the cap, the live one last: it connects seconds later, not minutes", async () => {
     const live = "192.0.2.12";

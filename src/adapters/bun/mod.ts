@@ -21,7 +21,7 @@
 import type net from "node:net";
 import type { Connected, RaceSettings } from "../../connect/connect.ts";
 import type { Resolver } from "../../base/types.ts";
-import { adapterConn, adapterTimeline } from "../shared/connect.ts";
+import { connectWith } from "../shared/connect.ts";
 import { netKind } from "../shared/net_dialer.ts";
 import type { SocketOptions } from "../shared/options.ts";
 
@@ -70,7 +70,7 @@ const BUN = netKind("hostname");
  * ```
  */
 export function connect(options: BunConnectOptions): Promise<net.Socket> {
-  return adapterConn(options, BUN);
+  return connectWith(options, BUN, false);
 }
 
 /**
@@ -86,5 +86,5 @@ export function connect(options: BunConnectOptions): Promise<net.Socket> {
  * ```
  */
 export function connectWithTimeline(options: BunConnectOptions): Promise<Connected<net.Socket>> {
-  return adapterTimeline(options, BUN);
+  return connectWith(options, BUN, true);
 }

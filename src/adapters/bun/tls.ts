@@ -10,6 +10,7 @@ import type { RaceSettings } from "../../connect/connect.ts";
 import type { Resolver } from "../../base/types.ts";
 import type { SocketOptions } from "../shared/options.ts";
 import { connectTlsAs, type TlsSettings } from "../node/tls.ts";
+import type { RaceUntil } from "../shared/tls_race.ts";
 
 export { TlsHandshakeError } from "../shared/handshake.ts";
 export type { TlsSettings } from "../node/tls.ts";
@@ -28,6 +29,8 @@ export type { TlsSettings } from "../node/tls.ts";
 export interface BunTlsOptions extends RaceSettings, SocketOptions, TlsSettings {
   /** A DNS name or an IP literal, without a port. */
   readonly hostname: string;
+  /** Where the race ends: `"tls"` (default) at the first finished handshake, `"tcp"` at the first TCP connection. */
+  readonly raceUntil?: RaceUntil;
   /** The TCP port, or a string of digits. */
   readonly port: number | string;
   /** Resolves names. Default: the system resolver. */

@@ -18,7 +18,7 @@
 
 import type { Connected, RaceSettings } from "../../connect/connect.ts";
 import type { Resolver } from "../../base/types.ts";
-import { adapterConn, adapterTimeline } from "../shared/connect.ts";
+import { connectWith } from "../shared/connect.ts";
 import type { SocketOptions } from "../shared/options.ts";
 import { DENO } from "./dialer.ts";
 
@@ -60,7 +60,7 @@ export interface DenoConnectOptions extends RaceSettings, Pick<SocketOptions, "n
  * ```
  */
 export function connect(options: DenoConnectOptions): Promise<Deno.TcpConn> {
-  return adapterConn(options, DENO);
+  return connectWith(options, DENO, false);
 }
 
 /**
@@ -76,5 +76,5 @@ export function connect(options: DenoConnectOptions): Promise<Deno.TcpConn> {
  * ```
  */
 export function connectWithTimeline(options: DenoConnectOptions): Promise<Connected<Deno.TcpConn>> {
-  return adapterTimeline(options, DENO);
+  return connectWith(options, DENO, true);
 }

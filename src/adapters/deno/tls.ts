@@ -1,13 +1,14 @@
 /**
- * TLS on the winner for Deno: the TCP race with `Deno.connect`, then
- * `Deno.startTls` on the connection that won.
+ * TLS for Deno: each attempt is `Deno.connect` and then `Deno.startTls`, and
+ * the race ends at the first finished handshake.
  *
  * @module
  */
 
 import type { RaceSettings } from "../../connect/connect.ts";
 import type { Resolver } from "../../base/types.ts";
-import { adapterConnect } from "../shared/connect.ts";
+import { type AdapterKind, connectForClient } from "../shared/connect.ts";
+import { checkRaceUntil, type RaceUntil, tlsRaceDialer, tlsRaceError } from "../shared/tls_race.ts";
 import { guardHandshake, TlsHandshakeError } from "../shared/handshake.ts";
 import { DENO, denoDialer } from "./dialer.ts";
 
@@ -43,29 +44,72 @@ export interface DenoTlsOptions extends RaceSettings {
   readonly alpnProtocols?: string[];
   /** Resolves names. Default: the system resolver. */
   readonly resolver?: Resolver;
+  /** Where the race ends: `"tls"` (default) at the first finished handshake, `"tcp"` at the first TCP connection. */
+  readonly raceUntil?: RaceUntil;
 }
 
 /** Deno's kind with the TLS options. */
-const DENO_TLS = { ...DENO, shape: { ...DENO.shape, extra: ["caCerts", "alpnProtocols"] } };
+type TlsExtra = Pick<DenoTlsOptions, "caCerts" | "alpnProtocols" | "raceUntil">;
+
+const DENO_TLS: AdapterKind<Deno.TcpConn | Deno.TlsConn> = {
+  ...DENO,
+  shape: { ...DENO.shape, extra: ["caCerts", "alpnProtocols", "raceUntil"] },
+  dialer(checked) {
+    const { caCerts, alpnProtocols, raceUntil } = checked.extra as TlsExtra;
+    if (checkRaceUntil(raceUntil) === "tcp") return denoDialer;
+    const host = checked.race.hostname as string;
+    const hostname = certName(host);
+    return tlsRaceDialer<Deno.TcpConn, Deno.TlsConn>(denoDialer, host, async (conn, target, signal) => {
+      DENO.tune(conn, checked.socket); // a TlsConn has no setNoDelay: the TCP connection takes the socket options
+      const secure = await Deno.startTls(conn, { hostname, caCerts, alpnProtocols });
+      const onAbort = () => closeQuietly(secure);
+      signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        await secure.handshake();
+        if (signal.aborted) throw signal.reason;
+        return secure;
+      } catch (error) {
+        closeQuietly(secure);
+        throw signal.aborted ? signal.reason : new TlsHandshakeError(host, target.address, target.port, error);
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+      }
+    }, closeQuietly);
+  },
+  tune: (conn, socket) => "setNoDelay" in conn && DENO.tune(conn, socket), // a TLS winner was tuned in its dial
+};
+
+/** The name the certificate is checked against: no brackets, no trailing dot. */
+function certName(host: string): string {
+  return host.startsWith("[") ? host.slice(1, -1) : host.replace(/\.$/, "");
+}
 
 /**
- * Races TCP to `hostname:port`, then runs `Deno.startTls` on the winner and
- * resolves once the handshake is done. `timeout` and `signal` cover the
- * handshake too. A failed handshake is a {@linkcode TlsHandshakeError}
- * naming the host and the address; the connection is closed.
+ * Connects like the Deno adapter's `connect` and runs TLS: each attempt is
+ * TCP and then the handshake, and the first finished handshake wins, so a
+ * path whose handshake stalls or fails does not (`raceUntil: "tcp"` races TCP
+ * alone, then runs TLS on the winner). `timeout` and `signal` cover the
+ * handshakes too. When every handshake fails, the error is a
+ * {@linkcode TlsHandshakeError} naming each address.
  *
  * @example
  * ```ts
  * import { connectTls } from "@eyeballs/connect/deno";
  * const conn = await connectTls({ hostname: "example.com", port: 443, alpnProtocols: ["http/1.1"] });
- * await conn.write(new TextEncoder().encode("HEAD / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"));
  * ```
  */
 export async function connectTls(options: DenoTlsOptions): Promise<Deno.TlsConn> {
-  const connected = await adapterConnect(options, DENO_TLS);
-  const { conn, host, address, port } = connected;
-  const { caCerts, alpnProtocols } = connected.extra as Pick<DenoTlsOptions, "caCerts" | "alpnProtocols">;
-  const hostname = host.startsWith("[") ? host.slice(1, -1) : host.replace(/\.$/, "");
+  let connected;
+  try {
+    connected = await connectForClient(options, DENO_TLS);
+  } catch (error) {
+    throw tlsRaceError(error);
+  }
+  const { caCerts, alpnProtocols, raceUntil } = connected.extra as TlsExtra;
+  if (checkRaceUntil(raceUntil) === "tls") return connected.conn as Deno.TlsConn;
+  const conn = connected.conn as Deno.TcpConn;
+  const { host, address, port } = connected;
+  const hostname = certName(host);
   let secure: Deno.TlsConn | undefined;
   let cancelled = false;
   const handshake = (async () => {

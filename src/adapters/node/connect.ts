@@ -8,7 +8,7 @@
 import type net from "node:net";
 import type { Connected, RaceSettings } from "../../connect/connect.ts";
 import type { Resolver } from "../../base/types.ts";
-import { adapterConn, adapterTimeline } from "../shared/connect.ts";
+import { connectWith } from "../shared/connect.ts";
 import { netKind } from "../shared/net_dialer.ts";
 import type { SocketOptions } from "../shared/options.ts";
 
@@ -49,7 +49,7 @@ const NODE = netKind("host");
  * ```
  */
 export function connect(options: NodeConnectOptions): Promise<net.Socket> {
-  return adapterConn(options, NODE);
+  return connectWith(options, NODE, false);
 }
 
 /**
@@ -65,5 +65,5 @@ export function connect(options: NodeConnectOptions): Promise<net.Socket> {
  * ```
  */
 export function connectWithTimeline(options: NodeConnectOptions): Promise<Connected<net.Socket>> {
-  return adapterTimeline(options, NODE);
+  return connectWith(options, NODE, true);
 }

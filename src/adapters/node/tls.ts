@@ -9,29 +9,25 @@ import type net from "node:net";
 import type tls from "node:tls";
 import type { RaceSettings } from "../../connect/connect.ts";
 import { parseIp } from "../../addresses/ip.ts";
-import type { Resolver } from "../../base/types.ts";
-import { adapterConnect, type AdapterKind } from "../shared/connect.ts";
+import type { Resolver, Target } from "../../base/types.ts";
+import { type AdapterKind, connectForClient } from "../shared/connect.ts";
 import { guardHandshake, TlsHandshakeError } from "../shared/handshake.ts";
 import { discardSocket, netKind } from "../shared/net_dialer.ts";
 import type { OptionShape, SocketOptions } from "../shared/options.ts";
 import { builtinModule } from "../../runtime/lazy_modules.ts";
+import { checkRaceUntil, type RaceUntil, tlsRaceDialer, tlsRaceError } from "../shared/tls_race.ts";
 
 export { TlsHandshakeError } from "../shared/handshake.ts";
 
 /**
- * `node:tls`, loaded at the first TLS connect rather than at import: it costs a fresh process 5 to 7 ms
- * (Node, Bun), and most programs that import the adapter never use TLS through it.
- *
- * @example
- * ```ts
- * import { nodeTls } from "./tls.ts";
- * const roots = nodeTls().rootCertificates;
- * ```
+ * `node:tls`, loaded at the first TLS connect rather than at import: it is slow to load, and most programs that
+ * import the adapter never use TLS through it.
  */
 export const nodeTls = (): typeof tls => builtinModule<typeof tls>("node:tls");
 
 /**
- * The `tls.connect` options that make sense on a raced connection.
+ * The `tls.connect` options a caller may set on a raced connection: every client option of `tls.connect` and of
+ * `tls.createSecureContext`, but the ones the race owns (`host`, `port`, `path`, `socket`, `lookup`, `timeout`).
  *
  * @example
  * ```ts
@@ -56,6 +52,18 @@ export type TlsSettings = Pick<
   | "ciphers"
   | "session"
   | "secureContext"
+  | "crl"
+  | "sigalgs"
+  | "ecdhCurve"
+  | "secureOptions"
+  | "secureProtocol"
+  | "minDHSize"
+  | "pskCallback"
+  | "enableTrace"
+  | "privateKeyEngine"
+  | "privateKeyIdentifier"
+  | "clientCertEngine"
+  | "sessionIdContext"
 >;
 
 /** The keys of {@linkcode TlsSettings}, accepted by the option check. */
@@ -74,7 +82,43 @@ export const TLS_KEYS: readonly string[] = [
   "ciphers",
   "session",
   "secureContext",
+  "crl",
+  "sigalgs",
+  "ecdhCurve",
+  "secureOptions",
+  "secureProtocol",
+  "minDHSize",
+  "pskCallback",
+  "enableTrace",
+  "privateKeyEngine",
+  "privateKeyIdentifier",
+  "clientCertEngine",
+  "sessionIdContext",
 ];
+
+/** The request options an agent hands its factory that belong to the TCP connection or the request, not to TLS. */
+export const NOT_TLS_KEYS: ReadonlySet<string> = new Set([
+  "host",
+  "hostname",
+  "port",
+  "path",
+  "socket",
+  "lookup",
+  "family",
+  "hints",
+  "localAddress",
+  "localPort",
+  "timeout",
+  "signal",
+  "agent",
+  "createConnection",
+  "autoSelectFamily",
+  "autoSelectFamilyAttemptTimeout",
+  "noDelay",
+  "keepAlive",
+  "keepAliveInitialDelay",
+  "allowHalfOpen",
+]);
 
 /**
  * Options for {@linkcode connectTls}: those of the Node adapter's `connect`
@@ -92,6 +136,11 @@ export const TLS_KEYS: readonly string[] = [
 export interface NodeTlsOptions extends RaceSettings, SocketOptions, TlsSettings {
   /** A DNS name or an IP literal, without a port. */
   readonly host: string;
+  /**
+   * Where the race ends: `"tls"` (default) at the first finished handshake, so a path that connects and then
+   * stalls loses; `"tcp"` at the first TCP connection, the handshake then on that one alone.
+   */
+  readonly raceUntil?: RaceUntil;
   /** The TCP port, or a string of digits. */
   readonly port: number | string;
   /** Resolves names. Default: the system resolver. */
@@ -99,11 +148,12 @@ export interface NodeTlsOptions extends RaceSettings, SocketOptions, TlsSettings
 }
 
 /**
- * Races TCP to `host:port`, then runs TLS on the winner and resolves once
- * the handshake is done (certificate checked, ALPN agreed). `timeout` and
- * `signal` cover the handshake too. A failed handshake is a
- * {@linkcode TlsHandshakeError} naming the host and the address; the
- * connection is closed.
+ * Races to `host:port` until a TLS handshake is done (certificate checked,
+ * ALPN agreed): each attempt is TCP and then TLS, so a path whose handshake
+ * stalls or fails does not win (`raceUntil: "tcp"` races TCP alone, then runs
+ * TLS on the winner). `timeout` and `signal` cover the handshakes too. When
+ * every handshake fails, the error is a {@linkcode TlsHandshakeError} naming
+ * each address; every connection is closed.
  *
  * @example
  * ```ts
@@ -121,15 +171,74 @@ const tlsKinds = new Map<OptionShape["hostField"], AdapterKind<net.Socket>>();
 
 function tlsKind(hostField: OptionShape["hostField"]): AdapterKind<net.Socket> {
   let kind = tlsKinds.get(hostField);
-  if (kind === undefined) tlsKinds.set(hostField, kind = netKind(hostField, TLS_KEYS));
+  if (kind === undefined) {
+    const tcp = netKind(hostField, [...TLS_KEYS, "raceUntil"]);
+    kind = {
+      ...tcp,
+      dialer(checked) {
+        const dialer = tcp.dialer(checked);
+        if (checkRaceUntil(checked.extra.raceUntil) === "tcp") return dialer;
+        const host = checked.race.hostname as string;
+        return tlsRaceDialer(dialer, host, nodeHandshake(host, tlsSettingsOf(checked.extra)), discardSocket);
+      },
+    };
+    tlsKinds.set(hostField, kind);
+  }
   return kind;
+}
+
+/** The TLS settings among the extra options: all but `raceUntil`, which is eyeballs'. */
+function tlsSettingsOf(extra: Record<string, unknown>): TlsSettings {
+  const { raceUntil: _, ...settings } = extra;
+  return settings as TlsSettings;
+}
+
+/** TLS on one attempt's socket: resolves at `secureConnect`; a failure or an abort destroys the socket. */
+function nodeHandshake(host: string, settings: TlsSettings) {
+  return (conn: net.Socket, target: Target, signal: AbortSignal): Promise<tls.TLSSocket> =>
+    new Promise((resolve, reject) => {
+      const secure = nodeTls().connect({
+        ...settings,
+        socket: conn,
+        host,
+        servername: sniFor(host, settings.servername),
+      });
+      const done = () => {
+        secure.off("secureConnect", onSecure);
+        secure.off("error", onError);
+        signal.removeEventListener("abort", onAbort);
+      };
+      const onSecure = () => {
+        done();
+        resolve(secure);
+      };
+      const onError = (error: Error) => {
+        done();
+        discardSocket(secure);
+        reject(new TlsHandshakeError(host, target.address, target.port, error));
+      };
+      const onAbort = () => {
+        done();
+        discardSocket(secure);
+        reject(signal.reason);
+      };
+      secure.once("secureConnect", onSecure);
+      secure.once("error", onError);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
 }
 
 /** {@linkcode connectTls} with the host field as the runtime names it (Bun: `hostname`). */
 export async function connectTlsAs(options: unknown, hostField: OptionShape["hostField"]): Promise<tls.TLSSocket> {
-  const connected = await adapterConnect(options, tlsKind(hostField));
+  let connected: Awaited<ReturnType<typeof connectForClient<net.Socket>>>;
+  try {
+    connected = await connectForClient(options, tlsKind(hostField));
+  } catch (error) {
+    throw tlsRaceError(error);
+  }
+  if (checkRaceUntil(connected.extra.raceUntil) === "tls") return connected.conn as tls.TLSSocket;
   const { conn, host, address, port } = connected;
-  const settings = connected.extra as TlsSettings;
+  const settings = tlsSettingsOf(connected.extra);
   const secure = nodeTls().connect({ ...settings, socket: conn, host, servername: sniFor(host, settings.servername) });
   const handshake = new Promise<tls.TLSSocket>((resolve, reject) => {
     const onSecure = () => {

@@ -7,19 +7,17 @@
  * @module
  */
 
-import { connectAs, type Connected, dialLiteral, nat64Possible } from "../../connect/connect.ts";
-import { selectorFor } from "../../addresses/rfc6724.ts";
-import { systemClock } from "../../race/clock.ts";
+import { connectChecked, type Connected, type ConnectOptions } from "../../connect/connect.ts";
+import { checkConnectOptions, type Host } from "../../connect/validate.ts";
 import type { Dialer, Resolver } from "../../base/types.ts";
 import {
   checkAdapterOptions,
   type CheckedOptions,
   NO_SOCKET_OPTIONS,
   type OptionShape,
-  plainLiteralTarget,
   type SocketOptions,
 } from "./options.ts";
-import { systemSourceAddresses } from "./source_addresses.ts";
+import { systemNetworkId, systemSourceAddresses } from "./source_addresses.ts";
 
 /** One runtime's connection type: which options it takes, how it dials, how it applies socket options. */
 export interface AdapterKind<Conn> {
@@ -27,8 +25,8 @@ export interface AdapterKind<Conn> {
   readonly shape: OptionShape;
   /** The resolver used when the caller gives none. */
   readonly resolver: Resolver;
-  /** A dialer that honours the socket options needed per attempt (`localAddress`). */
-  dialer(socket: SocketOptions): Dialer<Conn>;
+  /** A dialer for these options: the socket options needed per attempt (`localAddress`), TLS's for a TLS race. */
+  dialer(checked: CheckedOptions): Dialer<Conn>;
   /** Applies `noDelay` and `keepAlive` to the winner. */
   tune(conn: Conn, socket: SocketOptions): void;
 }
@@ -42,83 +40,99 @@ export interface AdapterConnected<Conn> extends Connected<Conn> {
 }
 
 /**
- * Connects to the host named by `options[kind.shape.hostField]` and
- * `options.port`; errors name the fields as the caller spelled them.
+ * The adapters' connect: the options checked once under the caller's names,
+ * the runtime's defaults filled in (resolver, source addresses), then the
+ * core's {@linkcode connectChecked}, and the socket options set on the
+ * winner. `timeline` false gives the bare connection (an adapter's
+ * `connect`), true the core's result (`connectWithTimeline`).
  */
-export function adapterConnect<Conn>(options: unknown, kind: AdapterKind<Conn>): Promise<AdapterConnected<Conn>> {
-  return raceWith(options, kind, ({ conn, address, family, port, ms, attempts }, host, extra) => {
-    return { conn, address, family, port, ms, attempts, host, extra }; // named: a spread here cost 1.7 µs (Node 20)
-  });
-}
-
-/** {@linkcode adapterConnect} for the callers of `connect`, who only want the connection: no result object. */
-export function adapterConn<Conn>(options: unknown, kind: AdapterKind<Conn>): Promise<Conn> {
-  return dialPlain(options, kind, false) ?? raceWith(options, kind, connOf);
-}
-
-/** {@linkcode adapterConnect} for `connectWithTimeline`: the core's result as it is. */
-export function adapterTimeline<Conn>(options: unknown, kind: AdapterKind<Conn>): Promise<Connected<Conn>> {
-  return dialPlain(options, kind, true) ?? raceWith(options, kind, asItIs);
-}
-
-/**
- * The commonest call, `{ host, port }` to an IP literal with nothing else set, as its one dial: what the full path
- * below ends in for it (the core's `dialLiteral`), without the option bag, the core's checks and the socket options
- * it does not need. Undefined for any other call, and for an IPv4 literal on a host that could need NAT64 to reach it
- * (the core decides that with the default source addresses, as for any connect). One clock read serves both.
- */
-function dialPlain<Conn, Timeline extends boolean>(
+export function connectWith<Conn, Timeline extends boolean>(
   options: unknown,
   kind: AdapterKind<Conn>,
   timeline: Timeline,
-): Promise<Timeline extends true ? Connected<Conn> : Conn> | undefined {
-  const target = plainLiteralTarget(options, kind.shape);
-  if (target === undefined) return undefined;
-  const now = systemClock.now();
-  if (target.family === 4) { // NAT64 is for IPv4 literals only
-    const sources = systemSourceAddresses(now);
-    if (sources.length && nat64Possible(NO_SETTINGS, { literal: target }, selectorFor(sources))) return undefined;
-  }
-  return dialLiteral(kind.dialer(NO_SOCKET_OPTIONS), target, systemClock, now, timeline);
-}
-
-const NO_SETTINGS = Object.freeze({});
-
-// Made once, not per call: a pending connect keeps its `pick` alive.
-const connOf = <Conn>(connected: Connected<Conn>): Conn => connected.conn;
-const asItIs = <Conn>(connected: Connected<Conn>): Connected<Conn> => connected;
-
-/**
- * The adapters' connect, handing the tuned winner to `pick`. Written with `.then` rather than as an async function,
- * like the core's literal path (connect.ts `dialLiteral`, which says what that saves).
- */
-function raceWith<Conn, Result>(
-  options: unknown,
-  kind: AdapterKind<Conn>,
-  pick: (connected: Connected<Conn>, host: string, extra: Record<string, unknown>) => Result,
-): Promise<Result> {
+): Promise<Timeline extends true ? Connected<Conn> : Conn> {
   let checked: CheckedOptions;
-  let dialer: Dialer<Conn>;
+  let settings: ConnectOptions<Conn>;
+  let host: Host;
   try {
     checked = checkAdapterOptions(options, kind.shape);
-    dialer = kind.dialer(checked.socket);
+    settings = withDefaults(checked, kind);
+    host = checked.host ?? checkConnectOptions(settings, kind.shape.hostField);
   } catch (error) {
     return Promise.reject(error); // bad options reject, as from an async function
   }
-  const { race, socket, extra } = checked;
-  // Defaults under the caller's settings: the runtime's resolver, the host's source addresses (RFC 6724 order,
-  // NAT64 detection). `race` is ours (a fresh object), so it is filled in rather than copied.
+  const connected = connectChecked(settings, host, timeline);
+  if (checked.socket === NO_SOCKET_OPTIONS) return connected; // nothing to set on the winner
+  return connected.then((result) => {
+    tuneOrClose(timeline ? (result as Connected<Conn>).conn : result as Conn, checked.socket, settings.dialer, kind);
+    return result;
+  });
+}
+
+/** The race's outcome with what the caller asked for besides it. */
+export interface ClientConnected<Conn> extends Connected<Conn> {
+  /** The host as the caller gave it (SNI and error messages need the name, not the address). */
+  readonly host: string;
+  /** The options of `shape.extra` that were set (TLS options). */
+  readonly extra: Record<string, unknown>;
+}
+
+/** {@linkcode connectWith} for TLS and the client shims, which also need the host as given and the extra options. */
+export function connectForClient<Conn>(options: unknown, kind: AdapterKind<Conn>): Promise<ClientConnected<Conn>> {
+  let prepared: PreparedConnect<Conn>;
+  try {
+    prepared = prepareConnect(options, kind);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return connectPrepared(prepared);
+}
+
+/** A connect whose options are checked and filled in, not yet started. */
+export interface PreparedConnect<Conn> {
+  readonly kind: AdapterKind<Conn>;
+  readonly checked: CheckedOptions;
+  /** The core's options; a caller may still set `signal` (a factory that owns the race's cancellation). */
+  readonly settings: ConnectOptions<Conn> & { signal?: AbortSignal };
+  readonly host: Host;
+}
+
+/**
+ * Checks `options` once and fills in the runtime's defaults, throwing a TypeError or RangeError naming the field:
+ * for a socket factory that must throw at once, as `net.createConnection` does, and connect later.
+ */
+export function prepareConnect<Conn>(options: unknown, kind: AdapterKind<Conn>): PreparedConnect<Conn> {
+  const checked = checkAdapterOptions(options, kind.shape);
+  const settings = withDefaults(checked, kind);
+  const host = checked.host ?? checkConnectOptions(settings, kind.shape.hostField);
+  return { kind, checked, settings, host };
+}
+
+/** Runs a prepared connect; the winner gets the socket options. */
+export async function connectPrepared<Conn>(prepared: PreparedConnect<Conn>): Promise<ClientConnected<Conn>> {
+  const { kind, checked, settings, host } = prepared;
+  const connected = await connectChecked(settings, host, true);
+  tuneOrClose(connected.conn, checked.socket, settings.dialer, kind);
+  return { ...connected, host: checked.race.hostname as string, extra: checked.extra };
+}
+
+/** The race settings with the runtime's dialer, resolver, source addresses and network where the caller set none. */
+function withDefaults<Conn>(checked: CheckedOptions, kind: AdapterKind<Conn>): ConnectOptions<Conn> {
+  const race = checked.race; // ours (a fresh object): filled in rather than copied
   if (!("resolver" in race)) race.resolver = kind.resolver;
   if (!("sourceAddresses" in race)) race.sourceAddresses = systemSourceAddresses();
-  race.dialer = dialer;
-  const settings = race as unknown as Parameters<typeof connectAs<Conn>>[0];
-  return connectAs(settings, kind.shape.hostField).then((connected) => {
-    try {
-      kind.tune(connected.conn, socket);
-    } catch (error) {
-      dialer.close(connected.conn);
-      throw error;
-    }
-    return pick(connected, race.hostname as string, extra);
-  });
+  if (!("network" in race)) race.network = systemNetworkId(); // history's partition
+  race.dialer = kind.dialer(checked);
+  return race as unknown as ConnectOptions<Conn>;
+}
+
+/** Sets the socket options on the winner; a winner that refuses them is closed, not leaked. */
+function tuneOrClose<Conn>(conn: Conn, socket: SocketOptions, dialer: Dialer<Conn>, kind: AdapterKind<Conn>): void {
+  if (socket === NO_SOCKET_OPTIONS) return;
+  try {
+    kind.tune(conn, socket);
+  } catch (error) {
+    dialer.close(conn);
+    throw error;
+  }
 }

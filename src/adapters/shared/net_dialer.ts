@@ -128,7 +128,7 @@ export function netKind(
   return {
     shape: { hostField, socket: NET_SOCKET_OPTIONS, extra },
     resolver: autoResolver, // getaddrinfo's thread pool can stall lookups under Node and Bun (docs/performance.md)
-    dialer: (socket) =>
+    dialer: ({ socket }) =>
       socket.localAddress === undefined && !onSocket
         ? nodeDialer
         : netDialer({ localAddress: socket.localAddress, onSocket }),

@@ -7,9 +7,9 @@
  */
 
 import { parseIp } from "../../addresses/ip.ts";
-import type { Target } from "../../base/types.ts";
-import type { RaceSettings } from "../../connect/connect.ts";
 import type { Family } from "../../base/types.ts";
+import type { RaceSettings } from "../../connect/options.ts";
+import type { Host } from "../../connect/validate.ts";
 import { describe, requireDelay, requireObject } from "../../base/checks.ts";
 
 /** Every race setting an adapter passes on: a Record, so that a setting added to RaceSettings cannot be missed here. */
@@ -25,6 +25,7 @@ const RACE_FIELDS: Record<keyof RaceSettings | "resolver", true> = {
   onEvent: true,
   clock: true,
   history: true,
+  network: true,
   addressPolicy: true,
   sourceAddresses: true,
   nat64Prefix: true,
@@ -87,6 +88,8 @@ const HINTS: Record<string, string> = {
 export interface CheckedOptions {
   /** The race settings, the host under `hostname` and the port as a number. */
   readonly race: Record<string, unknown> & { hostname: unknown; port: number; family?: Family };
+  /** The host, already checked, when the options were only an IP literal and a port; else the core checks it. */
+  readonly host?: Host;
   /** Socket options that were set. */
   readonly socket: SocketOptions;
   /** The extra options that were set (TLS options). */
@@ -99,15 +102,10 @@ export interface CheckedOptions {
  * port goes; the socket options are type-checked; `localAddress` limits the
  * race to its family. Host and race settings are checked later by the core,
  * under the caller's field names.
- *
- * @example
- * ```ts
- * import { checkAdapterOptions } from "./options.ts";
- * const { race } = checkAdapterOptions({ host: "localhost", port: "5432" }, { hostField: "host", socket: [] });
- * // race.port === 5432
- * ```
  */
 export function checkAdapterOptions(options: unknown, shape: OptionShape): CheckedOptions {
+  const plain = plainLiteral(options, shape);
+  if (plain) return plain;
   requireObject(options);
   const known = knownOptions(shape);
   const race: Record<string, unknown> = {};
@@ -154,19 +152,11 @@ export function checkAdapterOptions(options: unknown, shape: OptionShape): Check
 const NO_EXTRA: Record<string, unknown> = Object.freeze({});
 
 /**
- * The commonest call's target, checked in one pass over the keys: an IP literal under the shape's host field and a
- * port (a number, or a string of digits), nothing else set. Undefined for anything else, which then gets the full
- * {@linkcode checkAdapterOptions}: every option it would reject or pass on makes this bail, so no error is decided
- * here.
- *
- * @example
- * ```ts
- * import { plainLiteralTarget } from "./options.ts";
- * plainLiteralTarget({ host: "[::1]", port: "80" }, { hostField: "host", socket: [] }); // { address: "::1", family: 6, port: 80 }
- * plainLiteralTarget({ host: "localhost", port: 80 }, { hostField: "host", socket: [] }); // undefined
- * ```
+ * The commonest call, checked in one pass over the keys: an IP literal under the shape's host field and a port (a
+ * number, or a string of digits), nothing else set. Undefined for anything else, which then gets the full checks:
+ * every option they would reject or pass on makes this bail, so no error is decided here.
  */
-export function plainLiteralTarget(options: unknown, shape: OptionShape): Target | undefined {
+function plainLiteral(options: unknown, shape: OptionShape): CheckedOptions | undefined {
   if (typeof options !== "object" || options === null) return undefined;
   const { hostField } = shape;
   let host: unknown;
@@ -182,7 +172,8 @@ export function plainLiteralTarget(options: unknown, shape: OptionShape): Target
     return undefined;
   }
   const literal = parseIp(host);
-  return literal && { address: literal.address, family: literal.family, port };
+  if (!literal) return undefined;
+  return { race: { hostname: host, port }, host: { literal }, socket: NO_SOCKET_OPTIONS, extra: NO_EXTRA };
 }
 
 /** Every option name a shape takes, built once per shape (a connect is hot). */

@@ -7,33 +7,24 @@
  */
 
 import type { SourceAddress } from "../../addresses/rfc6724.ts";
+import { networkId } from "../../history/network.ts";
 import { builtinModule } from "../../runtime/lazy_modules.ts";
 
 /**
  * How long one reading of the interfaces is reused, in ms: a new address is seen within this time.
- *
- * @example
- * ```ts
- * import { SOURCE_ADDRESSES_LIFETIME } from "./source_addresses.ts";
- * SOURCE_ADDRESSES_LIFETIME; // 5000
- * ```
  */
 export const SOURCE_ADDRESSES_LIFETIME = 5_000;
 
 let cached: readonly SourceAddress[] = [];
 let readAt = -Infinity;
+let network: string | undefined;
+let networkReadAt = -Infinity;
 
 /**
  * The host's unicast addresses with their prefix lengths, read at most once
  * per {@linkcode SOURCE_ADDRESSES_LIFETIME}. The same array is returned until
  * then, so the core builds its RFC 6724 selector once per reading. An empty
  * array (interfaces unreadable) leaves the resolver's order alone.
- *
- * @example
- * ```ts
- * import { systemSourceAddresses } from "./source_addresses.ts";
- * systemSourceAddresses().some((s) => s.address === "127.0.0.1"); // true on most hosts
- * ```
  */
 export function systemSourceAddresses(now = performance.now()): readonly SourceAddress[] {
   if (now - readAt < SOURCE_ADDRESSES_LIFETIME) return cached;
@@ -42,9 +33,75 @@ export function systemSourceAddresses(now = performance.now()): readonly SourceA
   return cached;
 }
 
+/**
+ * The network this host is on, for history's partitions: {@linkcode networkId}
+ * of the interfaces' addresses (as {@linkcode systemSourceAddresses} reads
+ * them) and of the default routes' gateways (Linux: `/proc/net/route` and
+ * `/proc/net/ipv6_route`; elsewhere, or when they cannot be read, the
+ * addresses alone). Read at most once per {@linkcode SOURCE_ADDRESSES_LIFETIME};
+ * undefined when nothing could be read.
+ *
+ * @example
+ * ```ts
+ * import { systemNetworkId } from "./source_addresses.ts";
+ * typeof systemNetworkId(); // "string" on a host with a network
+ * ```
+ */
+export function systemNetworkId(now = performance.now()): string | undefined {
+  const sources = systemSourceAddresses(now);
+  if (now - networkReadAt < SOURCE_ADDRESSES_LIFETIME) return network;
+  networkReadAt = now;
+  network = networkId(sources, defaultGateways());
+  return network;
+}
+
+/**
+ * The next hops of this host's default routes, both families, from Linux's
+ * route tables; `[]` when they cannot be read. Exported for tests, which give
+ * the two files' text.
+ *
+ * @example
+ * ```ts
+ * import { defaultGateways } from "./source_addresses.ts";
+ * defaultGateways(() => "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\neth0\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000\n");
+ * // ["192.168.2.1"]
+ * ```
+ */
+export function defaultGateways(read: (path: string) => string = readProcFile): string[] {
+  const gateways: string[] = [];
+  for (const line of textOf(read, "/proc/net/route").split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/); // Iface Destination Gateway Flags RefCnt Use Metric Mask …
+    if (f.length < 8 || f[1] !== "00000000" || f[7] !== "00000000" || !/^[0-9A-Fa-f]{8}$/.test(f[2])) continue;
+    const n = parseInt(f[2], 16); // the kernel writes it in host (little-endian) byte order
+    if (n !== 0) gateways.push([n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join("."));
+  }
+  for (const line of textOf(read, "/proc/net/ipv6_route").split("\n")) {
+    const f = line.trim().split(/\s+/); // dest plen src splen nexthop metric refcnt use flags iface
+    if (f.length < 10 || !/^0{32}$/.test(f[0]) || f[1] !== "00" || !/^[0-9a-f]{32}$/.test(f[4])) continue;
+    if (/^0{32}$/.test(f[4]) || f[9] === "lo") continue; // no next hop, or the kernel's unreachable default
+    gateways.push(f[4].match(/.{4}/g)!.join(":"));
+  }
+  return gateways;
+}
+
+function textOf(read: (path: string) => string, path: string): string {
+  try {
+    return read(path);
+  } catch {
+    return ""; // not Linux, or no permission: the addresses alone name the network
+  }
+}
+
+const denoRead = (globalThis as { Deno?: { readTextFileSync(path: string): string } }).Deno;
+function readProcFile(path: string): string {
+  return denoRead
+    ? denoRead.readTextFileSync(path)
+    : builtinModule<typeof import("node:fs")>("node:fs").readFileSync(path, "utf8");
+}
+
 type Interface = { readonly address: string; readonly cidr?: string | null };
 type Os = typeof import("node:os");
-/** Deno's own call where there is one: importing `node:os` costs Deno about 5 ms at start-up (bench/first.ts). */
+/** Deno's own call where there is one: importing `node:os` is slow in a fresh Deno process (docs/performance.md). */
 const deno = (globalThis as { Deno?: { networkInterfaces(): Interface[] } }).Deno;
 
 function readInterfaces(): readonly SourceAddress[] {

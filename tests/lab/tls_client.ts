@@ -1,0 +1,90 @@
+/**
+ * Run by tests/lab/tls_race.test.ts inside the lab's client namespace, under the runtime of the test: one TLS
+ * connect to HOST:PORT, by eyeballs (`connectTls` of this runtime's adapter) or by the runtime's own TLS connect
+ * (`tls.connect` on Node and Bun, `Deno.connectTls` on Deno), given WAIT_MS at most. Prints one JSON object.
+ *
+ *   tls_client.ts eyeballs|runtime HOST PORT CA_FILE WAIT_MS
+ *
+ * @module
+ */
+
+import { readFileSync } from "node:fs";
+import tls from "node:tls";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
+const [mode, host, port, caFile, waitMs] = [argv[0], argv[1], Number(argv[2]), argv[3], Number(argv[4])];
+const ca = readFileSync(caFile, "utf8");
+const started = performance.now();
+
+/** What happened: the address a finished handshake reached, or why there was none. */
+type Outcome = { ok: true; address: string; ms: number } | { ok: false; error: string; ms: number };
+
+async function viaEyeballs(): Promise<Outcome> {
+  const settings = { port, timeout: waitMs };
+  if (g.Deno) {
+    const { connectTls } = await import("../../src/adapters/deno/mod.ts");
+    const conn = await connectTls({ hostname: host, ...settings, caCerts: [ca] });
+    const address = (conn.remoteAddr as { hostname: string }).hostname;
+    conn.close();
+    return { ok: true, address, ms: performance.now() - started };
+  }
+  const { connectTls } = g.Bun
+    ? await import("../../src/adapters/bun/mod.ts").then((m) => ({
+      connectTls: (o: Record<string, unknown>) => m.connectTls({ hostname: host, ...o } as never),
+    }))
+    : await import("../../src/adapters/node/mod.ts").then((m) => ({
+      connectTls: (o: Record<string, unknown>) => m.connectTls({ host, ...o } as never),
+    }));
+  const socket = await connectTls({ ...settings, ca: [ca] });
+  const address = socket.remoteAddress!;
+  socket.destroy();
+  return { ok: true, address, ms: performance.now() - started };
+}
+
+function viaRuntime(): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let settle: (o: Outcome) => void = resolve;
+    if (g.Deno) {
+      let conn: { close(): void; remoteAddr: { hostname: string } } | undefined;
+      const timer = setTimeout(() => {
+        settle({ ok: false, error: "no handshake within the wait", ms: performance.now() - started });
+        settle = () => {};
+        g.Deno.exit(0); // Deno.connectTls takes no signal: leave it hanging
+      }, waitMs);
+      g.Deno.connectTls({ hostname: host, port, caCerts: [ca] }).then((c: typeof conn) => {
+        conn = c;
+        clearTimeout(timer);
+        settle({ ok: true, address: conn!.remoteAddr.hostname, ms: performance.now() - started });
+        conn!.close();
+      }, (e: Error) => {
+        clearTimeout(timer);
+        settle({ ok: false, error: String(e), ms: performance.now() - started });
+      });
+      return;
+    }
+    const socket = tls.connect({ host, port, ca: [ca], servername: host });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      settle({ ok: false, error: "no handshake within the wait", ms: performance.now() - started });
+    }, waitMs);
+    socket.once("secureConnect", () => {
+      clearTimeout(timer);
+      settle({ ok: true, address: socket.remoteAddress!, ms: performance.now() - started });
+      socket.destroy();
+    });
+    socket.once("error", (e) => {
+      clearTimeout(timer);
+      settle({ ok: false, error: String(e), ms: performance.now() - started });
+    });
+  });
+}
+
+const outcome = await (mode === "eyeballs" ? viaEyeballs() : viaRuntime()).catch((e: unknown): Outcome => ({
+  ok: false,
+  error: String(e),
+  ms: performance.now() - started,
+}));
+console.log(JSON.stringify(outcome));
+if (!g.Deno) g.process.exit(0);

@@ -27,7 +27,8 @@ export type Host = { literal: IpLiteral; name?: undefined } | { literal?: undefi
 const LABEL = /^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$/;
 
 /**
- * Checks a hostname: an IP literal (IPv6 optionally in brackets) or a DNS
+ * Checks a hostname: an IP literal (IPv6 optionally in brackets; IPv4 also
+ * in the short, octal and hex forms getaddrinfo accepts) or a DNS
  * name of at most 253 characters whose labels are 1 to 63 letters, digits,
  * `-` or `_`, not starting or ending with `-`. A trailing dot is allowed
  * and kept: it makes the name absolute, so the resolver skips the search list.
@@ -39,6 +40,8 @@ export function requireHost(value: unknown, field = "hostname"): Host {
   if (value === "") throw new RangeError(`${field} must not be empty`);
   const literal = parseIp(value);
   if (literal) return { literal };
+  const aton = inetAton(value);
+  if (aton) return { literal: aton };
   if (value.includes("%")) {
     throw new RangeError(`${field} ${describe(value)}: IPv6 zone identifiers are not supported`);
   }
@@ -65,6 +68,35 @@ export function requireHost(value: unknown, field = "hostname"): Host {
   }
   // The name as given: a trailing dot makes it absolute (no search list), so the resolver must see it.
   return { name: value };
+}
+
+/**
+ * An IPv4 address in a form inet_aton(3) accepts, which getaddrinfo (and so
+ * `net.connect`, curl, ping) takes as a literal: 1 to 4 parts, each decimal,
+ * octal (leading 0) or hex (0x), the last filling the remaining bytes
+ * (`127.1`, `0x7f.1`, `017700000001`). Canonical dotted quad out (so an
+ * address policy sees the real address), or undefined.
+ */
+function inetAton(value: string): IpLiteral | undefined {
+  const parts = value.split(".");
+  if (parts.length > 4) return undefined;
+  const numbers: number[] = [];
+  for (const part of parts) {
+    const n = /^0x[0-9a-f]+$/i.test(part)
+      ? parseInt(part.slice(2), 16)
+      : /^0[0-7]*$/.test(part)
+      ? parseInt(part, 8)
+      : /^[1-9][0-9]*$/.test(part)
+      ? Number(part)
+      : NaN;
+    if (!Number.isSafeInteger(n)) return undefined;
+    numbers.push(n);
+  }
+  const last = numbers.pop()!;
+  if (numbers.some((n) => n > 255) || last >= 256 ** (4 - numbers.length)) return undefined;
+  const bytes = [...numbers];
+  for (let i = 3 - numbers.length; i >= 0; i--) bytes.push(Math.floor(last / 256 ** i) % 256);
+  return parseIp(bytes.join("."));
 }
 
 /**

@@ -1,18 +1,21 @@
 /**
  * One DNS question to one server: over UDP from a fresh socket (a random
- * source port from the kernel, a random ID), and again over TCP when the
- * answer comes back truncated. Uses `node:dgram` (on Bun its own
+ * source port from the kernel, a random ID) with EDNS0 offering 1232 bytes
+ * (again without EDNS0 if the server answers FORMERR), and again over TCP
+ * when the answer comes back truncated. Uses `node:dgram` (on Bun its own
  * `Bun.udpSocket`) and `node:net`, and no thread pool.
  *
  * @module
  */
 
-import { type DnsAnswer, type DnsQuestion, encodeQuery, parseResponse } from "./message.ts";
+import { type DnsAnswer, type DnsQuestion, encodeQuery, parseResponse, RCODE } from "./message.ts";
 import type { Family } from "../base/types.ts";
 import { nodeDgram, nodeNet } from "../runtime/lazy_modules.ts";
 
 /** The DNS port. */
 const PORT = 53;
+/** The UDP payload size offered with EDNS0: DNS Flag Day 2020's, which avoids IP fragmentation. */
+const EDNS_PAYLOAD = 1232;
 
 /**
  * Asks `server` for the `family` records of `name` and returns its answer,
@@ -29,13 +32,12 @@ export async function exchange(
   signal: AbortSignal,
 ): Promise<DnsAnswer> {
   const question: DnsQuestion = { id: randomId(), name, family };
-  const udp = await overUdp(
-    bun?.udpSocket ? openBunUdp : openNodeUdp(await nodeDgram()),
-    server,
-    question,
-    timeoutMs,
-    signal,
-  );
+  const open = bun?.udpSocket ? openBunUdp : openNodeUdp(await nodeDgram());
+  let udp = await overUdp(open, server, question, EDNS_PAYLOAD, timeoutMs, signal);
+  // RFC 6891 §7: a server that does not know EDNS answers FORMERR; ask it again without.
+  if (udp.rcode === RCODE.formErr) {
+    udp = await overUdp(open, server, { ...question, id: randomId() }, 0, timeoutMs, signal);
+  }
   if (!udp.truncated) return udp;
   return overTcp(await nodeNet(), server, { ...question, id: randomId() }, timeoutMs, signal);
 }
@@ -157,6 +159,7 @@ function overUdp(
   open: OpenUdp,
   server: string,
   question: DnsQuestion,
+  udpPayload: number,
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<DnsAnswer> {
@@ -169,7 +172,7 @@ function overUdp(
       },
       error: (error) => settle(error),
     });
-    socket.send(encodeQuery(question));
+    socket.send(encodeQuery(question, udpPayload));
     return () => socket.close();
   });
 }

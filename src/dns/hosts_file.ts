@@ -35,9 +35,10 @@ export function parseHosts(text: string): HostsTable {
 }
 
 /**
- * The addresses `table` gives `name` in `family` (case-insensitive, a
- * trailing dot ignored), or `undefined` when the file does not list the
- * name at all. A name listed only for the other family gets an empty array:
+ * The addresses `table` gives `name` in `family` (case-insensitive; a
+ * trailing dot is part of the name, as in glibc's `files` source, so
+ * `db.lab.` does not match a line for `db.lab`), or `undefined` when the
+ * file does not list the name at all. A name listed only for the other family gets an empty array:
  * getaddrinfo (AF_UNSPEC, glibc's `files` source) then answers from the
  * file alone and asks DNS for neither family.
  */
@@ -45,6 +46,7 @@ export function hostsLookup(table: HostsTable, name: string, family: Family): re
   return table.get(normalize(name))?.[family];
 }
 
+/** Case does not matter; a trailing dot does (glibc compares the names as written, ignoring case). */
 function normalize(name: string): string {
-  return name.toLowerCase().replace(/\.$/, "");
+  return name.toLowerCase();
 }

@@ -46,14 +46,18 @@ export interface DnsAnswer {
 }
 
 /**
- * Encodes a recursive query (RD set) for the A or AAAA records of `name`.
+ * Encodes a recursive query (RD set) for the A or AAAA records of `name`,
+ * with an EDNS0 OPT record offering `udpPayload` bytes when it is above 0
+ * (RFC 6891; 1232 is the DNS Flag Day 2020 size, which needs no IP
+ * fragmentation).
  * Throws a TypeError for a name that cannot be sent: an empty label, a label
  * over 63 bytes, a name over 253 characters, or a non-ASCII character
  * (internationalised names must come as A-labels, `xn--…`).
  */
-export function encodeQuery(question: DnsQuestion): Uint8Array {
+export function encodeQuery(question: DnsQuestion, udpPayload = 0): Uint8Array {
   const name = encodeName(question.name);
-  const bytes = new Uint8Array(12 + name.length + 4);
+  const opt = udpPayload > 0 ? OPT_SIZE : 0;
+  const bytes = new Uint8Array(12 + name.length + 4 + opt);
   const view = new DataView(bytes.buffer);
   view.setUint16(0, question.id);
   view.setUint16(2, 0x0100); // RD: the server recurses for us
@@ -61,8 +65,20 @@ export function encodeQuery(question: DnsQuestion): Uint8Array {
   bytes.set(name, 12);
   view.setUint16(12 + name.length, RECORD_TYPE[question.family]);
   view.setUint16(14 + name.length, CLASS_IN);
+  if (opt) {
+    // RFC 6891 §6.1.2: an OPT record (root owner, type 41) whose class is our UDP payload size.
+    view.setUint16(10, 1); // ARCOUNT
+    const at = 16 + name.length;
+    view.setUint16(at + 1, OPT);
+    view.setUint16(at + 3, udpPayload);
+  }
   return bytes;
 }
+
+/** The OPT pseudo-record's type (RFC 6891). */
+const OPT = 41;
+/** Root owner (1), type, class, TTL (extended RCODE, version, flags), RDLENGTH 0. */
+const OPT_SIZE = 11;
 
 /** The name as length-prefixed labels, ending with the root label. */
 function encodeName(name: string): Uint8Array {
@@ -94,19 +110,43 @@ function encodeName(name: string): Uint8Array {
  */
 export function parseResponse(bytes: Uint8Array, question: DnsQuestion): DnsAnswer | undefined {
   try {
-    return readResponse(bytes, question);
-  } catch {
-    return undefined; // truncated mid-record, a pointer loop: not an answer we can use
+    return decodeResponse(bytes, question);
+  } catch (error) {
+    if (error instanceof DnsParseError) return undefined; // truncated mid-record, a pointer loop: not usable
+    throw error; // anything else is a bug here, not a bad packet
   }
 }
 
-function readResponse(bytes: Uint8Array, question: DnsQuestion): DnsAnswer | undefined {
-  if (bytes.length < 12) return undefined;
+/** A response that cannot be read: cut short, a pointer loop, a name too long, a bad label type. */
+export class DnsParseError extends Error {
+  /** `reason` says what is wrong and where. */
+  constructor(reason: string) {
+    super(`malformed DNS response: ${reason}`);
+    this.name = "DnsParseError";
+  }
+}
+
+/**
+ * {@linkcode parseResponse}, but a malformed response throws a
+ * {@linkcode DnsParseError} (and nothing else) instead of giving
+ * `undefined`; a well-formed response to another question still gives
+ * `undefined`. Work is bounded by the packet: names are at most 255 bytes
+ * and 64 compression pointers, every record is at least 11 bytes.
+ */
+export function decodeResponse(bytes: Uint8Array, question: DnsQuestion): DnsAnswer | undefined {
+  if (bytes.length < 12) throw new DnsParseError(`${bytes.length} bytes, shorter than a header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const flags = view.getUint16(2);
-  if (view.getUint16(0) !== question.id || !(flags & 0x8000) || view.getUint16(4) !== 1) return undefined;
+  if (view.getUint16(0) !== question.id || !(flags & 0x8000)) return undefined;
+  // A server that does not know EDNS may answer FORMERR without the question (RFC 6891 §7): the caller asks
+  // again without EDNS, so a forged one costs one more query, no more.
+  if ((flags & 0x0f) === RCODE.formErr && view.getUint16(4) === 0) {
+    return { rcode: RCODE.formErr, truncated: false, addresses: [], ttl: 0 };
+  }
+  if (view.getUint16(4) !== 1) return undefined;
   const type = RECORD_TYPE[question.family];
   const [qname, afterName] = readName(bytes, 12);
+  need(bytes, afterName + 4, "question");
   if (!sameName(qname, question.name) || view.getUint16(afterName) !== type) return undefined;
   if (view.getUint16(afterName + 2) !== CLASS_IN) return undefined;
   const rcode = flags & 0x0f;
@@ -158,9 +198,10 @@ interface DnsRecord {
 
 function readRecord(bytes: Uint8Array, view: DataView, at: number): DnsRecord {
   const [name, afterName] = readName(bytes, at);
+  need(bytes, afterName + 10, "record header");
   const length = view.getUint16(afterName + 8);
   const end = afterName + 10 + length;
-  if (end > bytes.length) throw new RangeError("record past the end");
+  need(bytes, end, "record data");
   // RFC 2181 §8: a TTL with the top bit set is read as 0.
   const raw = view.getUint32(afterName + 4);
   return {
@@ -180,29 +221,48 @@ function negativeTtl(bytes: Uint8Array, view: DataView, records: DnsRecord[]): n
   if (!soa) return 0;
   const [, afterMname] = readName(bytes, soa.dataAt);
   const [, afterRname] = readName(bytes, afterMname);
+  if (afterRname + 20 > soa.end) throw new DnsParseError(`SOA at ${soa.dataAt} shorter than its fields`);
   return Math.min(soa.ttl, view.getUint32(afterRname + 16));
 }
 
-/** Reads a possibly compressed name at `at`; returns it and the offset after it (in place). */
+/** Throws unless the packet holds `end` bytes (`what` names the part cut short). */
+function need(bytes: Uint8Array, end: number, what: string): void {
+  if (end > bytes.length) throw new DnsParseError(`${what} past the end (${end} > ${bytes.length} bytes)`);
+}
+
+/** Compression pointers followed in one name at most (a loop ends here). */
+const MAX_JUMPS = 64;
+/** A name's wire length at most (RFC 1035 §3.1): bounds the work and memory of reading one. */
+const MAX_NAME = 255;
+
+/**
+ * Reads a possibly compressed name at `at`; returns it and the offset after
+ * it (in place). A dot inside a label is escaped (`\.`), so a label cannot
+ * pass for two.
+ */
 function readName(bytes: Uint8Array, at: number): [string, number] {
   const labels: string[] = [];
   let end = -1;
-  for (let jumps = 0; jumps < 64;) {
-    if (at >= bytes.length) throw new RangeError("name past the end");
+  let size = 1; // the root label
+  for (let jumps = 0; jumps <= MAX_JUMPS;) {
+    need(bytes, at + 1, "name");
     const length = bytes[at];
     if (length === 0) return [labels.join("."), end < 0 ? at + 1 : end];
     if ((length & 0xc0) === 0xc0) {
+      need(bytes, at + 2, "compression pointer");
       if (end < 0) end = at + 2;
       at = ((length & 0x3f) << 8) | bytes[at + 1];
       jumps++;
       continue;
     }
-    if (length & 0xc0) throw new RangeError("unknown label type");
-    if (at + 1 + length > bytes.length) throw new RangeError("label past the end");
-    labels.push(String.fromCharCode(...bytes.subarray(at + 1, at + 1 + length)));
+    if (length & 0xc0) throw new DnsParseError(`label type ${length >> 6} at ${at}`);
+    need(bytes, at + 1 + length, "label");
+    size += 1 + length;
+    if (size > MAX_NAME) throw new DnsParseError(`a name over ${MAX_NAME} bytes at ${at}`);
+    labels.push(String.fromCharCode(...bytes.subarray(at + 1, at + 1 + length)).replaceAll(".", "\\."));
     at += 1 + length;
   }
-  throw new RangeError("compression loop");
+  throw new DnsParseError(`over ${MAX_JUMPS} compression pointers (a loop) in a name`);
 }
 
 /** DNS names compare case-insensitively (ASCII only), without the trailing dot. */

@@ -51,7 +51,9 @@ const RECHECK_MS = 2000;
  *
  * Errors carry getaddrinfo's codes: `ENOTFOUND` (NXDOMAIN for every search
  * name), or `EAI_AGAIN` (SERVFAIL, REFUSED or no answer from every server;
- * its `cause` is the last one). A name with no address in the family
+ * its `cause` is the last one). As in glibc, SERVFAIL for one search name
+ * moves on to the next (`EAI_AGAIN` if none has the name); no answer or
+ * REFUSED ends the search. A name with no address in the family
  * (NODATA) resolves to an empty list.
  *
  * @example
@@ -78,12 +80,6 @@ export type DnsTransport = (
  * {@linkcode createStubResolver} over a given transport instead of the
  * network: for tests, which script the servers' answers. Not exported by
  * the package.
- *
- * @example
- * ```ts
- * import { createStubResolverWith } from "./stub.ts";
- * const stub = createStubResolverWith({}, () => Promise.resolve({ rcode: 0, truncated: false, addresses: [], ttl: 0 }));
- * ```
  */
 export function createStubResolverWith(options: StubResolverOptions, transport: DnsTransport): StubResolver {
   requireObject(options as unknown, "options");
@@ -113,6 +109,7 @@ export function createStubResolverWith(options: StubResolverOptions, transport: 
     const servers = conf.nameservers;
     const first = conf.rotate ? next++ % servers.length : 0;
     let failure: unknown;
+    let lastServfail = false;
     for (let round = 0; round < conf.attempts; round++) {
       for (let i = 0; i < servers.length; i++) {
         const server = servers[(first + i) % servers.length];
@@ -120,14 +117,17 @@ export function createStubResolverWith(options: StubResolverOptions, transport: 
           const answer = await transport(server, name, family, conf.timeout * 1000, signal);
           if (answer.rcode === RCODE.noError || answer.rcode === RCODE.nxDomain) return answer;
           failure = new Error(`${answer.rcode === RCODE.refused ? "REFUSED" : "SERVFAIL"} from ${server}`);
+          lastServfail = answer.rcode === RCODE.servFail;
         } catch (error) {
           if (signal.aborted) throw signal.reason;
           failure = error;
+          lastServfail = false;
         }
       }
     }
     // getaddrinfo's code for "no usable answer": errors then read the same with either resolver.
-    throw Object.assign(dnsError("EAI_AGAIN", name, failure), { cause: failure });
+    // `servfail`: the last server said SERVFAIL (not silence, not REFUSED): the search goes on.
+    throw Object.assign(dnsError("EAI_AGAIN", name, failure), { cause: failure, servfail: lastServfail });
   };
 
   const resolveWithTtl = async (hostname: string, family: Family, signal: AbortSignal) => {
@@ -138,12 +138,22 @@ export function createStubResolverWith(options: StubResolverOptions, transport: 
     const fromHosts = hostsLookup(hosts, hostname, family);
     if (fromHosts) return { addresses: [...fromHosts], ttl: 0 };
     let nodata: ResolvedAddresses | undefined;
+    let servfail: unknown;
     for (const name of searchNames(hostname, conf)) {
-      const answer = await ask(conf, name, family, signal);
+      let answer;
+      try {
+        answer = await ask(conf, name, family, signal);
+      } catch (error) {
+        // glibc's res_search: SERVFAIL for one candidate moves on to the next; silence ends the search.
+        if (!(error as { servfail?: boolean }).servfail) throw error;
+        servfail ??= error;
+        continue;
+      }
       if (answer.addresses.length > 0) return { addresses: answer.addresses, ttl: answer.ttl };
       if (answer.rcode === RCODE.noError) nodata ??= { addresses: [], ttl: answer.ttl };
     }
     if (nodata) return nodata;
+    if (servfail) throw servfail;
     throw dnsError("ENOTFOUND", hostname);
   };
 

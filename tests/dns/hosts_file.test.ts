@@ -20,8 +20,9 @@ describe("hosts file", () => {
     assert.deepEqual(hostsLookup(table, "db.lab", 4), ["192.0.2.7", "192.0.2.8"]);
     assert.deepEqual(hostsLookup(table, "db.lab", 6), ["2001:db8::7"]);
   });
-  it("matches names case-insensitively, with or without the trailing dot, aliases included", () => {
-    assert.deepEqual(hostsLookup(table, "db-ALIAS.", 4), ["192.0.2.7"]);
+  it("matches names case-insensitively, aliases included; a trailing dot is part of the name (glibc's files)", () => {
+    assert.deepEqual(hostsLookup(table, "db-ALIAS", 4), ["192.0.2.7"]);
+    assert.equal(hostsLookup(table, "db-alias.", 4), undefined);
   });
   it("answers an empty list for a family the file does not list for a name it lists (a pin), undefined for the rest", () => {
     assert.deepEqual(hostsLookup(table, "ip6-localhost", 4), []);

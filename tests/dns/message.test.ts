@@ -30,6 +30,12 @@ describe("encodeQuery", () => {
       bytes("00 01 01 00 00 01 00 00 00 00 00 00 01 'a' 01 'b' 00 00 01 00 01"),
     );
   });
+  it("adds an EDNS0 OPT record offering the UDP payload size when asked (RFC 6891)", () => {
+    assert.deepEqual(
+      encodeQuery(question, 1232),
+      bytes(`12 34 01 00 00 01 00 00 00 00 00 01 ${WWW_AAAA} 00 00 29 04 d0 00 00 00 00 00 00`),
+    );
+  });
   it("refuses names it cannot send, naming the name", () => {
     for (const name of ["", "a..b", "x".repeat(64) + ".com", "é.example", "a b.example", "a.".repeat(127) + "a"]) {
       assert.throws(() => encodeQuery({ id: 1, name, family: 4 }), TypeError, name);
@@ -82,6 +88,15 @@ describe("parseResponse", () => {
     assert.deepEqual(parseResponse(cut, question), { rcode: RCODE.noError, truncated: true, addresses: [], ttl: 0 });
     // Not even the whole question: still not an answer to it.
     assert.equal(parseResponse(bytes(`${HEADER("83 80", 3)} 03 'www' 07`), question), undefined);
+  });
+  it("reads FORMERR without a question (a server that does not know EDNS0), so the caller asks without it", () => {
+    assert.deepEqual(parseResponse(bytes("12 34 81 01 00 00 00 00 00 00 00 00"), question), {
+      rcode: RCODE.formErr,
+      truncated: false,
+      addresses: [],
+      ttl: 0,
+    });
+    assert.equal(parseResponse(bytes("12 35 81 01 00 00 00 00 00 00 00 00"), question), undefined); // another ID
   });
   it("reads NXDOMAIN with the SOA's negative TTL: min(TTL, MINIMUM)", () => {
     const nx = bytes(

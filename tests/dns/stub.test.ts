@@ -8,7 +8,7 @@ import type { DnsAnswer } from "../../src/dns/message.ts";
 import { connect } from "../../src/connect/connect.ts";
 import type { Family, Target } from "../../src/base/types.ts";
 
-/** A zone: "name/family" → addresses; a name absent from every key is NXDOMAIN. */
+/** A zone: "name/family" → addresses (["servfail"]: SERVFAIL); a name absent from every key is NXDOMAIN. */
 type Zone = Record<string, string[]>;
 
 /** A transport answering from `zone`, recording each question as "name/family". */
@@ -18,6 +18,7 @@ function fakeDns(zone: Zone) {
     asked.push(`${name}/${family}`);
     const known = Object.keys(zone).some((k) => k.startsWith(`${name.toLowerCase()}/`));
     const addresses = zone[`${name.toLowerCase()}/${family}`] ?? [];
+    if (addresses[0] === "servfail") return Promise.resolve({ rcode: 2, truncated: false, addresses: [], ttl: 0 });
     return Promise.resolve({ rcode: known ? 0 : 3, truncated: false, addresses, ttl: 30 });
   };
   return { transport, asked };
@@ -57,6 +58,24 @@ describe("the stub resolver's search list", () => {
     });
   });
 
+  it("goes on to the next search domain after SERVFAIL from every server, as glibc's res_search does", async () => {
+    const dns = fakeDns({ "y.bad.test/4": ["servfail"], "y.corp.test/4": ["192.0.2.25"] });
+    await withFiles("nameserver 192.0.2.53\nsearch bad.test corp.test\noptions attempts:1\n", "", async (files) => {
+      const stub = createStubResolverWith(files, dns.transport);
+      assert.deepEqual(await stub.resolve("y", 4, open()), ["192.0.2.25"]);
+      assert.deepEqual(dns.asked, ["y.bad.test/4", "y.corp.test/4"]);
+    });
+  });
+
+  it("ends with EAI_AGAIN (not ENOTFOUND) when a SERVFAIL was seen and no candidate had the name", async () => {
+    const dns = fakeDns({ "z.bad.test/4": ["servfail"] });
+    await withFiles("nameserver 192.0.2.53\nsearch bad.test corp.test\noptions attempts:1\n", "", async (files) => {
+      const stub = createStubResolverWith(files, dns.transport);
+      await assert.rejects(stub.resolve("z", 4, open()), { code: "EAI_AGAIN" });
+      assert.deepEqual(dns.asked, ["z.bad.test/4", "z.corp.test/4", "z/4"]);
+    });
+  });
+
   it("gets the trailing dot from connect(): the host check keeps it", async () => {
     const asked: string[] = [];
     const resolver = { resolve: (name: string) => (asked.push(name), Promise.resolve(["127.0.0.1"])) };
@@ -66,6 +85,27 @@ describe("the stub resolver's search list", () => {
     };
     await connect({ hostname: "api.example.com.", port: 80, dialer, resolver, family: 4 });
     assert.deepEqual(asked, ["api.example.com."]);
+  });
+});
+
+describe("IPv4 literals in the forms getaddrinfo (inet_aton) accepts", () => {
+  it("are dialled as the address they spell, without a resolver", async () => {
+    const dialed: string[] = [];
+    const dialer = {
+      dial: (target: Target) => (dialed.push(target.address), Promise.resolve({ address: target.address })),
+      close: () => {},
+    };
+    for (const hostname of ["127.1", "0x7f.1", "017700000001", "0x7F000001", "127.0.1", "2130706433", "0177.0.0.1"]) {
+      await connect({ hostname, port: 80, dialer });
+    }
+    assert.deepEqual(dialed, Array(7).fill("127.0.0.1"));
+  });
+
+  it("are refused past their range, as inet_aton refuses them", async () => {
+    const dialer = { dial: () => Promise.reject(new Error("no dial")), close: () => {} };
+    for (const hostname of ["256.1.1.1", "1.2.3.256", "1.16777216", "4294967296", "08.1.1.1"]) {
+      await assert.rejects(connect({ hostname, port: 80, dialer }), { name: "RangeError" }, hostname);
+    }
   });
 });
 

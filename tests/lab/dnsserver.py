@@ -8,10 +8,14 @@ A rule for (name, A|AAAA) says what to do with a query:
   {"fail": "refused"}          answer REFUSED
   {"fail": "silent"}           never answer
   {"ttl": N}                   answer with TTL N seconds (default 0)
+  {"ednsFormerr": true}         answer a query carrying EDNS0 (an OPT record) with
+                               FORMERR and no question, as a server without EDNS does
   {"truncate": "clean"}        over UDP, set TC and send the header and question only
   {"truncate": "cut"}          over UDP, set TC and keep the full counts, but cut the
                                body in the middle of a record (a server cutting at its
                                size limit); over TCP both answer in full
+A name may instead be an alias: {"CNAME": "target.name"} answers every type with
+the CNAME record, then what the target (followed up to 8 aliases) answers.
 A name with no rule is NXDOMAIN; a known name without a rule for the asked
 type gets NODATA (NOERROR, no answers), as a real zone would.
 """
@@ -36,7 +40,7 @@ def parse_rule(rtype, rule):
         rule = {"addrs": rule}
     if not isinstance(rule, dict):
         raise ValueError(f"{rtype}: rule must be a list of addresses or an object")
-    unknown = set(rule) - {"addrs", "delayMs", "fail", "ttl", "truncate"}
+    unknown = set(rule) - {"addrs", "delayMs", "fail", "ttl", "truncate", "ednsFormerr"}
     if unknown:
         raise ValueError(f"{rtype}: unknown rule fields {sorted(unknown)}")
     fail = rule.get("fail")
@@ -58,7 +62,11 @@ def parse_rule(rtype, rule):
     ttl = rule.get("ttl", TTL)
     if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 0x7FFFFFFF:
         raise ValueError(f"{rtype}: ttl must be an integer from 0 to 2147483647")
-    return {"addrs": addrs, "delayMs": delay, "fail": fail, "ttl": ttl, "truncate": truncate}
+    edns_formerr = rule.get("ednsFormerr", False)
+    if not isinstance(edns_formerr, bool):
+        raise ValueError(f"{rtype}: ednsFormerr must be true or false")
+    return {"addrs": addrs, "delayMs": delay, "fail": fail, "ttl": ttl, "truncate": truncate,
+            "ednsFormerr": edns_formerr}
 
 
 def _read_name(msg, offset):
@@ -90,6 +98,11 @@ class DnsServer:
         """Replace all rules of one name; rules maps "A"/"AAAA" to a rule."""
         parsed = {}
         for rtype, rule in rules.items():
+            if rtype == "CNAME":
+                if not isinstance(rule, str) or not rule.strip("."):
+                    raise ValueError("CNAME: the target must be a name")
+                parsed["CNAME"] = normalize_name(rule)
+                continue
             if rtype not in TYPES:
                 raise ValueError(f"record type must be A or AAAA, not {rtype!r}")
             parsed[rtype] = parse_rule(rtype, rule)
@@ -143,6 +156,7 @@ class DnsServer:
             self._close_tcp(conn)
 
     def _handle(self, msg, max_size, send):
+        tcp = max_size > 512
         try:
             qid, flags, qdcount = struct.unpack_from("!HHH", msg, 0)
             if flags & 0x8000 or qdcount != 1:
@@ -152,9 +166,20 @@ class DnsServer:
         except (struct.error, IndexError, ValueError):
             return
         question = msg[12 : end + 4]
+        # EDNS0 (RFC 6891): an OPT record (root owner, type 41) right after the question; its class is
+        # the client's UDP payload size, up to which a UDP answer may grow.
+        arcount = struct.unpack_from("!H", msg, 10)[0]
+        edns = arcount >= 1 and len(msg) >= end + 9 and msg[end + 4 : end + 7] == b"\x00\x00\x29"
+        if edns and max_size == 512:
+            max_size = max(512, min(struct.unpack_from("!H", msg, end + 7)[0], 4096))
         type_name = next((k for k, v in TYPES.items() if v == qtype), str(qtype))
         self.queries.append([normalize_name(name), type_name])
         rules = self.zone.get(normalize_name(name))
+        aliases = []  # (owner, target) of each CNAME followed
+        while rules is not None and "CNAME" in rules and len(aliases) < 8:
+            owner = aliases[-1][1] if aliases else normalize_name(name)
+            aliases.append((owner, rules["CNAME"]))
+            rules = self.zone.get(rules["CNAME"])
         rcode, addrs, delay, ttl, truncate = 0, [], 0.0, TTL, None
         if rules is None:
             rcode = RCODES["nxdomain"]
@@ -162,37 +187,53 @@ class DnsServer:
             rule = rules[type_name]
             delay = rule["delayMs"]
             ttl = rule["ttl"]
-            truncate = rule["truncate"] if max_size == 512 else None  # only over UDP
+            truncate = rule["truncate"] if not tcp else None  # only over UDP
+            if rule["ednsFormerr"] and edns:
+                send(struct.pack("!HHHHHH", qid, 0x8000 | (flags & 0x0100) | 1, 0, 0, 0, 0))
+                return
             if rule["fail"] == "silent":
                 return
             if rule["fail"]:
                 rcode = RCODES[rule["fail"]]
             else:
                 addrs = rule["addrs"]
-        reply = self._reply(qid, flags, question, qtype, rcode, addrs, max_size, ttl, truncate)
+        reply = self._reply(qid, flags, question, qtype, rcode, addrs, max_size, ttl, truncate, aliases)
         if delay > 0:
             self.loop.call_later(delay, send, reply)
         else:
             send(reply)
 
     @staticmethod
-    def _reply(qid, qflags, question, qtype, rcode, addrs, max_size, ttl=TTL, truncate=None):
+    def _reply(qid, qflags, question, qtype, rcode, addrs, max_size, ttl=TTL, truncate=None, aliases=()):
         # QR, AA, copy RD; RA set so stub resolvers accept it as a recursive answer.
         flags = 0x8000 | 0x0400 | (qflags & 0x0100) | 0x0080 | rcode
         answers = b""
+        owner = b"\xc0\x0c"  # 0xC00C points back at the question's name
+        for _, target in aliases:
+            rdata = _encode_name(target)
+            answers += owner + struct.pack("!HHIH", 5, 1, ttl, len(rdata)) + rdata
+            owner = rdata
         for ip in addrs:
-            # 0xC00C points back at the question's name.
-            answers += struct.pack("!HHHIH", 0xC00C, qtype, 1, ttl, len(ip.packed)) + ip.packed
-        reply = struct.pack("!HHHHHH", qid, flags, 1, len(addrs), 0, 0) + question + answers
+            answers += owner + struct.pack("!HHIH", qtype, 1, ttl, len(ip.packed)) + ip.packed
+        count = len(aliases) + len(addrs)
+        reply = struct.pack("!HHHHHH", qid, flags, 1, count, 0, 0) + question + answers
         if truncate == "cut":
             # TC with the counts of the whole answer, and the body cut 5 bytes into its first record.
             flags |= 0x0200
-            return struct.pack("!HHHHHH", qid, flags, 1, len(addrs), 0, 0) + question + answers[:5]
+            return struct.pack("!HHHHHH", qid, flags, 1, count, 0, 0) + question + answers[:5]
         if len(reply) > max_size or truncate == "clean":
             # Too big for plain UDP: set TC (the client retries over TCP).
             flags |= 0x0200
             reply = struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 0) + question
         return reply
+
+
+def _encode_name(name):
+    out = b""
+    for label in name.split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode("ascii")
+    return out + b"\x00"
 
 
 def _sendto(sock, reply, peer):

@@ -58,6 +58,8 @@ export type DnsRule = string[] | {
   fail?: "nxdomain" | "servfail" | "refused" | "silent";
   /** The answer's TTL in seconds. Default 0 (nothing cached between scenarios). */
   ttl?: number;
+  /** Answer a query carrying EDNS0 with FORMERR (a server that does not know EDNS). */
+  ednsFormerr?: boolean;
   /** Over UDP, set TC: "clean" sends no records, "cut" keeps the counts and cuts the body mid-record. */
   truncate?: "clean" | "cut";
 };
@@ -66,6 +68,8 @@ export type DnsRule = string[] | {
 export interface DnsRules {
   A?: DnsRule;
   AAAA?: DnsRule;
+  /** An alias: every type is answered with this CNAME, then the target's records. */
+  CNAME?: string;
 }
 
 /** Options of {@link Lab.start}. */

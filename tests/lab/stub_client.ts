@@ -31,7 +31,8 @@ const outcome = async <T>(p: Promise<T>) => {
 
 const result: Record<string, unknown> = {};
 result.dual6 = await outcome(resolver.resolveWithTtl("dual.lab.test", 6, open()));
-result.big6 = await outcome(resolver.resolveWithTtl("big.lab.test", 6, open())); // truncated over UDP: TCP
+result.big6 = await outcome(resolver.resolveWithTtl("big.lab.test", 6, open())); // 925 bytes: fits EDNS0's 1232
+result.oldServer4 = await outcome(resolver.resolveWithTtl("old.lab.test", 4, open())); // FORMERR to EDNS0
 result.clean4 = await outcome(resolver.resolveWithTtl("clean.lab.test", 4, open())); // TC, no records: TCP
 result.cut4 = await outcome(resolver.resolveWithTtl("cut.lab.test", 4, open())); // TC, counts past the end: TCP
 result.ttl4 = await outcome(resolver.resolveWithTtl("ttl.lab.test", 4, open()));

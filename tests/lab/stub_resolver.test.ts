@@ -37,6 +37,7 @@ describe("stub resolver in the lab", { skip: skip ?? false, timeout: 120_000 }, 
     writeFileSync(hostsFile, "192.0.2.12 pinned.lab.test\n");
     await lab.setDns("pinned.lab.test", { A: ["192.0.2.13"], AAAA: ["2001:db8::13"] });
     await lab.setDns("big.lab.test", { AAAA: lab.servers.v6 });
+    await lab.setDns("old.lab.test", { A: { addrs: ["192.0.2.16"], ednsFormerr: true } });
     await lab.setDns("clean.lab.test", { A: { addrs: ["192.0.2.14", "192.0.2.15"], truncate: "clean" } });
     await lab.setDns("cut.lab.test", { A: { addrs: ["192.0.2.14", "192.0.2.15"], truncate: "cut" } });
     await lab.setDns("ttl.lab.test", { A: { addrs: ["192.0.2.10"], ttl: 30 } });
@@ -59,9 +60,13 @@ describe("stub resolver in the lab", { skip: skip ?? false, timeout: 120_000 }, 
   it("answers from the lab's server, in its order", () => {
     assert.deepEqual(out.dual6.value.addresses, lab.servers.v6);
   });
-  it("falls back to TCP when the UDP answer is truncated", () => {
-    assert.equal(out.big6.value.addresses.length, 32);
-    assert.equal(queries.filter(([n]) => n === "big.lab.test").length, 2, "one UDP query, one TCP query");
+  it("takes an answer over 512 bytes in one UDP datagram, offering EDNS0's 1232 bytes", () => {
+    assert.equal(out.big6.value.addresses.length, 32); // 925 bytes
+    assert.equal(queries.filter(([n]) => n === "big.lab.test").length, 1, "one UDP query, no TCP");
+  });
+  it("asks again without EDNS0 when the server answers FORMERR to it (RFC 6891 §7)", () => {
+    assert.deepEqual(out.oldServer4.value?.addresses, ["192.0.2.16"], JSON.stringify(out.oldServer4));
+    assert.equal(queries.filter(([n]) => n === "old.lab.test").length, 2);
   });
   it("retries over TCP at once for a truncated answer, clean or cut (counts past the end of the datagram)", () => {
     for (const name of ["clean", "cut"]) {

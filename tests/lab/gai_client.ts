@@ -1,0 +1,73 @@
+/**
+ * Run by tests/lab/resolver_vs_getaddrinfo.test.ts inside the lab's client
+ * namespace (whose /etc/resolv.conf, /etc/hosts and /etc/nsswitch.conf the
+ * test wrote): asks each name of stdin's JSON list through glibc
+ * (`getent ahosts`, getaddrinfo with AF_UNSPEC) and through the stub, auto
+ * and system resolvers, each behind connect's host check (IP literal
+ * forms). Prints one JSON object.
+ *
+ * @module
+ */
+
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createStubResolver } from "../../src/dns/stub.ts";
+import { autoResolver } from "../../src/dns/auto.ts";
+import { systemResolver } from "../../src/dns/system.ts";
+import { requireHost } from "../../src/connect/validate.ts";
+import type { Family, Resolver } from "../../src/base/types.ts";
+
+/** What one way of resolving gave: addresses per family, or the error code. */
+type Side = Record<Family, string[] | string>;
+
+const names: string[] = JSON.parse(readFileSync(0, "utf8"));
+const stub = createStubResolver();
+
+/** getaddrinfo(AF_UNSPEC) through getent: addresses per family in glibc's order, or the exit status. */
+function glibc(name: string): Side {
+  const r = spawnSync("getent", ["ahosts", name], { encoding: "utf8", timeout: 60_000 });
+  if (r.status !== 0) return { 4: `exit ${r.status}`, 6: `exit ${r.status}` };
+  const side: Record<Family, string[]> = { 4: [], 6: [] };
+  for (const line of r.stdout.split("\n")) {
+    const address = line.split(/\s+/)[0];
+    if (!address) continue;
+    const family = address.includes(":") ? 6 : 4;
+    if (!side[family].includes(address)) side[family].push(address);
+  }
+  return side;
+}
+
+async function eyeballs(resolver: Resolver, name: string): Promise<Side> {
+  const literal = (() => {
+    try {
+      return requireHost(name).literal;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  })();
+  if (typeof literal === "string") return { 4: `refused: ${literal}`, 6: `refused: ${literal}` };
+  if (literal) {
+    return { 4: literal.family === 4 ? [literal.address] : [], 6: literal.family === 6 ? [literal.address] : [] };
+  }
+  const side = async (family: Family) => {
+    try {
+      return await resolver.resolve(name, family, new AbortController().signal);
+    } catch (error) {
+      return String((error as { code?: string }).code ?? error);
+    }
+  };
+  // Both families at once, as connect asks them.
+  const [v4, v6] = await Promise.all([side(4), side(6)]);
+  return { 4: v4, 6: v6 };
+}
+
+const out: Record<string, Record<string, Side>> = {};
+for (const name of names) {
+  out[name] = {
+    glibc: glibc(name),
+    stub: await eyeballs(stub, name),
+    auto: await eyeballs(autoResolver, name),
+    system: await eyeballs(systemResolver, name),
+  };
+}
+console.log(JSON.stringify(out));

@@ -31,16 +31,26 @@ export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn): Transport {
     }
   };
   const addr = (a: Deno.Addr) => (a.transport === "tcp" ? endpoint(a.hostname, a.port) : null);
+  /** The read in progress: Deno.startTls cannot take the connection while one runs. */
+  let reading: Promise<unknown> | undefined;
+  const readOnce = async () => {
+    const buffer = new Uint8Array(READ_SIZE);
+    try {
+      const n = await conn.read(buffer);
+      return n === null ? null : buffer.subarray(0, n);
+    } catch (error) {
+      if (closed) return null; // our own close() interrupted the read
+      throw error;
+    }
+  };
   return {
-    async read() {
-      const buffer = new Uint8Array(READ_SIZE);
-      try {
-        const n = await conn.read(buffer);
-        return n === null ? null : buffer.subarray(0, n);
-      } catch (error) {
-        if (closed) return null; // our own close() interrupted the read
-        throw error;
-      }
+    read() {
+      const read = readOnce();
+      reading = read.finally(() => {
+        if (reading === tracked) reading = undefined;
+      });
+      const tracked = reading;
+      return read;
     },
     async write(chunk) {
       for (let done = 0; done < chunk.length;) done += await conn.write(chunk.subarray(done));
@@ -53,6 +63,14 @@ export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn): Transport {
       return { remoteAddress: addr(conn.remoteAddr), localAddress: addr(conn.localAddr) };
     },
     async startTls(hostname: string, options: TlsOptions) {
+      if (reading) {
+        // Deno.startTls refuses a connection with a read in flight, and Deno cannot cancel one without closing.
+        close();
+        throw new TypeError(
+          "startTls: a read() was still pending on the plain socket, and Deno cannot hand a connection with a read " +
+            "in flight to TLS; read nothing more after the server's go-ahead before calling startTls()",
+        );
+      }
       let secure: Deno.TlsConn;
       try {
         secure = await Deno.startTls(conn as Deno.TcpConn, {

@@ -107,8 +107,12 @@ export interface SocketInfo {
 export interface Socket {
   /** Bytes from the peer. Not read from the network faster than you read it. */
   readonly readable: ReadableStream<Uint8Array>;
-  /** Bytes to the peer. A write resolves once the runtime accepted it; closing it sends FIN. */
-  readonly writable: WritableStream<Uint8Array>;
+  /**
+   * Bytes to the peer: strings (sent as UTF-8), ArrayBuffers and any
+   * ArrayBufferView, as workerd takes them. A write resolves once the
+   * runtime accepted it; closing it sends FIN.
+   */
+  readonly writable: WritableStream<string | ArrayBuffer | ArrayBufferView>;
   /** Resolves once connected; rejects if the connect fails (a `ConnectError` naming every address). */
   readonly opened: Promise<SocketInfo>;
   /** Resolves once both directions are done and the connection is released; rejects on a connection error. */

@@ -31,26 +31,21 @@ export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn): Transport {
     }
   };
   const addr = (a: Deno.Addr) => (a.transport === "tcp" ? endpoint(a.hostname, a.port) : null);
-  /** The read in progress: Deno.startTls cannot take the connection while one runs. */
-  let reading: Promise<unknown> | undefined;
-  const readOnce = async () => {
-    const buffer = new Uint8Array(READ_SIZE);
-    try {
-      const n = await conn.read(buffer);
-      return n === null ? null : buffer.subarray(0, n);
-    } catch (error) {
-      if (closed) return null; // our own close() interrupted the read
-      throw error;
-    }
-  };
+  /** A read is in progress: Deno.startTls cannot take the connection while one runs. */
+  let reading = false;
   return {
-    read() {
-      const read = readOnce();
-      reading = read.finally(() => {
-        if (reading === tracked) reading = undefined;
-      });
-      const tracked = reading;
-      return read;
+    async read() {
+      const buffer = new Uint8Array(READ_SIZE);
+      reading = true;
+      try {
+        const n = await conn.read(buffer);
+        return n === null ? null : buffer.subarray(0, n);
+      } catch (error) {
+        if (closed) return null; // our own close() interrupted the read
+        throw error;
+      } finally {
+        reading = false;
+      }
     },
     async write(chunk) {
       for (let done = 0; done < chunk.length;) done += await conn.write(chunk.subarray(done));

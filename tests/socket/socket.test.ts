@@ -502,3 +502,152 @@ describe("socket: startTls", () => {
     }
   });
 });
+
+/**
+ * A server that resets each connection (SO_LINGER 0, then close: RST on every runtime; Deno's own close and
+ * node:net's `resetAndDestroy` under Deno send FIN). Python, as the lab's helpers.
+ */
+async function rstServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const { spawn } = await import("node:child_process");
+  const script = [
+    "import socket, struct, sys",
+    "l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(8)",
+    "print(l.getsockname()[1], flush=True)",
+    "while True:",
+    "    c, _ = l.accept(); c.recv(100)",
+    "    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); c.close()",
+  ].join("\n");
+  const child = spawn("python3", ["-c", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("error", reject);
+    child.stdout!.once("data", (d: Buffer) => resolve(Number(String(d).trim())));
+  });
+  return {
+    port,
+    close: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill();
+      }),
+  };
+}
+
+describe("socket: the proposal's closing rules", () => {
+  it("startTls() without arguments trusts the caCerts given to connect()", async () => {
+    const { testCa } = await import("../helpers/test_ca.ts");
+    const ca = await testCa();
+    const server = await startTlsServer(true);
+    try {
+      const socket = connect({ hostname: "localhost", port: server.port }, {
+        secureTransport: "starttls",
+        caCerts: [ca.caCert],
+        resolver: loopbackResolver,
+      });
+      await socket.writable.getWriter().write("STARTTLS\n");
+      const secure = socket.startTls();
+      assert.equal(await new LineClient(secure).request("x"), "SECURE x");
+      await secure.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("allowHalfOpen false: the peer's FIN closes the writable (closed, not errored) and resolves closed", async () => {
+    const server = await listen("127.0.0.1", (s) => s.end("bye\n"), true);
+    try {
+      const socket = connect({ hostname: "127.0.0.1", port: server.port });
+      const writer = socket.writable.getWriter();
+      const reader = socket.readable.getReader();
+      assert.equal(decoder.decode((await reader.read()).value), "bye\n");
+      assert.equal((await reader.read()).done, true);
+      await writer.closed; // resolves: closed, not errored
+      await socket.closed;
+      await assert.rejects(writer.write("late"), TypeError);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a peer's RST errors the readable and resolves closed", async () => {
+    const server = await rstServer();
+    try {
+      const socket = connect({ hostname: "127.0.0.1", port: server.port });
+      await socket.writable.getWriter().write("unread"); // the peer closes with this unread: the kernel sends RST
+      await assert.rejects(socket.readable.getReader().read());
+      await socket.closed;
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("cancelling the readable and closing the writable does not resolve closed; the peer's FIN then does", async () => {
+    const server = await listen("127.0.0.1", () => {}, true);
+    try {
+      const socket = connect({ hostname: "127.0.0.1", port: server.port });
+      await socket.opened;
+      const peer = await waitAccepted(server);
+      const peerSawFin = ended(peer);
+      await socket.readable.cancel();
+      await socket.writable.close();
+      await peerSawFin;
+      assert.equal(await pending(socket.closed), true, "closed waits");
+      await pause(50);
+      assert.equal(await pending(socket.closed), true, "closed still waits");
+      peer.end();
+      await socket.closed;
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("close(reason) aborts the writable and rejects a pending opened with that reason", async () => {
+    const server = await listen("127.0.0.1", () => {});
+    try {
+      const socket = connect({ hostname: "127.0.0.1", port: server.port });
+      await socket.opened;
+      const writer = socket.writable.getWriter();
+      const reason = new Error("done with it");
+      await socket.close(reason);
+      await assert.rejects(writer.write("x"), (e) => e === reason);
+      await assert.rejects(writer.closed, (e) => e === reason);
+      assert.equal((await socket.readable.getReader().read()).done, true);
+
+      const silent = await startFullQueueListener("127.0.0.1");
+      try {
+        const early = connect({ hostname: "127.0.0.1", port: silent.port });
+        await early.close(reason);
+        await assert.rejects(early.opened, (e) => e === reason);
+      } finally {
+        await silent.stop();
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("socket: what the writable takes", () => {
+  it("strings, ArrayBuffers and any ArrayBufferView; a refused value does not error the writable", async () => {
+    const received: Buffer[] = [];
+    const server = await listen("127.0.0.1", (s) => s.on("data", (c: Buffer) => received.push(c)), true);
+    try {
+      const socket = connect({ hostname: "127.0.0.1", port: server.port });
+      const writer = socket.writable.getWriter();
+      await writer.write("héllo ");
+      await writer.write(encoder.encode("ab").buffer as ArrayBuffer);
+      await writer.write(new DataView(encoder.encode("-cd-").buffer, 1, 2));
+      await writer.write(new Uint16Array([0x6665])); // "ef" little-endian
+      await writer.write(Buffer.from("!"));
+      await assert.rejects(writer.write(42 as never), { name: "TypeError", message: /^writable takes/ });
+      await assert.rejects(writer.write({} as never), TypeError);
+      await writer.write("\n"); // still usable
+      await writer.close();
+      const peer = await waitAccepted(server);
+      await ended(peer).catch(() => {});
+      while (Buffer.concat(received).toString("utf8") !== "héllo abcdef!\n") await pause(5);
+      await socket.close();
+    } finally {
+      await server.close();
+    }
+  });
+});

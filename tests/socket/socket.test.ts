@@ -304,6 +304,15 @@ describe("socket: closing and failing", () => {
       message: /^secureTransport/,
     });
     assert.throws(() => connect("127.0.0.1:80", { allowHalfOpen: 1 as never }), /^TypeError: allowHalfOpen/);
+    // Where IDL would convert (a numeric string, a truthy value), eyeballs refuses on purpose: docs/socket.md.
+    for (const port of ["8080", 65536, 80.5, -1, NaN]) {
+      assert.throws(() => connect({ hostname: "127.0.0.1", port: port as never }), {
+        name: "TypeError",
+        message: /^port/,
+      });
+    }
+    assert.throws(() => connect({ hostname: "a b", port: 80 }), { name: "TypeError", message: /^hostname/ });
+    assert.throws(() => connect({ hostname: "::1%eth0", port: 80 }), { name: "TypeError", message: /^hostname/ });
     assert.throws(() => connect("127.0.0.1:80", { timeout: -1 }), { name: "RangeError", message: /^timeout/ });
     assert.throws(() => connect("127.0.0.1:80").startTls(), /^TypeError: startTls needs secureTransport "starttls"/);
   });

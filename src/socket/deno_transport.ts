@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { TlsOptions } from "./types.ts";
+import type { SocketInfo, TlsOptions } from "./types.ts";
 import { endpoint, type Transport } from "./transport.ts";
 
 /** Bytes asked of the kernel per read. */
@@ -19,7 +19,7 @@ const READ_SIZE = 64 * 1024;
  * const transport = denoTransport(await Deno.connect({ hostname: "127.0.0.1", port: 8080 }));
  * ```
  */
-export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn): Transport {
+export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn, plain?: SocketInfo): Transport {
   let closed = false;
   const close = () => {
     if (closed) return;
@@ -31,6 +31,11 @@ export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn): Transport {
     }
   };
   const addr = (a: Deno.Addr) => (a.transport === "tcp" ? endpoint(a.hostname, a.port) : null);
+  // A TLS connection may not tell its ends: the plain connection under it did.
+  const info = (): SocketInfo => ({
+    remoteAddress: addr(conn.remoteAddr) ?? plain?.remoteAddress ?? null,
+    localAddress: addr(conn.localAddr) ?? plain?.localAddress ?? null,
+  });
   /** A read is in progress: Deno.startTls cannot take the connection while one runs. */
   let reading = false;
   return {
@@ -54,10 +59,9 @@ export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn): Transport {
       await conn.closeWrite();
     },
     close,
-    info() {
-      return { remoteAddress: addr(conn.remoteAddr), localAddress: addr(conn.localAddr) };
-    },
+    info,
     async startTls(hostname: string, options: TlsOptions) {
+      const plainInfo = info();
       if (reading) {
         // Deno.startTls refuses a connection with a read in flight, and Deno cannot cancel one without closing.
         close();
@@ -82,7 +86,7 @@ export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn): Transport {
         secure.close();
         throw error;
       }
-      return denoTransport(secure);
+      return denoTransport(secure, plainInfo);
     },
   };
 }

@@ -72,12 +72,16 @@ type Chunk = string | ArrayBuffer | ArrayBufferView;
  */
 class SocketWriter extends WritableStreamDefaultWriter<Chunk> {
   readonly #onRelease: (writer: SocketWriter) => void;
-  constructor(stream: WritableStream<Chunk>, onRelease: (writer: SocketWriter) => void) {
+  readonly #isClosed: () => boolean;
+  constructor(stream: WritableStream<Chunk>, onRelease: (writer: SocketWriter) => void, isClosed: () => boolean) {
     super(stream);
     this.#onRelease = onRelease;
+    this.#isClosed = isClosed;
   }
   override write(chunk: Chunk): Promise<void> {
     if (bytesOf(chunk) === null) return Promise.reject(refusedChunk(chunk));
+    // Node 20's writer trips an internal assertion on a write to a closed stream instead of rejecting.
+    if (this.#isClosed()) return Promise.reject(new TypeError("the writable is closed"));
     return super.write(chunk);
   }
   override releaseLock(): void {
@@ -117,6 +121,8 @@ export function createSocket(connecting: Promise<Transport>, setup: SocketSetup)
   let writableDone = false;
   /** The readable was closed, cancelled or errored. */
   let readableDone = false;
+  /** The writable reached its closed state (not errored). */
+  let writableClosed = false;
   /** The sink's close() only flushes (no FIN): the socket is being upgraded. */
   let flushOnly = false;
   /** A transport read in progress: reads are one at a time. */
@@ -257,7 +263,16 @@ export function createSocket(connecting: Promise<Transport>, setup: SocketSetup)
     },
   }, { highWaterMark: 0 });
 
-  const sink: UnderlyingSink<Chunk> = {
+  class SocketWritable extends WritableStream<Chunk> {
+    override getWriter(): WritableStreamDefaultWriter<Chunk> {
+      const created = new SocketWriter(this, (w) => {
+        if (writer === w) writer = undefined;
+      }, () => writableClosed);
+      writer = created;
+      return created;
+    }
+  }
+  const writable = new SocketWritable({
     start(controller) {
       writeController = controller;
     },
@@ -275,9 +290,10 @@ export function createSocket(connecting: Promise<Transport>, setup: SocketSetup)
     },
     async close() {
       writableDone = true;
-      if (flushOnly) return; // startTls: flushed, no FIN
+      if (flushOnly) return void (writableClosed = true); // startTls: flushed, no FIN
       const t = await connecting;
       await t.closeWrite();
+      writableClosed = true;
       writeEnded = true;
       if (readCancelled) startDrain();
       maybeFinish();
@@ -289,17 +305,7 @@ export function createSocket(connecting: Promise<Transport>, setup: SocketSetup)
       if (readCancelled) startDrain();
       maybeFinish();
     },
-  };
-  class SocketWritable extends WritableStream<Chunk> {
-    override getWriter(): WritableStreamDefaultWriter<Chunk> {
-      const created = new SocketWriter(this, (w) => {
-        if (writer === w) writer = undefined;
-      });
-      writer = created;
-      return created;
-    }
-  }
-  const writable = new SocketWritable(sink, { highWaterMark: 1 });
+  }, { highWaterMark: 1 });
 
   const opened: Promise<SocketInfo> = quiet(connecting.then((t) => t.info()));
 

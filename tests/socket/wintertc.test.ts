@@ -13,7 +13,7 @@ import { spawn } from "node:child_process";
 import { connect, type Socket } from "../../src/socket/mod.ts";
 import { ConnectError } from "../../src/base/errors.ts";
 import { loopbackResolver } from "../helpers/loopback.ts";
-import { testCa, type TestCa } from "../helpers/test_ca.ts";
+import { type TestCa, testCa } from "../helpers/test_ca.ts";
 import { startFullQueueListener } from "../../scripts/full_queue.ts";
 
 const encoder = new TextEncoder();

@@ -175,7 +175,11 @@ export function createSocket(connecting: Promise<Transport>, setup: SocketSetup)
    */
   const closeWritable = async (pipedReason: () => unknown): Promise<void> => {
     if (writableDone) return;
-    if (writer) return await WritableStreamDefaultWriter.prototype.close.call(writer).catch(() => {});
+    if (writer) {
+      const w = writer;
+      // Already closing (the caller's own close()): wait for that one instead.
+      return await WritableStreamDefaultWriter.prototype.close.call(w).catch(() => w.closed).catch(() => {});
+    }
     if (!writable.locked) return await WritableStream.prototype.close.call(writable).catch(() => {});
     errorWritable(pipedReason());
   };

@@ -559,6 +559,30 @@ const CASES: Case[] = [
     },
   },
   {
+    source: "workerd Socket::close (forceFlush before closing), proposal §close (writable aborted)",
+    name: "close() while a write waits on a peer that does not read",
+    differs: {
+      deno: "the write is dropped and close() resolves at once, as the proposal's abort says; workerd flushes first",
+      bun: "the write is dropped and close() resolves at once, as the proposal's abort says; workerd flushes first",
+      node: "the write is dropped and close() resolves at once, as the proposal's abort says; workerd flushes first",
+    },
+    async run() {
+      const server = await listen((s) => s.pause());
+      try {
+        const socket = connect({ hostname: "127.0.0.1", port: server.port });
+        const writer = socket.writable.getWriter();
+        const write = writer.write(new Uint8Array(32 * 1024 * 1024));
+        const queued = writer.write("queued");
+        await pause(100);
+        assert.equal(await pending(write), true, "the peer reads nothing: the write waits");
+        await socket.close();
+        await assert.rejects(queued);
+      } finally {
+        await server.close();
+      }
+    },
+  },
+  {
     source: "workerd Socket::close (isClosing: a second close returns closed)",
     name: "close() twice resolves both",
     async run() {

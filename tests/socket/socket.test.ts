@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import tls from "node:tls";
+import { Duplex } from "node:stream";
 import { connect, parseAddress, type Socket } from "../../src/socket/mod.ts";
 import { ConnectError } from "../../src/base/errors.ts";
 import { loopbackResolver, openFds } from "../helpers/loopback.ts";
@@ -384,6 +385,32 @@ describe("socket: TLS", () => {
 });
 
 /**
+ * The server's side of the upgrade, over a Duplex that first gives TLS the bytes already read past the STARTTLS line:
+ * a client that upgrades without waiting for an answer may have its ClientHello in the same segment.
+ */
+function serverTls(plain: net.Socket, leftover: Buffer, options: tls.TLSSocketOptions): tls.TLSSocket {
+  const duplex = new Duplex({
+    read() {
+      plain.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      plain.write(chunk, callback);
+    },
+    final(callback) {
+      plain.end();
+      callback();
+    },
+  });
+  if (leftover.length > 0) duplex.push(leftover);
+  plain.on("data", (c: Buffer) => {
+    if (!duplex.push(c)) plain.pause();
+  });
+  plain.on("end", () => duplex.push(null));
+  plain.on("close", () => duplex.destroy());
+  return new tls.TLSSocket(duplex, { isServer: true, ...options });
+}
+
+/**
  * A tiny STARTTLS protocol: the server greets with `HELLO`, answers each plain line with `PLAIN <line>`, and on
  * `STARTTLS` answers `GO` and switches to TLS, where it answers each line with `SECURE <line>`. A `quiet` server says
  * nothing in plain text (no greeting, no answers, no GO). `seen` records every plain line in order.
@@ -406,10 +433,11 @@ async function startTlsServer(quiet = false): Promise<Server & { seen: string[] 
           continue;
         }
         plain.off("data", onData);
-        // Bytes after STARTTLS in the same segment would be plain text where TLS is expected: refuse them.
-        if (buffered.length > 0) return plain.destroy();
-        const upgrade = () => {
-          const secure = new tls.TLSSocket(plain, { isServer: true, cert: ca.serverCert, key: ca.serverKey });
+        const upgrade = (leftover?: Buffer) => {
+          const options = { cert: ca.serverCert, key: ca.serverKey };
+          const secure = leftover
+            ? serverTls(plain, leftover, options)
+            : new tls.TLSSocket(plain, { isServer: true, ...options });
           secure.on("error", () => {});
           let text = "";
           secure.setEncoding("utf8").on("data", (t: string) => {
@@ -420,8 +448,8 @@ async function startTlsServer(quiet = false): Promise<Server & { seen: string[] 
             }
           });
         };
-        if (quiet) upgrade();
-        else plain.write("GO\n", upgrade);
+        if (quiet) upgrade(Buffer.from(buffered, "latin1"));
+        else plain.write("GO\n", () => upgrade());
         return;
       }
     };

@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import tls from "node:tls";
+import { Duplex } from "node:stream";
 import { spawn } from "node:child_process";
 import { connect, type Socket } from "../../src/socket/mod.ts";
 import { ConnectError } from "../../src/base/errors.ts";
@@ -123,6 +124,32 @@ function lineServer(s: net.Socket): void {
 }
 
 /**
+ * The server's side of the upgrade, over a Duplex that first gives TLS the bytes already read past the STARTTLS line:
+ * a client that upgrades without waiting for an answer may have its ClientHello in the same segment.
+ */
+function serverTls(plain: net.Socket, leftover: Buffer, options: tls.TLSSocketOptions): tls.TLSSocket {
+  const duplex = new Duplex({
+    read() {
+      plain.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      plain.write(chunk, callback);
+    },
+    final(callback) {
+      plain.end();
+      callback();
+    },
+  });
+  if (leftover.length > 0) duplex.push(leftover);
+  plain.on("data", (c: Buffer) => {
+    if (!duplex.push(c)) plain.pause();
+  });
+  plain.on("end", () => duplex.push(null));
+  plain.on("close", () => duplex.destroy());
+  return new tls.TLSSocket(duplex, { isServer: true, ...options });
+}
+
+/**
  * workerd's STARTTLS test server: `HELLO`, expects `HELLO_BACK`, answers `START_TLS` and switches to TLS, where
  * `ping` gets `pong`. `seen` records the plain lines. A `quiet` server greets nobody and upgrades on `STARTTLS`.
  */
@@ -131,8 +158,11 @@ async function startTlsServer(ca: TestCa, quiet = false): Promise<Server & { see
   const server = await listen((plain) => {
     let buffered = "";
     if (!quiet) plain.write("HELLO\n");
-    const upgrade = () => {
-      const secure = new tls.TLSSocket(plain, { isServer: true, cert: ca.serverCert, key: ca.serverKey });
+    const upgrade = (leftover?: Buffer) => {
+      const options = { cert: ca.serverCert, key: ca.serverKey };
+      const secure = leftover
+        ? serverTls(plain, leftover, options)
+        : new tls.TLSSocket(plain, { isServer: true, ...options });
       secure.on("error", () => {});
       let text = "";
       secure.setEncoding("utf8").on("data", (t: string) => {
@@ -152,11 +182,11 @@ async function startTlsServer(ca: TestCa, quiet = false): Promise<Server & { see
         seen.push(line);
         if (!quiet && line === "HELLO_BACK") {
           plain.off("data", onData);
-          return plain.write("START_TLS\n", upgrade);
+          return plain.write("START_TLS\n", () => upgrade());
         }
         if (quiet && line === "STARTTLS") {
           plain.off("data", onData);
-          return buffered.length > 0 ? plain.destroy() : upgrade();
+          return upgrade(Buffer.from(buffered, "latin1"));
         }
       }
     };

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { TlsOptions } from "./types.ts";
+import type { SocketInfo, TlsOptions } from "./types.ts";
 import { endpoint, type Transport } from "./transport.ts";
 
 /** Bytes asked of the kernel per read. */
@@ -13,7 +13,7 @@ const READ_SIZE = 64 * 1024;
 /**
  * Wraps a connected Deno connection.
  */
-export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn): Transport {
+export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn, plain?: SocketInfo): Transport {
   let closed = false;
   const close = () => {
     if (closed) return;
@@ -25,15 +25,25 @@ export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn): Transport {
     }
   };
   const addr = (a: Deno.Addr) => (a.transport === "tcp" ? endpoint(a.hostname, a.port) : null);
+  // A TLS connection may not tell its ends: the plain connection under it did.
+  const info = (): SocketInfo => ({
+    remoteAddress: addr(conn.remoteAddr) ?? plain?.remoteAddress ?? null,
+    localAddress: addr(conn.localAddr) ?? plain?.localAddress ?? null,
+  });
+  /** A read is in progress: Deno.startTls cannot take the connection while one runs. */
+  let reading = false;
   return {
     async read() {
       const buffer = new Uint8Array(READ_SIZE);
+      reading = true;
       try {
         const n = await conn.read(buffer);
         return n === null ? null : buffer.subarray(0, n);
       } catch (error) {
         if (closed) return null; // our own close() interrupted the read
         throw error;
+      } finally {
+        reading = false;
       }
     },
     async write(chunk) {
@@ -43,10 +53,17 @@ export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn): Transport {
       await conn.closeWrite();
     },
     close,
-    info() {
-      return { remoteAddress: addr(conn.remoteAddr), localAddress: addr(conn.localAddr) };
-    },
+    info,
     async startTls(hostname: string, options: TlsOptions) {
+      const plainInfo = info();
+      if (reading) {
+        // Deno.startTls refuses a connection with a read in flight, and Deno cannot cancel one without closing.
+        close();
+        throw new TypeError(
+          "startTls: a read() was still pending on the plain socket, and Deno cannot hand a connection with a read " +
+            "in flight to TLS; read nothing more after the server's go-ahead before calling startTls()",
+        );
+      }
       let secure: Deno.TlsConn;
       try {
         secure = await Deno.startTls(conn as Deno.TcpConn, {
@@ -63,7 +80,7 @@ export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn): Transport {
         secure.close();
         throw error;
       }
-      return denoTransport(secure);
+      return denoTransport(secure, plainInfo);
     },
   };
 }

@@ -79,8 +79,8 @@ async function dialTransport(
 /**
  * Connects to `address` the Happy Eyeballs way and returns the socket at
  * once; `opened` tells when (and to which address) it connected. Bad input
- * throws a TypeError or RangeError naming the field, before anything is
- * dialled; a failed connect rejects `opened` and `closed` with a
+ * throws a TypeError naming the field (a RangeError for eyeballs' own race
+ * settings such as `timeout`), before anything is dialled; a failed connect rejects `opened` and `closed` with a
  * `ConnectError` naming every address.
  *
  * `options` takes the Sockets API's `secureTransport` and `allowHalfOpen`,
@@ -119,13 +119,19 @@ export function connect(address: SocketAddress | string, options: SocketOptions 
   if (options.expectedServerHostname !== undefined && typeof options.expectedServerHostname !== "string") {
     throw new TypeError(`expectedServerHostname must be a string, got ${typeof options.expectedServerHostname}`);
   }
-  checkConnectOptions({
-    ...options,
-    hostname: target.hostname,
-    port: target.port,
-    dialer: unusedDialer,
-    resolver: options.resolver ?? unusedResolver,
-  });
+  try {
+    checkConnectOptions({
+      ...options,
+      hostname: target.hostname,
+      port: target.port,
+      dialer: unusedDialer,
+      resolver: options.resolver ?? unusedResolver,
+    });
+  } catch (error) {
+    // A bad address is a TypeError, as the proposal's IDL and workerd give it; eyeballs' own options keep their RangeError.
+    if (error instanceof RangeError && /^(hostname|port)\b/.test(error.message)) throw new TypeError(error.message);
+    throw error;
+  }
 
   // close() before the connect finished cancels it, as does the caller's signal.
   const controller = new AbortController();
@@ -138,6 +144,7 @@ export function connect(address: SocketAddress | string, options: SocketOptions 
     allowHalfOpen: options.allowHalfOpen ?? false,
     tlsHostname,
     upgraded: false,
+    tls: { caCerts: options.caCerts, expectedServerHostname: options.expectedServerHostname },
     abortConnect: (reason) => controller.abort(reason),
   });
 }

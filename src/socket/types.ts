@@ -107,21 +107,34 @@ export interface SocketInfo {
 export interface Socket {
   /** Bytes from the peer. Not read from the network faster than you read it. */
   readonly readable: ReadableStream<Uint8Array>;
-  /** Bytes to the peer. A write resolves once the runtime accepted it; closing it sends FIN. */
-  readonly writable: WritableStream<Uint8Array>;
+  /**
+   * Bytes to the peer: strings (sent as UTF-8), ArrayBuffers and any
+   * ArrayBufferView, as workerd takes them. A write resolves once the
+   * runtime accepted it; closing it sends FIN.
+   */
+  readonly writable: WritableStream<string | ArrayBuffer | ArrayBufferView>;
   /** Resolves once connected; rejects if the connect fails (a `ConnectError` naming every address). */
   readonly opened: Promise<SocketInfo>;
-  /** Resolves once both directions are done and the connection is released; rejects on a connection error. */
+  /**
+   * Resolves once the connection is released: at `close()`, at the peer's FIN or RST read from `readable` (with
+   * `allowHalfOpen: false`), or once both directions ended. Rejects only when the connection could not be made.
+   */
   readonly closed: Promise<void>;
   /** Whether this socket is the result of {@linkcode Socket.startTls}. */
   readonly upgraded: boolean;
   /** The mode this socket was opened with. */
   readonly secureTransport: SecureTransport;
-  /** Closes both directions at once and releases the connection; resolves as {@linkcode Socket.closed}. */
+  /**
+   * Cancels `readable`, aborts `writable` with `reason` (writes not yet taken by the runtime are dropped), rejects a
+   * pending `opened` with `reason`, releases the connection, and returns {@linkcode Socket.closed}.
+   */
   close(reason?: unknown): Promise<void>;
   /**
    * Upgrades a `secureTransport: "starttls"` socket to TLS and returns the
-   * new socket; this one is released to it and cannot be used any more.
+   * new socket; this one is released to it and cannot be used any more. May
+   * be called before `opened` settles; writes already queued are sent in
+   * plain text first. Without options, it uses the TLS options given to
+   * `connect()`.
    */
   startTls(options?: TlsOptions): Socket;
 }

@@ -40,12 +40,6 @@ export function systemSourceAddresses(now = performance.now()): readonly SourceA
  * `/proc/net/ipv6_route`; elsewhere, or when they cannot be read, the
  * addresses alone). Read at most once per {@linkcode SOURCE_ADDRESSES_LIFETIME};
  * undefined when nothing could be read.
- *
- * @example
- * ```ts
- * import { systemNetworkId } from "./source_addresses.ts";
- * typeof systemNetworkId(); // "string" on a host with a network
- * ```
  */
 export function systemNetworkId(now = performance.now()): string | undefined {
   const sources = systemSourceAddresses(now);
@@ -59,13 +53,6 @@ export function systemNetworkId(now = performance.now()): string | undefined {
  * The next hops of this host's default routes, both families, from Linux's
  * route tables; `[]` when they cannot be read. Exported for tests, which give
  * the two files' text.
- *
- * @example
- * ```ts
- * import { defaultGateways } from "./source_addresses.ts";
- * defaultGateways(() => "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\neth0\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000\n");
- * // ["192.168.2.1"]
- * ```
  */
 export function defaultGateways(read: (path: string) => string = readProcFile): string[] {
   const gateways: string[] = [];

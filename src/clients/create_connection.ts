@@ -13,8 +13,12 @@
 
 import type net from "node:net";
 import { Duplex } from "node:stream";
+import { setTimeout } from "node:timers";
+import { nextTick } from "node:process";
 import type { Connected, RaceSettings } from "../connect/connect.ts";
-import type { Resolver } from "../base/types.ts";
+import type { Clock, Resolver } from "../base/types.ts";
+import { systemClock } from "../race/clock.ts";
+import { defaultHistory } from "../history/history.ts";
 import { adapterConnect } from "../adapters/shared/connect.ts";
 import { discardSocket, netKind } from "../adapters/shared/net_dialer.ts";
 import { checkAdapterOptions, type SocketOptions } from "../adapters/shared/options.ts";
@@ -71,10 +75,12 @@ export class EyeballsSocket extends Duplex {
   #timeoutMs = 0;
   #connectTimer?: ReturnType<typeof setTimeout>;
   #refed = true;
-  #wroteWhileConnecting = false;
+  /** The race's timers (schedule, resolution delay, timeout), so that `unref()` can release them as net's does. */
+  #timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(options: CreateConnectionOptions) {
-    super({ allowHalfOpen: false, emitClose: true, autoDestroy: true });
+    // 'close' is emitted below, with net's `hadError` argument.
+    super({ allowHalfOpen: false, emitClose: false, autoDestroy: true });
     const { onConnected, signal, ...rest } = options;
     const kind = netKind("host", [], (attempt) => {
       this.#attempts.add(attempt);
@@ -83,11 +89,22 @@ export class EyeballsSocket extends Duplex {
     });
     // Checked now, so that a bad option throws from createConnection as net.createConnection's do.
     checkAdapterOptions(rest, kind.shape);
-    const onAbort = () => this.destroy(signal!.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const raced = adapterConnect({ ...rest, signal: this.#race.signal }, kind);
+    if (signal?.aborted) {
+      // As net: nothing is dialled, and the error comes on the next tick.
+      queueMicrotask(() => this.destroy(abortError(signal.reason)));
+      return;
+    }
+    // As net, an abort destroys the socket while connecting and after.
+    const onAbort = () => this.destroy(abortError(signal!.reason));
+    if (signal) {
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.once("close", () => signal.removeEventListener("abort", onAbort));
+    }
+    // A clock of our own (the real one, its timers unref'd with the socket) needs the default history said out
+    // loud: the core uses no history by default under an injected clock.
+    const timing = rest.clock === undefined ? { clock: this.#clock, history: rest.history ?? defaultHistory } : {};
+    const raced = adapterConnect({ ...rest, ...timing, signal: this.#race.signal }, kind);
     raced.then(({ conn, host: _host, extra: _extra, ...connected }) => {
-      signal?.removeEventListener("abort", onAbort);
       if (this.destroyed) return discardSocket(conn);
       this.#adopt(conn);
       try {
@@ -96,10 +113,26 @@ export class EyeballsSocket extends Duplex {
         // An observer's failure is not the connection's.
       }
     }, (error) => {
-      signal?.removeEventListener("abort", onAbort);
       if (!this.destroyed) this.destroy(error);
     });
   }
+
+  /** The real clock, whose timers follow `ref()` and `unref()`. */
+  readonly #clock: Clock = {
+    now: () => systemClock.now(),
+    setTimer: (callback, ms) => {
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        callback();
+      }, ms);
+      if (!this.#refed) timer.unref();
+      this.#timers.add(timer);
+      return () => {
+        clearTimeout(timer);
+        this.#timers.delete(timer);
+      };
+    },
+  };
 
   /** Takes over the winning socket: its data, its end, its errors; replays what was set while connecting. */
   #adopt(winner: net.Socket): void {
@@ -113,7 +146,10 @@ export class EyeballsSocket extends Duplex {
     winner.on("data", (chunk: Buffer) => {
       if (!this.push(chunk)) winner.pause();
     });
-    winner.on("end", () => this.push(null));
+    winner.on("end", () => {
+      this.push(null);
+      this.read(0); // as net does at EOF: 'end' comes even when nobody reads
+    });
     winner.on("timeout", () => this.emit("timeout"));
     winner.on("error", (error) => this.destroy(error));
     winner.on("close", () => {
@@ -139,19 +175,13 @@ export class EyeballsSocket extends Duplex {
     if (this.#winner) {
       this.#winner.write(chunk, encoding, callback);
     } else {
-      this.#wroteWhileConnecting = true;
       this.#waiting.push([chunk, encoding, callback]);
     }
   }
 
   override _final(callback: (error?: Error | null) => void): void {
     if (!this.#winner) {
-      // Ended before the race was won with nothing to send: there is nothing left to connect for.
-      if (!this.#wroteWhileConnecting) {
-        callback();
-        this.destroy();
-        return;
-      }
+      // As net: ended while connecting, it still connects, then sends its FIN.
       this.once("connect", () => this._final(callback));
       return;
     }
@@ -170,6 +200,7 @@ export class EyeballsSocket extends Duplex {
     for (const [, , cb] of this.#waiting.splice(0)) cb(error ?? new Error("the socket was destroyed"));
     if (this.#winner) this.#winner.destroy();
     callback(error);
+    nextTick(() => this.emit("close", error !== null && error !== undefined)); // after 'error', as net's
   }
 
   /** Does nothing: the race started with createConnection. A listener is called on `'connect'`. */
@@ -223,6 +254,7 @@ export class EyeballsSocket extends Duplex {
     this.#refed = true;
     this.#winner?.ref();
     for (const attempt of this.#attempts) attempt.ref();
+    for (const timer of this.#timers) timer.ref();
     this.#connectTimer?.ref();
     return this;
   }
@@ -232,6 +264,7 @@ export class EyeballsSocket extends Duplex {
     this.#refed = false;
     this.#winner?.unref();
     for (const attempt of this.#attempts) attempt.unref();
+    for (const timer of this.#timers) timer.unref();
     this.#connectTimer?.unref();
     return this;
   }
@@ -278,6 +311,14 @@ export class EyeballsSocket extends Duplex {
     if (this.#connectTimer !== undefined) clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
   }
+}
+
+/** The error net.Socket is destroyed with on abort: an AbortError, code ABORT_ERR, the signal's reason as its cause. */
+function abortError(reason: unknown): Error {
+  return Object.assign(new Error("The operation was aborted", { cause: reason }), {
+    name: "AbortError",
+    code: "ABORT_ERR",
+  });
 }
 
 /**

@@ -21,7 +21,8 @@ import { systemClock } from "../race/clock.ts";
 import { defaultHistory } from "../history/history.ts";
 import { adapterConnect } from "../adapters/shared/connect.ts";
 import { discardSocket, netKind } from "../adapters/shared/net_dialer.ts";
-import { checkAdapterOptions, type SocketOptions } from "../adapters/shared/options.ts";
+import { checkAdapterOptions, knownOptions, type OptionShape, type SocketOptions } from "../adapters/shared/options.ts";
+import { describe, requireObject } from "../base/checks.ts";
 
 /**
  * Options for {@linkcode createConnection}: those of the Node adapter's `connect`.
@@ -81,12 +82,12 @@ export class EyeballsSocket extends Duplex {
   constructor(options: CreateConnectionOptions) {
     // 'close' is emitted below, with net's `hadError` argument.
     super({ allowHalfOpen: false, emitClose: false, autoDestroy: true });
-    const { onConnected, signal, ...rest } = options;
     const kind = netKind("host", [], (attempt) => {
       this.#attempts.add(attempt);
       attempt.once("close", () => this.#attempts.delete(attempt));
       if (!this.#refed) attempt.unref();
     });
+    const { onConnected, signal, ...rest } = pickOptions(options, kind.shape) as unknown as CreateConnectionOptions;
     // Checked now, so that a bad option throws from createConnection as net.createConnection's do.
     checkAdapterOptions(rest, kind.shape);
     if (signal?.aborted) {
@@ -311,6 +312,34 @@ export class EyeballsSocket extends Duplex {
     if (this.#connectTimer !== undefined) clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
   }
+}
+
+/** Options net.createConnection honours and a race cannot: refused, since ignoring them would connect elsewhere. */
+const REFUSED: Record<string, string> = {
+  path: "Unix sockets have nothing to race; use net.connect",
+  lookup: "pass a resolver ({ resolve(name, family, signal) }) instead",
+  localPort: "attempts run in parallel and cannot share one local port",
+};
+
+/**
+ * The options of a race, picked out of what a client passes, as net.createConnection picks its own: every other
+ * key (http.Agent's `protocol`, `path: null`, `agent`, `servername`, …) is ignored, as net ignores it.
+ */
+function pickOptions(options: unknown, shape: OptionShape): Record<string, unknown> {
+  requireObject(options);
+  const known = knownOptions(shape);
+  const picked: Record<string, unknown> = {};
+  for (const key of Object.keys(options)) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value === undefined || value === null) continue;
+    if (key in REFUSED) {
+      if (!value) continue; // net too takes `path: ""` and `localPort: 0` as unset
+      throw new TypeError(`option ${describe(key)} cannot be honoured by a race: ${REFUSED[key]}`);
+    }
+    if (key === "family" && value === 0) continue; // net's "either family"
+    if (known.has(key) || key === "onConnected") picked[key] = value;
+  }
+  return picked;
 }
 
 /** The error net.Socket is destroyed with on abort: an AbortError, code ABORT_ERR, the signal's reason as its cause. */

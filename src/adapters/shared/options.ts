@@ -185,9 +185,9 @@ export function plainLiteralTarget(options: unknown, shape: OptionShape): Target
   return literal && { address: literal.address, family: literal.family, port };
 }
 
-/** Every option name a shape takes, built once per shape (a connect is hot). */
+/** Every option name a shape takes, built once per shape (a connect is hot); createConnection filters by it. */
 const knownByShape = new WeakMap<OptionShape, ReadonlySet<string>>();
-function knownOptions(shape: OptionShape): ReadonlySet<string> {
+export function knownOptions(shape: OptionShape): ReadonlySet<string> {
   let known = knownByShape.get(shape);
   if (!known) {
     known = new Set([shape.hostField, "port", ...RACE_KEYS, ...shape.socket, ...(shape.extra ?? [])]);

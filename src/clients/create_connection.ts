@@ -39,7 +39,10 @@ export interface CreateConnectionOptions extends RaceSettings, SocketOptions {
   readonly host: string;
   /** The TCP port, or a string of digits. */
   readonly port: number | string;
-  /** Resolves names. Default: the system resolver. */
+  /**
+   * Resolves names. Default `autoResolver`: the stub resolver behind a TTL cache when /etc/nsswitch.conf says
+   * `hosts: files dns`, else `systemResolver` (getaddrinfo). The same under Node, Bun and Deno's `node:net`.
+   */
   readonly resolver?: Resolver;
   /** Told of the race's outcome (winner, timeline) when it is won. */
   readonly onConnected?: (connected: Omit<Connected<net.Socket>, "conn">) => void;

@@ -30,7 +30,10 @@ import { certHost, NOT_TLS_KEYS, sniFor } from "../adapters/node/tls.ts";
  * ```
  */
 export interface AgentRaceSettings extends Omit<RaceSettings, "signal"> {
-  /** Resolves names. Default: the system resolver. */
+  /**
+   * Resolves names. Default `autoResolver`: the stub resolver behind a TTL cache when /etc/nsswitch.conf says
+   * `hosts: files dns`, else `systemResolver` (getaddrinfo). The same under Node, Bun and Deno's `node:net`.
+   */
   readonly resolver?: Resolver;
 }
 

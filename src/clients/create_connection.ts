@@ -13,11 +13,16 @@
 
 import type net from "node:net";
 import { Duplex } from "node:stream";
+import { setTimeout } from "node:timers";
+import { nextTick } from "node:process";
 import type { Connected, RaceSettings } from "../connect/connect.ts";
-import type { Resolver } from "../base/types.ts";
+import type { Clock, Resolver } from "../base/types.ts";
+import { systemClock } from "../race/clock.ts";
+import { defaultHistory } from "../history/history.ts";
 import { connectPrepared, prepareConnect } from "../adapters/shared/connect.ts";
 import { discardSocket, netKind } from "../adapters/shared/net_dialer.ts";
-import type { SocketOptions } from "../adapters/shared/options.ts";
+import { knownOptions, type OptionShape, type SocketOptions } from "../adapters/shared/options.ts";
+import { describe, requireObject } from "../base/checks.ts";
 
 /**
  * Options for {@linkcode createConnection}: those of the Node adapter's `connect`.
@@ -34,7 +39,10 @@ export interface CreateConnectionOptions extends RaceSettings, SocketOptions {
   readonly host: string;
   /** The TCP port, or a string of digits. */
   readonly port: number | string;
-  /** Resolves names. Default: the system resolver. */
+  /**
+   * Resolves names. Default `autoResolver`: the stub resolver behind a TTL cache when /etc/nsswitch.conf says
+   * `hosts: files dns`, else `systemResolver` (getaddrinfo). The same under Node, Bun and Deno's `node:net`.
+   */
   readonly resolver?: Resolver;
   /** Told of the race's outcome (winner, timeline) when it is won. */
   readonly onConnected?: (connected: Omit<Connected<net.Socket>, "conn">) => void;
@@ -71,24 +79,37 @@ export class EyeballsSocket extends Duplex {
   #timeoutMs = 0;
   #connectTimer?: ReturnType<typeof setTimeout>;
   #refed = true;
-  #wroteWhileConnecting = false;
+  /** The race's timers (schedule, resolution delay, timeout), so that `unref()` can release them as net's does. */
+  #timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(options: CreateConnectionOptions) {
-    super({ allowHalfOpen: false, emitClose: true, autoDestroy: true });
-    const { onConnected, signal, ...rest } = options;
+    // 'close' is emitted below, with net's `hadError` argument.
+    super({ allowHalfOpen: false, emitClose: false, autoDestroy: true });
     const kind = netKind("host", [], (attempt) => {
       this.#attempts.add(attempt);
       attempt.once("close", () => this.#attempts.delete(attempt));
       if (!this.#refed) attempt.unref();
     });
+    const { onConnected, signal, ...rest } = pickOptions(options, kind.shape) as unknown as CreateConnectionOptions;
+    // A clock of our own (the real one, its timers unref'd with the socket) needs the default history said out
+    // loud: the core uses no history by default under an injected clock.
+    const timing = rest.clock === undefined ? { clock: this.#clock, history: rest.history ?? defaultHistory } : {};
     // Checked now, once, so that a bad option throws from createConnection as net.createConnection's do.
-    const prepared = prepareConnect(rest, kind);
+    const prepared = prepareConnect({ ...rest, ...timing }, kind);
     prepared.settings.signal = this.#race.signal;
-    const onAbort = () => this.destroy(signal!.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) {
+      // As net: nothing is dialled, and the error comes on the next tick.
+      queueMicrotask(() => this.destroy(abortError(signal.reason)));
+      return;
+    }
+    // As net, an abort destroys the socket while connecting and after.
+    const onAbort = () => this.destroy(abortError(signal!.reason));
+    if (signal) {
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.once("close", () => signal.removeEventListener("abort", onAbort));
+    }
     const raced = connectPrepared(prepared);
     raced.then(({ conn, host: _host, extra: _extra, ...connected }) => {
-      signal?.removeEventListener("abort", onAbort);
       if (this.destroyed) return discardSocket(conn);
       this.#adopt(conn);
       try {
@@ -97,10 +118,26 @@ export class EyeballsSocket extends Duplex {
         // An observer's failure is not the connection's.
       }
     }, (error) => {
-      signal?.removeEventListener("abort", onAbort);
       if (!this.destroyed) this.destroy(error);
     });
   }
+
+  /** The real clock, whose timers follow `ref()` and `unref()`. */
+  readonly #clock: Clock = {
+    now: () => systemClock.now(),
+    setTimer: (callback, ms) => {
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        callback();
+      }, ms);
+      if (!this.#refed) timer.unref();
+      this.#timers.add(timer);
+      return () => {
+        clearTimeout(timer);
+        this.#timers.delete(timer);
+      };
+    },
+  };
 
   /** Takes over the winning socket: its data, its end, its errors; replays what was set while connecting. */
   #adopt(winner: net.Socket): void {
@@ -114,7 +151,10 @@ export class EyeballsSocket extends Duplex {
     winner.on("data", (chunk: Buffer) => {
       if (!this.push(chunk)) winner.pause();
     });
-    winner.on("end", () => this.push(null));
+    winner.on("end", () => {
+      this.push(null);
+      this.read(0); // as net does at EOF: 'end' comes even when nobody reads
+    });
     winner.on("timeout", () => this.emit("timeout"));
     winner.on("error", (error) => this.destroy(error));
     winner.on("close", () => {
@@ -140,19 +180,13 @@ export class EyeballsSocket extends Duplex {
     if (this.#winner) {
       this.#winner.write(chunk, encoding, callback);
     } else {
-      this.#wroteWhileConnecting = true;
       this.#waiting.push([chunk, encoding, callback]);
     }
   }
 
   override _final(callback: (error?: Error | null) => void): void {
     if (!this.#winner) {
-      // Ended before the race was won with nothing to send: there is nothing left to connect for.
-      if (!this.#wroteWhileConnecting) {
-        callback();
-        this.destroy();
-        return;
-      }
+      // As net: ended while connecting, it still connects, then sends its FIN.
       this.once("connect", () => this._final(callback));
       return;
     }
@@ -171,6 +205,7 @@ export class EyeballsSocket extends Duplex {
     for (const [, , cb] of this.#waiting.splice(0)) cb(error ?? new Error("the socket was destroyed"));
     if (this.#winner) this.#winner.destroy();
     callback(error);
+    nextTick(() => this.emit("close", error !== null && error !== undefined)); // after 'error', as net's
   }
 
   /** Does nothing: the race started with createConnection. A listener is called on `'connect'`. */
@@ -224,6 +259,7 @@ export class EyeballsSocket extends Duplex {
     this.#refed = true;
     this.#winner?.ref();
     for (const attempt of this.#attempts) attempt.ref();
+    for (const timer of this.#timers) timer.ref();
     this.#connectTimer?.ref();
     return this;
   }
@@ -233,6 +269,7 @@ export class EyeballsSocket extends Duplex {
     this.#refed = false;
     this.#winner?.unref();
     for (const attempt of this.#attempts) attempt.unref();
+    for (const timer of this.#timers) timer.unref();
     this.#connectTimer?.unref();
     return this;
   }
@@ -279,6 +316,42 @@ export class EyeballsSocket extends Duplex {
     if (this.#connectTimer !== undefined) clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
   }
+}
+
+/** Options net.createConnection honours and a race cannot: refused, since ignoring them would connect elsewhere. */
+const REFUSED: Record<string, string> = {
+  path: "Unix sockets have nothing to race; use net.connect",
+  lookup: "pass a resolver ({ resolve(name, family, signal) }) instead",
+  localPort: "attempts run in parallel and cannot share one local port",
+};
+
+/**
+ * The options of a race, picked out of what a client passes, as net.createConnection picks its own: every other
+ * key (http.Agent's `protocol`, `path: null`, `agent`, `servername`, …) is ignored, as net ignores it.
+ */
+function pickOptions(options: unknown, shape: OptionShape): Record<string, unknown> {
+  requireObject(options);
+  const known = knownOptions(shape);
+  const picked: Record<string, unknown> = {};
+  for (const key of Object.keys(options)) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value === undefined || value === null) continue;
+    if (key in REFUSED) {
+      if (!value) continue; // net too takes `path: ""` and `localPort: 0` as unset
+      throw new TypeError(`option ${describe(key)} cannot be honoured by a race: ${REFUSED[key]}`);
+    }
+    if (key === "family" && value === 0) continue; // net's "either family"
+    if (known.has(key) || key === "onConnected") picked[key] = value;
+  }
+  return picked;
+}
+
+/** The error net.Socket is destroyed with on abort: an AbortError, code ABORT_ERR, the signal's reason as its cause. */
+function abortError(reason: unknown): Error {
+  return Object.assign(new Error("The operation was aborted", { cause: reason }), {
+    name: "AbortError",
+    code: "ABORT_ERR",
+  });
 }
 
 /**

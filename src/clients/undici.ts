@@ -57,7 +57,10 @@ export type UndiciConnectCallback = (...args: [null, net.Socket | tls.TLSSocket]
  * ```
  */
 export interface UndiciConnectorOptions extends Omit<RaceSettings, "signal">, TlsSettings {
-  /** Resolves names. Default: the system resolver. */
+  /**
+   * Resolves names. Default `autoResolver`: the stub resolver behind a TTL cache when /etc/nsswitch.conf says
+   * `hosts: files dns`, else `systemResolver` (getaddrinfo). The same under Node, Bun and Deno's `node:net`.
+   */
   readonly resolver?: Resolver;
   /** Connect timeout, resolution and TLS included. Default 10 000 ms, undici's own `connectTimeout`. */
   readonly timeout?: number;

@@ -124,6 +124,39 @@ describe("createConnection", () => {
   });
 });
 
+describe("createConnection as a plain http.Agent's factory", () => {
+  it("agent.createConnection = createConnection: the request's own options (protocol, path, agent…) are ignored", async () => {
+    const agent = new http.Agent({ keepAlive: true });
+    const seen: string[][] = [];
+    agent.createConnection = ((options: Record<string, unknown>, callback?: () => void) => {
+      seen.push(Object.keys(options));
+      return createConnection(options as never, callback);
+    }) as never;
+    try {
+      const { body } = await get(`http://127.0.0.1:${plain.port}/one-liner`, agent);
+      assert.equal(body, "GET /one-liner");
+      assert.ok(seen[0].includes("path") && seen[0].includes("agent"), `the Agent passed ${seen[0]}`);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it("ignores what net.createConnection ignores; refuses what net would honour and a race cannot", () => {
+    const port = plain.port;
+    for (const key of ["lookup", "localPort"]) {
+      const value = key === "lookup" ? () => {} : 40000;
+      assert.throws(() => createConnection({ host: "127.0.0.1", port, [key]: value } as never), {
+        name: "TypeError",
+        message: new RegExp(`"${key}"`),
+      });
+    }
+    assert.throws(() => createConnection({ host: "127.0.0.1", port, path: "/tmp/x.sock" } as never), /"path"/);
+    assert.throws(() => createConnection({ host: "127.0.0.1", port: "http" }), /port/);
+    const socket = createConnection({ host: "127.0.0.1", port, protocol: "http:", path: null, tls: true } as never);
+    socket.destroy();
+  });
+});
+
 describe("http.Agent and https.Agent", () => {
   it("http: a request goes through the race; keep-alive reuses the connection", async () => {
     const agent = new EyeballsAgent({ keepAlive: true, maxSockets: 1, race: { resolver: deadFirstResolver } });

@@ -33,7 +33,10 @@ export interface BunTlsOptions extends RaceSettings, SocketOptions, TlsSettings 
   readonly raceUntil?: RaceUntil;
   /** The TCP port, or a string of digits. */
   readonly port: number | string;
-  /** Resolves names. Default: the system resolver. */
+  /**
+   * Resolves names. Default `autoResolver`: the stub resolver behind a TTL cache when /etc/nsswitch.conf says
+   * `hosts: files dns`, else `systemResolver` (getaddrinfo). The same under Node, Bun and Deno's `node:net`.
+   */
   readonly resolver?: Resolver;
 }
 

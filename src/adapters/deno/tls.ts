@@ -42,7 +42,7 @@ export interface DenoTlsOptions extends RaceSettings {
   readonly caCerts?: string[];
   /** ALPN protocols to offer; the agreed one is in `handshake().alpnProtocol`. */
   readonly alpnProtocols?: string[];
-  /** Resolves names. Default: the system resolver. */
+  /** Resolves names. Default `systemResolver` (getaddrinfo, honours /etc/hosts), as Deno's `connect`. */
   readonly resolver?: Resolver;
   /** Where the race ends: `"tls"` (default) at the first finished handshake, `"tcp"` at the first TCP connection. */
   readonly raceUntil?: RaceUntil;

@@ -176,9 +176,9 @@ function plainLiteral(options: unknown, shape: OptionShape): CheckedOptions | un
   return { race: { hostname: host, port }, host: { literal }, socket: NO_SOCKET_OPTIONS, extra: NO_EXTRA };
 }
 
-/** Every option name a shape takes, built once per shape (a connect is hot). */
+/** Every option name a shape takes, built once per shape (a connect is hot); createConnection filters by it. */
 const knownByShape = new WeakMap<OptionShape, ReadonlySet<string>>();
-function knownOptions(shape: OptionShape): ReadonlySet<string> {
+export function knownOptions(shape: OptionShape): ReadonlySet<string> {
   let known = knownByShape.get(shape);
   if (!known) {
     known = new Set([shape.hostField, "port", ...RACE_KEYS, ...shape.socket, ...(shape.extra ?? [])]);

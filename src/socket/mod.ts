@@ -20,6 +20,7 @@
  */
 
 import { checkConnectOptions } from "../connect/validate.ts";
+import { guardHandshake } from "../adapters/shared/handshake.ts";
 import type { Dialer, Resolver } from "../base/types.ts";
 import { createSocket } from "./socket.ts";
 import type { Transport } from "./transport.ts";
@@ -137,8 +138,26 @@ export function connect(address: SocketAddress | string, options: SocketOptions 
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   const tlsHostname = options.expectedServerHostname ?? target.hostname;
+  const startedAt = performance.now();
   let connecting = dialTransport(target, options, signal);
-  if (mode === "on") connecting = connecting.then((t) => t.startTls(tlsHostname, options));
+  if (mode === "on") {
+    // The handshake is part of the connect: the timeout covers it, and close() or the signal end it and the TCP
+    // connection under it.
+    connecting = connecting.then((plain) => {
+      let cancelled = false;
+      const handshake = plain.startTls(tlsHostname, options);
+      handshake.then((secure) => cancelled && secure.close(), () => {});
+      return guardHandshake(handshake, {
+        timeout: options.timeout,
+        elapsedMs: performance.now() - startedAt,
+        signal,
+        cancel: () => {
+          cancelled = true;
+          plain.close();
+        },
+      });
+    });
+  }
   return createSocket(connecting, {
     secureTransport: mode,
     allowHalfOpen: options.allowHalfOpen ?? false,

@@ -688,3 +688,56 @@ describe("socket: what the writable takes", () => {
     }
   });
 });
+
+describe('socket: secureTransport "on" bounds its handshake (issue 15, item 19)', () => {
+  /** A TCP server that never speaks TLS, and how many of its connections are still open. */
+  async function silentServer() {
+    const open = new Set<net.Socket>();
+    const server = net.createServer((s) => {
+      open.add(s);
+      s.on("close", () => open.delete(s)).on("error", () => {}).resume();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return {
+      port: (server.address() as net.AddressInfo).port,
+      open: () => open.size,
+      stop: () => {
+        for (const s of open) s.destroy();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+  const gone = async (check: () => boolean) => {
+    for (let i = 0; i < 150 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
+    return check();
+  };
+
+  it("the timeout covers the handshake, and the TCP connection under it is closed", async () => {
+    const server = await silentServer();
+    try {
+      const socket = connect({ hostname: "127.0.0.1", port: server.port }, { secureTransport: "on", timeout: 300 });
+      await assert.rejects(socket.opened, /timed out after 300 ms/);
+      // Deno 2.9 keeps the TCP connection under a cut-short handshake (docs/clients.md).
+      if (!("Deno" in globalThis)) {
+        assert.ok(await gone(() => server.open() === 0), "the server still has the connection");
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("close() during the handshake ends it and closes the TCP connection", {
+    skip: "Deno" in globalThis && "Deno 2.9 keeps the TCP connection under a cut-short handshake (docs/clients.md)",
+  }, async () => {
+    const server = await silentServer();
+    try {
+      const socket = connect({ hostname: "127.0.0.1", port: server.port }, { secureTransport: "on" });
+      assert.ok(await gone(() => server.open() === 1), "never connected");
+      await socket.close();
+      await assert.rejects(socket.opened);
+      assert.ok(await gone(() => server.open() === 0), "the server still has the connection");
+    } finally {
+      await server.stop();
+    }
+  });
+});

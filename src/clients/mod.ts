@@ -32,3 +32,13 @@ export {
   undiciConnector,
   type UndiciConnectorOptions,
 } from "./undici.ts";
+export {
+  createLookup,
+  installLookup,
+  type Lookup,
+  lookup,
+  type LookupAddress,
+  type LookupCallback,
+  type LookupOptions,
+  type LookupSettings,
+} from "./lookup.ts";

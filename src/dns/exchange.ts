@@ -10,7 +10,7 @@
 
 import { type DnsAnswer, type DnsQuestion, encodeQuery, parseResponse, RCODE } from "./message.ts";
 import type { Family } from "../base/types.ts";
-import { nodeDgram, nodeNet } from "../runtime/lazy_modules.ts";
+import { nodeDgram, nodeNet, randomFill } from "../runtime/lazy_modules.ts";
 
 /** The DNS port. */
 const PORT = 53;
@@ -44,7 +44,7 @@ export async function exchange(
 
 /** A 16-bit ID from the CSPRNG: an off-path attacker must guess it (and the port). */
 function randomId(): number {
-  return crypto.getRandomValues(new Uint16Array(1))[0];
+  return randomFill(new Uint16Array(1))[0];
 }
 
 /** Runs `start` with a deadline and the signal; `cleanup` runs once, however it ends. */

@@ -55,3 +55,19 @@ export const nodeFs = (): Promise<Fs> => (fs ??= loadBuiltin("node:fs", () => im
  * `node:net`, loaded at the first call (the stub resolver needs it only for truncated answers).
  */
 export const nodeNet = (): Promise<Net> => (net ??= loadBuiltin("node:net", () => import("node:net")));
+
+let fill: ((bytes: Uint16Array) => Uint16Array) | undefined;
+
+/**
+ * Fills `bytes` from the runtime's CSPRNG by its cheapest first use: `node:crypto` on Node, whose Web Crypto sets
+ * itself up at its first call, and Web Crypto on Deno and Bun, where loading `node:crypto` costs more
+ * (docs/performance.md).
+ */
+export function randomFill(bytes: Uint16Array): Uint16Array {
+  if (fill === undefined) {
+    const onNode = builtins?.getBuiltinModule && (globalThis as { Bun?: unknown }).Bun === undefined;
+    const nodeCrypto = onNode ? builtins!.getBuiltinModule!("node:crypto") as typeof import("node:crypto") : undefined;
+    fill = nodeCrypto ? (b) => nodeCrypto.randomFillSync(b) : (b) => crypto.getRandomValues(b);
+  }
+  return fill(bytes);
+}

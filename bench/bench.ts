@@ -585,6 +585,32 @@ async function main(): Promise<number> {
           return inLab.exec(cmd, [...pre, ...args], { timeoutMs: 60_000, env: childEnv(), cwd: root });
         }, log),
       );
+      // Issue 18's rows: RTT 20 ms, a healthy name, IPv6 refused, IPv6 blackholed (import shown apart).
+      for (
+        const [condition, kind] of [["healthy", undefined], ["IPv6 refused", "refused"], [
+          "IPv6 blackholed",
+          "blackhole",
+        ]] as const
+      ) {
+        await lab.reset();
+        await lab.setDelay(10);
+        if (kind) { for (const a of lab.servers.v6) await lab.setFault(a, kind); }
+        sections.push(
+          await firstLabPart(
+            RUNTIMES,
+            "dual.lab.test",
+            20,
+            (rt, args) => {
+              const [cmd, pre] = l.command(rt, "first_runner");
+              return inLab.exec(cmd, [...pre, ...args], { timeoutMs: 60_000, env: childEnv(), cwd: root });
+            },
+            log,
+            condition,
+          ),
+        );
+      }
+      await lab.reset();
+      await lab.setDelay(BASE_DELAY_MS);
     }
     if (want("first")) {
       log("first connect (fresh processes, host namespace)…");

@@ -105,14 +105,15 @@ export async function firstLabPart(
   rttMs: number,
   run: Run,
   log: (s: string) => void,
+  condition = "healthy",
 ): Promise<string> {
   const rows: string[] = [];
   for (const rt of runtimes) {
     rows.push(...await compare(rt, name, 80, run, log));
-    log(`  first (lab) ${rt} done`);
+    log(`  first (lab, ${condition}, RTT ${rttMs} ms) ${rt} done`);
   }
   return [
-    `## First connect in a fresh process (lab, a name, RTT ${rttMs} ms)`,
+    `## First connect in a fresh process (lab, a name, ${condition}, RTT ${rttMs} ms)`,
     "",
     `One fresh process per sample in the lab's client namespace, ${SAMPLES} per cell (after one untimed run of each), variants alternating, to \`${name}\` ` +
     `(8 A and 8 AAAA records from the lab's DNS server, resolv.conf and nsswitch \`hosts: files dns\` of the lab), port 80, ` +

@@ -23,4 +23,5 @@ export { createStubResolver, stubResolver } from "../../dns/stub.ts";
 export type { StubResolver, StubResolverOptions } from "../../dns/stub.ts";
 export { FileHistory, type FileHistoryOptions } from "../shared/file_history.ts";
 export type { SocketOptions } from "../shared/options.ts";
+export { TRACE_CHANNELS } from "../shared/tracing.ts";
 export { connectTls, type NodeTlsOptions, TlsHandshakeError, type TlsSettings } from "./tls.ts";

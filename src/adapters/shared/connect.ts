@@ -9,7 +9,8 @@
 
 import { connectChecked, type Connected, type ConnectOptions } from "../../connect/connect.ts";
 import { checkConnectOptions, type Host } from "../../connect/validate.ts";
-import type { Dialer, Resolver } from "../../base/types.ts";
+import type { ConnectEvent, Dialer, Resolver } from "../../base/types.ts";
+import { startTrace, type Trace } from "./tracing.ts";
 import {
   checkAdapterOptions,
   type CheckedOptions,
@@ -61,7 +62,15 @@ export function connectWith<Conn, Timeline extends boolean>(
   } catch (error) {
     return Promise.reject(error); // bad options reject, as from an async function
   }
-  const connected = connectChecked(settings, host, timeline);
+  const trace = startTrace(String(checked.race.hostname), checked.race.port);
+  let connected: Promise<Timeline extends true ? Connected<Conn> : Conn>;
+  if (trace) {
+    const full = connectChecked(traced(settings, trace), host, true);
+    trace.settle(full);
+    connected = (timeline ? full : full.then((c) => c.conn)) as typeof connected;
+  } else {
+    connected = connectChecked(settings, host, timeline);
+  }
   if (checked.socket === NO_SOCKET_OPTIONS) return connected; // nothing to set on the winner
   return connected.then((result) => {
     tuneOrClose(timeline ? (result as Connected<Conn>).conn : result as Conn, checked.socket, settings.dialer, kind);
@@ -111,7 +120,10 @@ export function prepareConnect<Conn>(options: unknown, kind: AdapterKind<Conn>):
 /** Runs a prepared connect; the winner gets the socket options. */
 export async function connectPrepared<Conn>(prepared: PreparedConnect<Conn>): Promise<ClientConnected<Conn>> {
   const { kind, checked, settings, host } = prepared;
-  const connected = await connectChecked(settings, host, true);
+  const trace = startTrace(String(checked.race.hostname), checked.race.port);
+  const raced = connectChecked(trace ? traced(settings, trace) : settings, host, true);
+  trace?.settle(raced);
+  const connected = await raced;
   tuneOrClose(connected.conn, checked.socket, settings.dialer, kind);
   return { ...connected, host: checked.race.hostname as string, extra: checked.extra };
 }
@@ -135,4 +147,16 @@ function tuneOrClose<Conn>(conn: Conn, socket: SocketOptions, dialer: Dialer<Con
     dialer.close(conn);
     throw error;
   }
+}
+
+/** The settings with the trace told of every event before the caller's own `onEvent`. */
+function traced<Conn>(settings: ConnectOptions<Conn>, trace: Trace): ConnectOptions<Conn> {
+  const own = settings.onEvent;
+  const onEvent = own
+    ? (event: ConnectEvent) => {
+      trace.onEvent(event);
+      own(event);
+    }
+    : trace.onEvent;
+  return { ...settings, onEvent };
 }

@@ -17,8 +17,28 @@ export interface DnsCacheOptions {
   readonly maxEntries?: number;
   /** An upper bound on any TTL, in seconds (undici and cacheable-lookup cap too). Default 3600. */
   readonly maxTtl?: number;
+  /**
+   * Serve-stale (RFC 8767), in seconds: an answer past its TTL is still served for this long after it expired, while
+   * a fresh lookup runs in the background, so a resolver that is down or slow does not stall connects. Default 0:
+   * never past the TTL.
+   */
+  readonly serveStale?: number;
   /** The clock; tests inject a fake one. */
   readonly clock?: Clock;
+}
+
+/** What a {@linkcode CachingResolver} has done since it was made (or last cleared). */
+export interface DnsCacheStats {
+  /** Answers cached now (names × families). */
+  readonly entries: number;
+  /** Lookups answered from the cache (stale answers included). */
+  readonly hits: number;
+  /** Lookups that went to the inner resolver. */
+  readonly misses: number;
+  /** Answers dropped to keep `maxEntries`. */
+  readonly evictions: number;
+  /** Lookups answered with a stale answer (serve-stale). */
+  readonly stale: number;
 }
 
 /** A {@linkcode Resolver} with a cache you can inspect and clear. */
@@ -27,8 +47,14 @@ export interface CachingResolver extends Resolver {
   resolveWithTtl(hostname: string, family: Family, signal: AbortSignal): Promise<ResolvedAddresses>;
   /** How many answers are cached now (expired ones included until next asked). */
   readonly size: number;
-  /** Forgets every answer. */
+  /** Forgets every answer (the statistics too). */
   clear(): void;
+  /** Forgets the answers for `hostname`, both families. */
+  delete(hostname: string): void;
+  /** Looks `hostname` up in both families now, so that the next connect finds it cached; never rejects. */
+  prefetch(hostname: string): Promise<void>;
+  /** Entries, hits, misses, evictions and stale answers so far. */
+  stats(): DnsCacheStats;
 }
 
 interface Entry {
@@ -68,9 +94,15 @@ export function cachingResolver(inner: Resolver, options: DnsCacheOptions = {}):
   const maxTtl = options.maxTtl ?? 3600;
   requireInteger(maxEntries, "maxEntries", 1, Infinity);
   requireInteger(maxTtl, "maxTtl", 0, Infinity);
+  const serveStale = options.serveStale ?? 0;
+  requireInteger(serveStale, "serveStale", 0, Infinity);
   const clock = options.clock ?? systemClock;
   const entries = new Map<string, Entry>();
   const inFlight = new Map<string, Shared>();
+  let hits = 0;
+  let misses = 0;
+  let evictions = 0;
+  let stale = 0;
 
   const ask = (key: string, hostname: string, family: Family): Shared => {
     const controller = new AbortController();
@@ -79,7 +111,10 @@ export function cachingResolver(inner: Resolver, options: DnsCacheOptions = {}):
       if (ttl > 0 && a.addresses.length > 0 && !controller.signal.aborted) {
         entries.delete(key); // re-inserted last: the Map's order is the eviction order
         entries.set(key, { addresses: a.addresses, expiresAt: clock.now() + ttl * 1000 });
-        if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+        if (entries.size > maxEntries) {
+          entries.delete(entries.keys().next().value!);
+          evictions++;
+        }
       }
       return { addresses: a.addresses, ttl };
     });
@@ -102,9 +137,22 @@ export function cachingResolver(inner: Resolver, options: DnsCacheOptions = {}):
     const hit = entries.get(key);
     if (hit) {
       const left = hit.expiresAt - clock.now();
-      if (left > 0) return Promise.resolve({ addresses: [...hit.addresses], ttl: Math.ceil(left / 1000) });
+      if (left > 0) {
+        hits++;
+        entries.delete(key); // used: last to be evicted
+        entries.set(key, hit);
+        return Promise.resolve({ addresses: [...hit.addresses], ttl: Math.ceil(left / 1000) });
+      }
+      if (-left < serveStale * 1000) {
+        // RFC 8767: the stale answer now (TTL 0: not to be cached further), a fresh one for the next lookup.
+        hits++;
+        stale++;
+        if (!inFlight.has(key)) ask(key, hostname, family).answer.catch(() => {});
+        return Promise.resolve({ addresses: [...hit.addresses], ttl: 0 });
+      }
       entries.delete(key);
     }
+    misses++;
     const shared = inFlight.get(key) ?? ask(key, hostname, family);
     shared.waiting++;
     return new Promise((resolve, reject) => {
@@ -142,6 +190,21 @@ export function cachingResolver(inner: Resolver, options: DnsCacheOptions = {}):
     get size() {
       return entries.size;
     },
-    clear: () => entries.clear(),
+    clear: () => {
+      entries.clear();
+      hits =
+        misses =
+        evictions =
+        stale =
+          0;
+    },
+    delete: (hostname) => {
+      for (const family of [4, 6]) entries.delete(`${family} ${String(hostname).toLowerCase()}`);
+    },
+    prefetch: async (hostname) => {
+      const signal = new AbortController().signal;
+      await Promise.allSettled(([6, 4] as const).map((family) => resolveWithTtl(hostname, family, signal)));
+    },
+    stats: () => ({ entries: entries.size, hits, misses, evictions, stale }),
   };
 }

@@ -15,7 +15,7 @@
  * @module
  */
 
-export { type CachingResolver, cachingResolver, type DnsCacheOptions } from "./cache.ts";
+export { type CachingResolver, cachingResolver, type DnsCacheOptions, type DnsCacheStats } from "./cache.ts";
 export { autoResolver } from "./auto.ts";
 export { systemResolver } from "./system.ts";
 export { createStubResolver, stubResolver } from "./lazy_stub.ts";

@@ -105,3 +105,72 @@ describe("cachingResolver", () => {
     assert.throws(() => cachingResolver(null as unknown as Resolver), /resolver/);
   });
 });
+
+describe("cache controls (issue 17)", () => {
+  it("stats count entries, hits, misses and evictions; delete forgets a name; clear forgets all", async () => {
+    const clock = new FakeClock();
+    const inner = counting({ "a.example": 60, "b.example": 60, "c.example": 60 });
+    const cache = cachingResolver(inner.resolver, { clock, maxEntries: 2 });
+    await cache.resolve("a.example", 4, open());
+    await cache.resolve("a.example", 4, open());
+    await cache.resolve("b.example", 4, open());
+    await cache.resolve("a.example", 4, open()); // a hit: a is now the newest
+    await cache.resolve("c.example", 4, open()); // evicts b, the least recently used
+    assert.deepEqual(cache.stats(), { entries: 2, hits: 2, misses: 3, evictions: 1, stale: 0 });
+    await cache.resolve("a.example", 4, open());
+    assert.equal(cache.stats().hits, 3, "a survived the eviction");
+    cache.delete("A.example");
+    await cache.resolve("a.example", 4, open());
+    assert.equal(cache.stats().misses, 4);
+    cache.clear();
+    assert.deepEqual(cache.stats(), { entries: 0, hits: 0, misses: 0, evictions: 0, stale: 0 });
+  });
+
+  it("prefetch asks both families now, so the next lookups are hits; it never rejects", async () => {
+    const clock = new FakeClock();
+    const inner = counting({ "a.example": 60 });
+    const cache = cachingResolver(inner.resolver, { clock });
+    await cache.prefetch("a.example");
+    assert.deepEqual(inner.asked.sort(), ["a.example/4", "a.example/6"]);
+    await cache.resolve("a.example", 6, open());
+    assert.equal(cache.stats().hits, 1);
+    const failing = cachingResolver({
+      resolve: () => Promise.reject(new Error("down")),
+      resolveWithTtl: () => Promise.reject(new Error("down")),
+    }, { clock });
+    await failing.prefetch("a.example");
+  });
+
+  it("an answer is never served past its TTL unless serve-stale is on; then it is, and refreshed behind", async () => {
+    const clock = new FakeClock();
+    const strict = counting({ "a.example": 2 });
+    const plain = cachingResolver(strict.resolver, { clock });
+    await plain.resolve("a.example", 4, open());
+    await clock.advance(2500);
+    await plain.resolve("a.example", 4, open());
+    assert.equal(strict.asked.length, 2, "an expired answer was served");
+
+    const inner = counting({ "a.example": 2 }, true);
+    const cache = cachingResolver(inner.resolver, { clock, serveStale: 30 });
+    const first = cache.resolveWithTtl("a.example", 4, open());
+    inner.release.shift()!();
+    await first;
+    await clock.advance(2500); // expired 0.5 s ago: within the 30 s of serve-stale
+    assert.deepEqual(await cache.resolveWithTtl("a.example", 4, open()), { addresses: ["192.0.2.1"], ttl: 0 });
+    assert.equal(inner.asked.length, 2, "no refresh behind the stale answer");
+    assert.equal(cache.stats().stale, 1);
+    inner.release.shift()!(); // the refresh lands
+    await clock.advance(0);
+    const fresh = await cache.resolveWithTtl("a.example", 4, open());
+    assert.equal(fresh.ttl, 2, "the refreshed answer is served with its own TTL");
+    await clock.advance(40_000); // past the window: asked again, not served stale
+    const late = cache.resolveWithTtl("a.example", 4, open());
+    assert.equal(inner.asked.length, 3);
+    inner.release.shift()!();
+    await late;
+  });
+
+  it("rejects a bad serveStale, naming it", () => {
+    assert.throws(() => cachingResolver(counting({}).resolver, { serveStale: -1 }), { message: /serveStale/ });
+  });
+});

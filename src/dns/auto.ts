@@ -12,7 +12,7 @@
  * @module
  */
 
-import { cachingResolver } from "./cache.ts";
+import { type CachingResolver, cachingResolver, type DnsCacheStats } from "./cache.ts";
 import { stubMatchesSystem } from "./nsswitch.ts";
 import type { Family, ResolvedAddresses, Resolver } from "../base/types.ts";
 import { createStubResolver } from "./stub.ts";
@@ -20,6 +20,8 @@ import { isLocalhost, systemResolver } from "./system.ts";
 import { readConfigText } from "./config_files.ts";
 
 let chosen: Promise<Resolver> | undefined;
+/** The stub's cache, once chosen. */
+let cache: CachingResolver | undefined;
 
 /** The stub (cached) when /etc/nsswitch.conf says `hosts: files dns` and /etc/resolv.conf is there; else getaddrinfo. */
 async function choose(): Promise<Resolver> {
@@ -29,7 +31,7 @@ async function choose(): Promise<Resolver> {
       readConfigText("/etc/resolv.conf"),
     ]);
     // No nsswitch.conf (musl, macOS) or no (or an empty) resolv.conf: only getaddrinfo knows what to do.
-    if (resolvConf.trim() !== "" && stubMatchesSystem(nsswitch)) return cachingResolver(createStubResolver());
+    if (resolvConf.trim() !== "" && stubMatchesSystem(nsswitch)) return cache = cachingResolver(createStubResolver());
   } catch {
     // Unreadable: getaddrinfo.
   }
@@ -48,6 +50,14 @@ async function choose(): Promise<Resolver> {
  */
 export const autoResolver: Resolver & {
   resolveWithTtl(hostname: string, family: Family, signal: AbortSignal): Promise<ResolvedAddresses>;
+  /** The cache's statistics when the stub was chosen (all 0 with getaddrinfo, which has no TTLs to cache). */
+  stats(): DnsCacheStats;
+  /** Looks `hostname` up in both families now, into the cache; never rejects. */
+  prefetch(hostname: string): Promise<void>;
+  /** Forgets the cached answers for `hostname`. */
+  delete(hostname: string): void;
+  /** Forgets every cached answer. */
+  clear(): void;
 } = {
   async resolve(hostname, family, signal) {
     if (isLocalhost(hostname)) return systemResolver.resolve(hostname, family, signal); // no files to read
@@ -59,4 +69,11 @@ export const autoResolver: Resolver & {
     if (resolver.resolveWithTtl) return resolver.resolveWithTtl(hostname, family, signal);
     return { addresses: await resolver.resolve(hostname, family, signal), ttl: 0 };
   },
+  stats: () => cache?.stats() ?? { entries: 0, hits: 0, misses: 0, evictions: 0, stale: 0 },
+  async prefetch(hostname) {
+    const resolver = await (chosen ??= choose());
+    if (cache && resolver === cache) await cache.prefetch(hostname);
+  },
+  delete: (hostname) => cache?.delete(hostname),
+  clear: () => cache?.clear(),
 };

@@ -87,5 +87,8 @@ export type {
   Family,
   ResolvedAddresses,
   Resolver,
+  ServiceAnswer,
+  ServiceParams,
+  ServiceRecord,
   Target,
 } from "./src/base/types.ts";

@@ -85,6 +85,88 @@ export interface Resolver {
    * cache can honour it; resolvers without it are never cached.
    */
   resolveWithTtl?(hostname: string, family: Family, signal: AbortSignal): Promise<ResolvedAddresses>;
+  /**
+   * Optional: the HTTPS (RFC 9460) records for `hostname` on `port`, or for a named service's SVCB records
+   * (`_port._scheme.name`), AliasMode followed; undefined when there is nothing to ask for this port and
+   * scheme. A resolver without it (getaddrinfo) races on A and AAAA alone, as before.
+   */
+  resolveServices?(
+    hostname: string,
+    port: number,
+    signal: AbortSignal,
+    scheme?: string,
+  ): Promise<ServiceAnswer | undefined>;
+}
+
+/**
+ * The SvcParams of one SVCB or HTTPS record (RFC 9460 §7), decoded. Absent
+ * keys are undefined; keys this library does not know are kept in `unknown`.
+ *
+ * @example
+ * ```ts
+ * import type { ServiceParams } from "@eyeballs/connect";
+ * const params: ServiceParams = { alpn: ["h2", "http/1.1"], noDefaultAlpn: false, ipv4hint: ["192.0.2.1"], unknown: [] };
+ * ```
+ */
+export interface ServiceParams {
+  /** Key 0: the keys a client must understand to use the record. */
+  readonly mandatory?: readonly number[];
+  /** Key 1: the ALPN protocol ids offered, in the server's order. */
+  readonly alpn?: readonly string[];
+  /** Key 2: the scheme's default protocol (http/1.1 for HTTPS) is not offered. */
+  readonly noDefaultAlpn: boolean;
+  /** Key 3: the port to use instead of the scheme's. */
+  readonly port?: number;
+  /** Key 4: IPv4 addresses to use until the A answer for the target arrives. */
+  readonly ipv4hint?: readonly string[];
+  /** Key 5: the server's ECHConfigList (draft-ietf-tls-esni), as sent. */
+  readonly ech?: Uint8Array;
+  /** Key 6: IPv6 addresses to use until the AAAA answer for the target arrives. */
+  readonly ipv6hint?: readonly string[];
+  /** Keys not listed above, as sent. */
+  readonly unknown: readonly { readonly key: number; readonly value: Uint8Array }[];
+}
+
+/**
+ * One SVCB or HTTPS record (RFC 9460): AliasMode (priority 0) names another
+ * name to ask; ServiceMode names an endpoint and its parameters.
+ *
+ * @example
+ * ```ts
+ * import type { ServiceRecord } from "@eyeballs/connect";
+ * const record: ServiceRecord = {
+ *   priority: 1, target: "example.com", params: { alpn: ["h2"], noDefaultAlpn: false, unknown: [] },
+ * };
+ * ```
+ */
+export interface ServiceRecord {
+  /** 0: AliasMode; 1 and up: ServiceMode, lower first. */
+  readonly priority: number;
+  /** The TargetName, without the trailing dot; "." in the record (the owner name) is already replaced by it. */
+  readonly target: string;
+  /** Its SvcParams (none in AliasMode: they are ignored there). */
+  readonly params: ServiceParams;
+}
+
+/**
+ * The HTTPS or SVCB records of a name, as {@linkcode Resolver.resolveServices}
+ * returns them: AliasMode already followed.
+ *
+ * @example
+ * ```ts
+ * import type { ServiceAnswer } from "@eyeballs/connect";
+ * const none: ServiceAnswer = { name: "example.com", records: [], skipped: [], ttl: 0 };
+ * ```
+ */
+export interface ServiceAnswer {
+  /** The name whose ServiceMode records these are (the last AliasMode target, else the name asked). */
+  readonly name: string;
+  /** The usable ServiceMode records, in the server's order. */
+  readonly records: readonly ServiceRecord[];
+  /** Records (or alias chains) left out, each with why: malformed, an unsupported mandatory key, an alias loop. */
+  readonly skipped: readonly { readonly reason: string }[];
+  /** Seconds the answer may be kept. */
+  readonly ttl: number;
 }
 
 /**

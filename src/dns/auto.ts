@@ -48,6 +48,7 @@ async function choose(): Promise<Resolver> {
  */
 export const autoResolver: Resolver & {
   resolveWithTtl(hostname: string, family: Family, signal: AbortSignal): Promise<ResolvedAddresses>;
+  resolveServices: NonNullable<Resolver["resolveServices"]>;
 } = {
   async resolve(hostname, family, signal) {
     if (isLocalhost(hostname)) return systemResolver.resolve(hostname, family, signal); // no files to read
@@ -58,5 +59,10 @@ export const autoResolver: Resolver & {
     const resolver = await (chosen ??= choose());
     if (resolver.resolveWithTtl) return resolver.resolveWithTtl(hostname, family, signal);
     return { addresses: await resolver.resolve(hostname, family, signal), ttl: 0 };
+  },
+  // HTTPS records only where the stub was chosen: getaddrinfo cannot ask for them, and the race runs as before.
+  async resolveServices(hostname, port, signal, scheme) {
+    if (isLocalhost(hostname)) return undefined;
+    return (await (chosen ??= choose())).resolveServices?.(hostname, port, signal, scheme);
   },
 };

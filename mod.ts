@@ -88,6 +88,7 @@ export type {
   ResolvedAddresses,
   Resolver,
   ServiceAnswer,
+  ServiceEndpoint,
   ServiceParams,
   ServiceRecord,
   Target,

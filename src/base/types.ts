@@ -149,6 +149,30 @@ export interface ServiceRecord {
 }
 
 /**
+ * The HTTPS/SVCB endpoint an address came from, as `connect` reports it for
+ * the winner: what a TLS stack needs (ALPN ids the caller offered that the
+ * endpoint supports, in the record's order; the ECHConfigList).
+ *
+ * @example
+ * ```ts
+ * import type { ServiceEndpoint } from "@eyeballs/connect";
+ * const endpoint: ServiceEndpoint = { target: "example.com", priority: 1, port: 443, alpn: ["h2"] };
+ * ```
+ */
+export interface ServiceEndpoint {
+  /** The record's TargetName. */
+  readonly target: string;
+  /** The record's SvcPriority. */
+  readonly priority: number;
+  /** The port dialled (the record's `port`, else the caller's). */
+  readonly port: number;
+  /** The protocols both sides speak, in the record's order. */
+  readonly alpn: readonly string[];
+  /** The record's `ech` (an ECHConfigList), when it has one. */
+  readonly ech?: Uint8Array;
+}
+
+/**
  * The HTTPS or SVCB records of a name, as {@linkcode Resolver.resolveServices}
  * returns them: AliasMode already followed.
  *
@@ -264,6 +288,18 @@ export type ConnectEvent =
   | { type: "timer-expired"; atMs: number; expiries: number }
   /** History knew the host: `addresses` in the order it ranks them, and the family it lets lead. */
   | { type: "history-order"; atMs: number; preferredFamily: Family; addresses: readonly KnownAddress[] }
+  /** The HTTPS/SVCB answer (RFC 9460) for the name: its usable records, and the records left out with why. */
+  | {
+    type: "service-records";
+    atMs: number;
+    name: string;
+    records: readonly ServiceRecord[];
+    skipped: readonly { readonly reason: string }[];
+  }
+  /** A ServiceMode record (an endpoint) left out of the race, and why (no ALPN the caller offers, say). */
+  | { type: "endpoint-skipped"; atMs: number; target: string; priority: number; reason: string }
+  /** The real A or AAAA answer for an endpoint's target replaced its hints: `dropped` hints it did not confirm. */
+  | { type: "hints-replaced"; atMs: number; target: string; family: Family; dropped: readonly string[] }
   /** The delay after starting `address` came from its measured RTT instead of the schedule. */
   | {
     type: "history-delay";

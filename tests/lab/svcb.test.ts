@@ -29,6 +29,7 @@ describe("HTTPS/SVCB records in the lab", { skip: skip ?? false, timeout: 120_00
   // deno-lint-ignore no-explicit-any
   let out: Record<string, any>;
   let queries: Array<[string, string]>;
+  let syns: Record<string, number>;
 
   before(async () => {
     lab = await Lab.start({ delayMs: 5 });
@@ -61,7 +62,25 @@ describe("HTTPS/SVCB records in the lab", { skip: skip ?? false, timeout: 120_00
     await lab.setDns("loop2.lab.test", { HTTPS: { records: [{ priority: 0, target: "loop1.lab.test" }] } });
     await lab.setDns("slow.lab.test", { HTTPS: { delayMs: 300, records: [{ priority: 1, target: "." }] } });
     await lab.setDns("_8053._dns.dns.lab.test", { SVCB: { records: [{ priority: 1, params: { port: 8053 } }] } });
+    // A/AAAA 400 ms late; the HTTPS record's hints come at once. An h3-only endpoint ranks first, to be skipped.
+    await lab.setDns("late.lab.test", {
+      A: { addrs: [v4[0]], delayMs: 400 },
+      AAAA: { addrs: [v6[0]], delayMs: 400 },
+      HTTPS: {
+        records: [
+          {
+            priority: 1,
+            target: "quic.lab.test",
+            params: { alpn: ["h3"], "no-default-alpn": true, ipv4hint: [v4[2]] },
+          },
+          { priority: 2, target: ".", params: { alpn: ["h2"], ipv6hint: [v6[0]], ipv4hint: [v4[0]], ech: ECH } },
+        ],
+      },
+    });
+    await lab.setDns("quic.lab.test", { A: [v4[2]] });
+    await lab.setDns("hop.lab.test", { HTTPS: { records: [{ priority: 0, target: "late.lab.test" }] } });
     await lab.dnsQueries({ reset: true });
+    await lab.synCounts({ reset: true });
     const [cmd, args] = command();
     const names = [
       "svc.lab.test",
@@ -71,11 +90,14 @@ describe("HTTPS/SVCB records in the lab", { skip: skip ?? false, timeout: 120_00
       "dual.lab.test",
       "dns.lab.test:8053:dns",
       "svc.lab.test:80",
+      "connect:late.lab.test:443",
+      "connect:hop.lab.test:443",
     ];
     const r = await lab.exec(cmd, [...args, ...names], { timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
     out = JSON.parse(r.stdout.trim().split("\n").pop()!);
     queries = await lab.dnsQueries();
+    syns = await lab.synCounts();
   });
   after(async () => {
     await lab?.stop();
@@ -137,4 +159,34 @@ describe("HTTPS/SVCB records in the lab", { skip: skip ?? false, timeout: 120_00
       assert.ok(lines.includes('2 backup.lab.test. alpn="h3" no-default-alpn'), r.stdout);
     },
   );
+
+  it("A/AAAA 400 ms late, hints in the HTTPS record: connects on a hint without waiting for A/AAAA", () => {
+    const { value, events, error } = out["connect:late.lab.test:443"];
+    assert.equal(error, undefined);
+    assert.equal(value.address, lab.servers.v6[0]);
+    assert.equal(value.port, 443);
+    if (process.env.EYB_LAB_VERBOSE) console.log(`svcb[${runtime}] late A/AAAA, hints: connected in ${value.ms} ms`);
+    const types: string[] = events.map((e: { type: string }) => e.type);
+    assert.ok(types.indexOf("service-records") < types.indexOf("attempt-start"));
+    assert.equal(types.indexOf("resolved"), -1, `won before any A/AAAA answer: ${types.join(" ")}`);
+    assert.deepEqual(value.endpoint.alpn, ["h2", "http/1.1"]);
+    assert.equal(value.endpoint.target, "late.lab.test");
+    assert.deepEqual(value.endpoint.ech, [...Uint8Array.from(atob(ECH), (c) => c.charCodeAt(0))]);
+  });
+
+  it("an h3-only endpoint (alpn=h3 no-default-alpn) is skipped by a TCP connect: an event, no SYN to its hint", () => {
+    const skipped = out["connect:late.lab.test:443"].events.find((e: { type: string }) =>
+      e.type === "endpoint-skipped"
+    );
+    assert.equal(skipped?.target, "quic.lab.test");
+    assert.match(skipped.reason, /no ALPN in common/);
+    assert.equal(syns[lab.servers.v4[2]] ?? 0, 0);
+  });
+
+  it("an AliasMode name reaches its target's endpoint", () => {
+    const { value, error } = out["connect:hop.lab.test:443"];
+    assert.equal(error, undefined);
+    assert.equal(value.address, lab.servers.v6[0]);
+    assert.equal(value.endpoint.target, "late.lab.test");
+  });
 });

@@ -85,6 +85,112 @@ export interface Resolver {
    * cache can honour it; resolvers without it are never cached.
    */
   resolveWithTtl?(hostname: string, family: Family, signal: AbortSignal): Promise<ResolvedAddresses>;
+  /**
+   * Optional: the HTTPS (RFC 9460) records for `hostname` on `port`, or for a named service's SVCB records
+   * (`_port._scheme.name`), AliasMode followed; undefined when there is nothing to ask for this port and
+   * scheme. A resolver without it (getaddrinfo) races on A and AAAA alone, as before.
+   */
+  resolveServices?(
+    hostname: string,
+    port: number,
+    signal: AbortSignal,
+    scheme?: string,
+  ): Promise<ServiceAnswer | undefined>;
+}
+
+/**
+ * The SvcParams of one SVCB or HTTPS record (RFC 9460 §7), decoded. Absent
+ * keys are undefined; keys this library does not know are kept in `unknown`.
+ *
+ * @example
+ * ```ts
+ * import type { ServiceParams } from "@eyeballs/connect/dns";
+ * const params: ServiceParams = { alpn: ["h2", "http/1.1"], noDefaultAlpn: false, ipv4hint: ["192.0.2.1"], unknown: [] };
+ * ```
+ */
+export interface ServiceParams {
+  /** Key 0: the keys a client must understand to use the record. */
+  readonly mandatory?: readonly number[];
+  /** Key 1: the ALPN protocol ids offered, in the server's order. */
+  readonly alpn?: readonly string[];
+  /** Key 2: the scheme's default protocol (http/1.1 for HTTPS) is not offered. */
+  readonly noDefaultAlpn: boolean;
+  /** Key 3: the port to use instead of the scheme's. */
+  readonly port?: number;
+  /** Key 4: IPv4 addresses to use until the A answer for the target arrives. */
+  readonly ipv4hint?: readonly string[];
+  /** Key 5: the server's ECHConfigList (draft-ietf-tls-esni), as sent. */
+  readonly ech?: Uint8Array;
+  /** Key 6: IPv6 addresses to use until the AAAA answer for the target arrives. */
+  readonly ipv6hint?: readonly string[];
+  /** Keys not listed above, as sent. */
+  readonly unknown: readonly { readonly key: number; readonly value: Uint8Array }[];
+}
+
+/**
+ * One SVCB or HTTPS record (RFC 9460): AliasMode (priority 0) names another
+ * name to ask; ServiceMode names an endpoint and its parameters.
+ *
+ * @example
+ * ```ts
+ * import type { ServiceRecord } from "@eyeballs/connect/dns";
+ * const record: ServiceRecord = {
+ *   priority: 1, target: "example.com", params: { alpn: ["h2"], noDefaultAlpn: false, unknown: [] },
+ * };
+ * ```
+ */
+export interface ServiceRecord {
+  /** 0: AliasMode; 1 and up: ServiceMode, lower first. */
+  readonly priority: number;
+  /** The TargetName, without the trailing dot; "." in the record (the owner name) is already replaced by it. */
+  readonly target: string;
+  /** Its SvcParams (none in AliasMode: they are ignored there). */
+  readonly params: ServiceParams;
+}
+
+/**
+ * The HTTPS/SVCB endpoint an address came from, as `connect` reports it for
+ * the winner: what a TLS stack needs (ALPN ids the caller offered that the
+ * endpoint supports, in the record's order; the ECHConfigList).
+ *
+ * @example
+ * ```ts
+ * import type { ServiceEndpoint } from "@eyeballs/connect/dns";
+ * const endpoint: ServiceEndpoint = { target: "example.com", priority: 1, port: 443, alpn: ["h2"] };
+ * ```
+ */
+export interface ServiceEndpoint {
+  /** The record's TargetName. */
+  readonly target: string;
+  /** The record's SvcPriority. */
+  readonly priority: number;
+  /** The port dialled (the record's `port`, else the caller's). */
+  readonly port: number;
+  /** The protocols both sides speak, in the record's order. */
+  readonly alpn: readonly string[];
+  /** The record's `ech` (an ECHConfigList), when it has one. */
+  readonly ech?: Uint8Array;
+}
+
+/**
+ * The HTTPS or SVCB records of a name, as {@linkcode Resolver.resolveServices}
+ * returns them: AliasMode already followed.
+ *
+ * @example
+ * ```ts
+ * import type { ServiceAnswer } from "@eyeballs/connect/dns";
+ * const none: ServiceAnswer = { name: "example.com", records: [], skipped: [], ttl: 0 };
+ * ```
+ */
+export interface ServiceAnswer {
+  /** The name whose ServiceMode records these are (the last AliasMode target, else the name asked). */
+  readonly name: string;
+  /** The usable ServiceMode records, in the server's order. */
+  readonly records: readonly ServiceRecord[];
+  /** Records (or alias chains) left out, each with why: malformed, an unsupported mandatory key, an alias loop. */
+  readonly skipped: readonly { readonly reason: string }[];
+  /** Seconds the answer may be kept. */
+  readonly ttl: number;
 }
 
 /**
@@ -182,6 +288,18 @@ export type ConnectEvent =
   | { type: "timer-expired"; atMs: number; expiries: number }
   /** History knew the host: `addresses` in the order it ranks them, and the family it lets lead. */
   | { type: "history-order"; atMs: number; preferredFamily: Family; addresses: readonly KnownAddress[] }
+  /** The HTTPS/SVCB answer (RFC 9460) for the name: its usable records, and the records left out with why. */
+  | {
+    type: "service-records";
+    atMs: number;
+    name: string;
+    records: readonly ServiceRecord[];
+    skipped: readonly { readonly reason: string }[];
+  }
+  /** A ServiceMode record (an endpoint) left out of the race, and why (no ALPN the caller offers, say). */
+  | { type: "endpoint-skipped"; atMs: number; target: string; priority: number; reason: string }
+  /** The real A or AAAA answer for an endpoint's target replaced its hints: `dropped` hints it did not confirm. */
+  | { type: "hints-replaced"; atMs: number; target: string; family: Family; dropped: readonly string[] }
   /** The delay after starting `address` came from its measured RTT instead of the schedule. */
   | {
     type: "history-delay";

@@ -6,7 +6,7 @@
  */
 
 import { AttemptError, ConnectError } from "../base/errors.ts";
-import { type Resolution, resolveInto } from "./resolve.ts";
+import { type Resolution, resolveInto, type ServiceLookup } from "./resolve.ts";
 import { dialSafely, emptyDialError, NEVER_ABORTED, race } from "../race/race.ts";
 import { defaultSchedule, MAX_ATTEMPTS_IN_FLIGHT, RESOLUTION_DELAY, type Schedule } from "../race/schedule.ts";
 import { defaultHistory, type History, type HostHistory, outcomesOf } from "../history/history.ts";
@@ -223,6 +223,7 @@ async function raceFor<Conn>(
       clock,
       startedAt,
       emit: emit ?? ignore,
+      services: serviceLookup(options, hostname, port, policy, nat64),
     });
   }
 
@@ -265,7 +266,10 @@ async function raceFor<Conn>(
     if (result.winner) {
       const { conn, attempt } = result.winner;
       const { address, family } = attempt;
-      return { conn, address, family, port, ms: clock.now() - startedAt, attempts: result.attempts };
+      const endpoint = resolution?.endpointOf(address);
+      const ms = clock.now() - startedAt;
+      if (endpoint) return { conn, address, family, port: attempt.port, ms, attempts: result.attempts, endpoint };
+      return { conn, address, family, port, ms, attempts: result.attempts };
     }
     if (options.signal?.aborted) throw options.signal.reason;
     const resolveErrors = resolution?.failures() ?? [];
@@ -379,6 +383,24 @@ function recordSafely(
   } catch {
     // History is a hint: losing one lesson must not fail a connect that succeeded.
   }
+}
+
+/**
+ * The HTTPS/SVCB lookup for this connect, when the caller's resolver has one. Not with an address policy or NAT64:
+ * hint addresses would bypass them (the race then runs on A and AAAA, as with getaddrinfo).
+ */
+function serviceLookup(
+  options: RaceSettings & { readonly resolver?: Resolver },
+  hostname: string,
+  port: number,
+  policy: unknown,
+  nat64: unknown,
+): ServiceLookup | undefined {
+  const resolver = options.resolver;
+  if (!resolver?.resolveServices || policy || nat64) return undefined;
+  const { scheme, alpn } = options;
+  const lookup = (signal: AbortSignal) => resolver.resolveServices!(hostname, port, signal, scheme);
+  return { lookup, port, alpn, defaultAlpn: scheme === undefined || scheme === "https" ? "http/1.1" : undefined };
 }
 
 /** RFC 6724's order as the queue's rank; `acrossFamilies` false keeps it within each family. */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Attempt, Clock, ConnectEvent, Dialer, Family, Resolver } from "../base/types.ts";
+import type { Attempt, Clock, ConnectEvent, Dialer, Family, Resolver, ServiceEndpoint } from "../base/types.ts";
 import type { Schedule } from "../race/schedule.ts";
 import type { History } from "../history/history.ts";
 import type { AddressPolicy } from "../addresses/policy.ts";
@@ -53,6 +53,17 @@ export interface RaceSettings {
    * undefined: one partition for every network.
    */
   readonly network?: string;
+  /**
+   * The ALPN protocol ids the caller can speak (a TLS caller's list, e.g. `["h2", "http/1.1"]`). With a resolver
+   * that reads HTTPS records, an endpoint offering none of them is skipped (RFC 9460 §7.1). Default: any protocol
+   * over TCP (only endpoints that speak nothing but h3 are skipped).
+   */
+  readonly alpn?: readonly string[];
+  /**
+   * The scheme whose SVCB records to ask for (`_port._scheme.name`, RFC 9460 §2.3); default: HTTPS records for
+   * port 443 only. `"https"` asks HTTPS records on any port.
+   */
+  readonly scheme?: string;
   /**
    * Sees every address (resolved, literal, or NAT64-synthesized) before it is dialled, and can refuse it: refused
    * addresses get no SYN and appear in the ConnectError as "refused by policy". See {@linkcode denyAddresses}.
@@ -104,4 +115,6 @@ export interface Connected<Conn> {
   readonly ms: number;
   /** The race's timeline: every attempt in start order. */
   readonly attempts: readonly Attempt[];
+  /** The HTTPS/SVCB endpoint the winner came from (its ALPN and ECH config), when it came from one. */
+  readonly endpoint?: ServiceEndpoint;
 }

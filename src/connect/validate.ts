@@ -141,6 +141,20 @@ export function checkConnectOptions<Conn>(options: ConnectOptions<Conn>, hostFie
     requireFunction(options.clock?.now, "clock.now");
     requireFunction(options.clock?.setTimer, "clock.setTimer");
   }
+  if (options.alpn !== undefined) {
+    const { alpn } = options;
+    if (!Array.isArray(alpn)) throw new TypeError(`alpn must be an array of protocol ids, got ${describe(alpn)}`);
+    for (const [i, id] of alpn.entries()) {
+      if (typeof id !== "string" || id.length === 0 || id.length > 255) {
+        throw new TypeError(`alpn[${i}] must be a protocol id of 1 to 255 characters, got ${describe(id)}`);
+      }
+    }
+  }
+  if (
+    options.scheme !== undefined && (typeof options.scheme !== "string" || !/^[a-z][a-z0-9+.-]*$/i.test(options.scheme))
+  ) {
+    throw new TypeError(`scheme must be a URI scheme such as "https", got ${describe(options.scheme)}`);
+  }
   if (options.network !== undefined && typeof options.network !== "string") {
     throw new TypeError(`network must be a string, got ${describe(options.network)}`);
   }

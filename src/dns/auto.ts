@@ -58,6 +58,7 @@ export const autoResolver: Resolver & {
   delete(hostname: string): void;
   /** Forgets every cached answer. */
   clear(): void;
+  resolveServices: NonNullable<Resolver["resolveServices"]>;
 } = {
   async resolve(hostname, family, signal) {
     if (isLocalhost(hostname)) return systemResolver.resolve(hostname, family, signal); // no files to read
@@ -76,4 +77,9 @@ export const autoResolver: Resolver & {
   },
   delete: (hostname) => cache?.delete(hostname),
   clear: () => cache?.clear(),
+  // HTTPS records only where the stub was chosen: getaddrinfo cannot ask for them, and the race runs as before.
+  async resolveServices(hostname, port, signal, scheme) {
+    if (isLocalhost(hostname)) return undefined;
+    return (await (chosen ??= choose())).resolveServices?.(hostname, port, signal, scheme);
+  },
 };

@@ -8,7 +8,15 @@
  * @module
  */
 
-import { type DnsAnswer, type DnsQuestion, encodeQuery, parseResponse, RCODE } from "./message.ts";
+import {
+  type DnsAnswer,
+  type DnsQuestion,
+  type DnsServiceAnswer,
+  encodeQuery,
+  parseResponse,
+  parseServiceResponse,
+  RCODE,
+} from "./message.ts";
 import type { Family } from "../base/types.ts";
 import { nodeDgram, nodeNet, randomFill } from "../runtime/lazy_modules.ts";
 
@@ -40,6 +48,24 @@ export async function exchange(
   }
   if (!udp.truncated) return udp;
   return overTcp(await nodeNet(), server, { ...question, id: randomId() }, timeoutMs, signal);
+}
+
+/**
+ * {@linkcode exchange} for an SVCB (64) or HTTPS (65) question: the same
+ * UDP, then TCP when truncated, with the answer read as service records.
+ */
+export async function exchangeService(
+  server: string,
+  name: string,
+  type: number,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<DnsServiceAnswer> {
+  const question: DnsQuestion = { id: randomId(), name, family: 4, type };
+  const open = bun?.udpSocket ? openBunUdp : openNodeUdp(await nodeDgram());
+  const udp = await overUdp(open, server, question, EDNS_PAYLOAD, timeoutMs, signal, parseServiceResponse);
+  if (!udp.truncated) return udp;
+  return overTcp(await nodeNet(), server, { ...question, id: randomId() }, timeoutMs, signal, parseServiceResponse);
 }
 
 /** A 16-bit ID from the CSPRNG: an off-path attacker must guess it (and the port). */
@@ -155,19 +181,23 @@ const openBunUdp: OpenUdp = (server, handlers) => {
   };
 };
 
-function overUdp(
+/** How a response to `question` is read: undefined when it is not one. */
+type Parse<T> = (bytes: Uint8Array, question: DnsQuestion) => T | undefined;
+
+function overUdp<T = DnsAnswer>(
   open: OpenUdp,
   server: string,
   question: DnsQuestion,
   udpPayload: number,
   timeoutMs: number,
   signal: AbortSignal,
-): Promise<DnsAnswer> {
-  return bounded<DnsAnswer>(timeoutMs, signal, `query to ${server}`, (settle) => {
+  parse: Parse<T> = parseResponse as unknown as Parse<T>,
+): Promise<T> {
+  return bounded<T>(timeoutMs, signal, `query to ${server}`, (settle) => {
     const socket = open(server, {
       message(message, from) {
         if (from.port !== PORT || !sameAddress(from.address, server)) return;
-        const answer = parseResponse(message, question);
+        const answer = parse(message, question);
         if (answer) settle(undefined, answer);
       },
       error: (error) => settle(error),
@@ -177,14 +207,15 @@ function overUdp(
   });
 }
 
-function overTcp(
+function overTcp<T = DnsAnswer>(
   net: typeof import("node:net"),
   server: string,
   question: DnsQuestion,
   timeoutMs: number,
   signal: AbortSignal,
-): Promise<DnsAnswer> {
-  return bounded<DnsAnswer>(timeoutMs, signal, `query over TCP to ${server}`, (settle) => {
+  parse: Parse<T> = parseResponse as unknown as Parse<T>,
+): Promise<T> {
+  return bounded<T>(timeoutMs, signal, `query over TCP to ${server}`, (settle) => {
     const socket = net.connect({ host: server, port: PORT, autoSelectFamily: false });
     let buffered = new Uint8Array(0);
     socket.on("error", (error) => settle(error));
@@ -203,7 +234,7 @@ function overTcp(
       if (buffered.length < 2) return;
       const size = (buffered[0] << 8) | buffered[1];
       if (buffered.length < 2 + size) return;
-      const answer = parseResponse(buffered.subarray(2, 2 + size), question);
+      const answer = parse(buffered.subarray(2, 2 + size), question);
       settle(answer ? undefined : new Error(`DNS server ${server} sent a TCP answer to another question`), answer);
     });
     socket.on("end", () => settle(new Error(`DNS server ${server} closed the TCP connection without an answer`)));

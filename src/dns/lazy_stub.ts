@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Family, ResolvedAddresses } from "../base/types.ts";
+import type { Family, ResolvedAddresses, ServiceAnswer } from "../base/types.ts";
 import { requireObject } from "../base/checks.ts";
 import type { StubResolver, StubResolverOptions } from "./stub.ts";
 
@@ -19,6 +19,12 @@ function forwardTo(load: () => Promise<StubResolver>): StubResolver {
       (await real()).resolveWithTtl(hostname, family, signal),
     resolve: async (hostname: string, family: Family, signal: AbortSignal): Promise<string[]> =>
       (await real()).resolve(hostname, family, signal),
+    resolveServices: async (
+      hostname: string,
+      port: number,
+      signal: AbortSignal,
+      scheme?: string,
+    ): Promise<ServiceAnswer | undefined> => (await real()).resolveServices(hostname, port, signal, scheme),
   };
 }
 

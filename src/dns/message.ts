@@ -8,7 +8,7 @@
  */
 
 import { parseIp } from "../addresses/ip.ts";
-import type { Family } from "../base/types.ts";
+import type { Family, ServiceParams, ServiceRecord } from "../base/types.ts";
 
 /** The record type asked for each family: A (1) for IPv4, AAAA (28) for IPv6. */
 export const RECORD_TYPE: Readonly<Record<Family, number>> = { 4: 1, 6: 28 };
@@ -25,8 +25,10 @@ export interface DnsQuestion {
   readonly id: number;
   /** The name asked, without the trailing dot. */
   readonly name: string;
-  /** The family, which picks the record type. */
+  /** The family, which picks the record type (A or AAAA) unless `type` is given. */
   readonly family: Family;
+  /** Another record type to ask for: {@linkcode SVCB_TYPE} or {@linkcode HTTPS_TYPE}. */
+  readonly type?: number;
 }
 
 /** What a response says about the question. */
@@ -63,7 +65,7 @@ export function encodeQuery(question: DnsQuestion, udpPayload = 0): Uint8Array {
   view.setUint16(2, 0x0100); // RD: the server recurses for us
   view.setUint16(4, 1); // QDCOUNT
   bytes.set(name, 12);
-  view.setUint16(12 + name.length, RECORD_TYPE[question.family]);
+  view.setUint16(12 + name.length, question.type ?? RECORD_TYPE[question.family]);
   view.setUint16(14 + name.length, CLASS_IN);
   if (opt) {
     // RFC 6891 §6.1.2: an OPT record (root owner, type 41) whose class is our UDP payload size.
@@ -132,8 +134,14 @@ export class DnsParseError extends Error {
  * `undefined`; a well-formed response to another question still gives
  * `undefined`. Work is bounded by the packet: names are at most 255 bytes
  * and 64 compression pointers, every record is at least 11 bytes.
+ * `onRecord`, when given, takes each record of the asked type on the owner
+ * name instead of reading it as an address (SVCB and HTTPS).
  */
-export function decodeResponse(bytes: Uint8Array, question: DnsQuestion): DnsAnswer | undefined {
+export function decodeResponse(
+  bytes: Uint8Array,
+  question: DnsQuestion,
+  onRecord?: (record: DnsRecord) => void,
+): DnsAnswer | undefined {
   if (bytes.length < 12) throw new DnsParseError(`${bytes.length} bytes, shorter than a header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const flags = view.getUint16(2);
@@ -144,7 +152,7 @@ export function decodeResponse(bytes: Uint8Array, question: DnsQuestion): DnsAns
     return { rcode: RCODE.formErr, truncated: false, addresses: [], ttl: 0 };
   }
   if (view.getUint16(4) !== 1) return undefined;
-  const type = RECORD_TYPE[question.family];
+  const type = question.type ?? RECORD_TYPE[question.family];
   const [qname, afterName] = readName(bytes, 12);
   need(bytes, afterName + 4, "question");
   if (!sameName(qname, question.name) || view.getUint16(afterName) !== type) return undefined;
@@ -174,18 +182,25 @@ export function decodeResponse(bytes: Uint8Array, question: DnsQuestion): DnsAns
     owner = readName(bytes, alias.dataAt)[0];
   }
   const addresses: string[] = [];
+  let used = 0;
   for (const r of records) {
     if (r.section !== "answer" || r.type !== type || r.class !== CLASS_IN || !sameName(r.name, owner)) continue;
+    if (onRecord) {
+      onRecord(r);
+      used++;
+      ttl = Math.min(ttl, r.ttl);
+      continue;
+    }
     const address = formatAddress(bytes.subarray(r.dataAt, r.dataAt + r.length), question.family);
     if (address === undefined) continue;
     addresses.push(address);
     ttl = Math.min(ttl, r.ttl);
   }
-  if (addresses.length === 0) ttl = negativeTtl(bytes, view, records);
+  if (addresses.length === 0 && used === 0) ttl = negativeTtl(bytes, view, records);
   return { rcode, truncated: false, addresses, ttl: ttl === Infinity ? 0 : ttl };
 }
 
-interface DnsRecord {
+export interface DnsRecord {
   name: string;
   type: number;
   class: number;
@@ -277,4 +292,197 @@ function formatAddress(data: Uint8Array, family: Family): string | undefined {
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(((data[i] << 8) | data[i + 1]).toString(16));
   return parseIp(groups.join(":"))?.address;
+}
+
+/** RFC 9460: the SVCB record type. */
+export const SVCB_TYPE = 64;
+/** RFC 9460: the HTTPS record type (SVCB for the https scheme). */
+export const HTTPS_TYPE = 65;
+
+/** The SvcParamKeys this parser understands (RFC 9460 §14.3.2): `mandatory` may name only these. */
+const KNOWN_KEYS = new Set([0, 1, 2, 3, 4, 5, 6]);
+const KEY_NAMES = ["mandatory", "alpn", "no-default-alpn", "port", "ipv4hint", "ech", "ipv6hint"];
+
+/**
+ * A malformed SVCB or HTTPS record: the only error {@linkcode parseServiceRecord} throws.
+ */
+export class SvcbFormatError extends Error {
+  /** A malformed record, `reason` saying what is wrong. */
+  constructor(reason: string) {
+    super(reason);
+    this.name = "SvcbFormatError";
+  }
+}
+
+/**
+ * Decodes the RDATA of one SVCB or HTTPS record (RFC 9460 §2.2): SvcPriority,
+ * TargetName (uncompressed, §2.2), SvcParams in strictly increasing key
+ * order, each value checked as §7 requires. `owner` replaces a TargetName of
+ * "." in ServiceMode. AliasMode's SvcParams are ignored (§2.4.2). A record
+ * whose `mandatory` names a key this parser does not understand, or a key
+ * that is not in the record, or whose `no-default-alpn` comes without `alpn`,
+ * is refused too (§8, §7.1.1). Throws only {@linkcode SvcbFormatError}.
+ */
+export function parseServiceRecord(rdata: Uint8Array, owner = ""): ServiceRecord {
+  if (rdata.length < 3) throw new SvcbFormatError("record shorter than a priority and a target");
+  const view = new DataView(rdata.buffer, rdata.byteOffset, rdata.byteLength);
+  const priority = view.getUint16(0);
+  const labels: string[] = [];
+  let at = 2;
+  for (;;) {
+    if (at >= rdata.length) throw new SvcbFormatError("TargetName runs past the record");
+    const length = rdata[at];
+    if (length === 0) break;
+    if (length & 0xc0) throw new SvcbFormatError("TargetName is compressed (RFC 9460 §2.2 forbids it)");
+    if (at + 1 + length > rdata.length) throw new SvcbFormatError("TargetName runs past the record");
+    labels.push(String.fromCharCode(...rdata.subarray(at + 1, at + 1 + length)));
+    at += 1 + length;
+  }
+  at += 1;
+  const named = labels.join(".");
+  if (named.length > 253) throw new SvcbFormatError("TargetName longer than 253 characters");
+  if (priority === 0) return { priority, target: named === "" ? "." : named, params: NO_PARAMS };
+  const target = named === "" ? owner : named;
+  const values = new Map<number, Uint8Array>();
+  let lastKey = -1;
+  while (at < rdata.length) {
+    if (at + 4 > rdata.length) throw new SvcbFormatError("SvcParam header runs past the record");
+    const key = view.getUint16(at);
+    const length = view.getUint16(at + 2);
+    if (key <= lastKey) throw new SvcbFormatError(`SvcParam key ${key} out of order (after ${lastKey})`);
+    if (key === 65535) throw new SvcbFormatError("SvcParam key 65535 is reserved");
+    if (at + 4 + length > rdata.length) throw new SvcbFormatError(`SvcParam ${keyName(key)} runs past the record`);
+    values.set(key, new Uint8Array(rdata.subarray(at + 4, at + 4 + length))); // a plain copy, even of a Buffer
+    lastKey = key;
+    at += 4 + length;
+  }
+  return { priority, target, params: decodeParams(values) };
+}
+
+const NO_PARAMS: ServiceParams = Object.freeze({ noDefaultAlpn: false, unknown: Object.freeze([]) });
+
+function keyName(key: number): string {
+  return KEY_NAMES[key] ?? `key${key}`;
+}
+
+function decodeParams(values: Map<number, Uint8Array>): ServiceParams {
+  const params: {
+    -readonly [K in keyof ServiceParams]: ServiceParams[K];
+  } = { noDefaultAlpn: false, unknown: [] };
+  const unknown: { key: number; value: Uint8Array }[] = [];
+  for (const [key, value] of values) {
+    const name = keyName(key);
+    const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
+    switch (key) {
+      case 0: {
+        if (value.length === 0 || value.length % 2) throw new SvcbFormatError("mandatory: length not a nonzero even");
+        const keys: number[] = [];
+        for (let i = 0; i < value.length; i += 2) {
+          const listed = view.getUint16(i);
+          if (listed === 0) throw new SvcbFormatError("mandatory lists mandatory");
+          if (keys.length && listed <= keys[keys.length - 1]) {
+            throw new SvcbFormatError("mandatory keys not in strictly increasing order");
+          }
+          keys.push(listed);
+        }
+        params.mandatory = keys;
+        break;
+      }
+      case 1: {
+        if (value.length === 0) throw new SvcbFormatError("alpn: empty");
+        const ids: string[] = [];
+        for (let i = 0; i < value.length;) {
+          const length = value[i];
+          if (length === 0 || i + 1 + length > value.length) throw new SvcbFormatError("alpn: bad protocol id length");
+          ids.push(String.fromCharCode(...value.subarray(i + 1, i + 1 + length)));
+          i += 1 + length;
+        }
+        params.alpn = ids;
+        break;
+      }
+      case 2:
+        if (value.length !== 0) throw new SvcbFormatError("no-default-alpn: must have no value");
+        params.noDefaultAlpn = true;
+        break;
+      case 3:
+        if (value.length !== 2) throw new SvcbFormatError("port: length not 2");
+        params.port = view.getUint16(0);
+        break;
+      case 4:
+      case 6: {
+        const size = key === 4 ? 4 : 16;
+        if (value.length === 0 || value.length % size) {
+          throw new SvcbFormatError(`${name}: length not a nonzero multiple of ${size}`);
+        }
+        const addresses: string[] = [];
+        for (let i = 0; i < value.length; i += size) {
+          const address = formatAddress(value.subarray(i, i + size), key === 4 ? 4 : 6);
+          if (address === undefined) throw new SvcbFormatError(`${name}: bad address`);
+          addresses.push(address);
+        }
+        if (key === 4) params.ipv4hint = addresses;
+        else params.ipv6hint = addresses;
+        break;
+      }
+      case 5:
+        if (value.length === 0) throw new SvcbFormatError("ech: empty");
+        params.ech = value;
+        break;
+      default:
+        unknown.push({ key, value });
+    }
+  }
+  params.unknown = unknown;
+  for (const key of params.mandatory ?? []) {
+    if (!values.has(key)) throw new SvcbFormatError(`mandatory ${keyName(key)} is not in the record`);
+    if (!KNOWN_KEYS.has(key)) throw new SvcbFormatError(`mandatory ${keyName(key)} is not supported`);
+  }
+  if (params.noDefaultAlpn && params.alpn === undefined) {
+    throw new SvcbFormatError("no-default-alpn without alpn");
+  }
+  return params;
+}
+
+/** What a response says about an SVCB or HTTPS question. */
+export interface DnsServiceAnswer {
+  /** The response code (see {@linkcode RCODE}). */
+  readonly rcode: number;
+  /** TC: the answer did not fit; ask again over TCP. */
+  readonly truncated: boolean;
+  /** The usable records on the owner name (after CNAMEs), in the server's order. */
+  readonly records: ServiceRecord[];
+  /** Records left out, and why (malformed, an unsupported mandatory key). */
+  readonly skipped: { readonly reason: string }[];
+  /** As {@linkcode DnsAnswer.ttl}. */
+  readonly ttl: number;
+}
+
+/**
+ * Reads the response to an SVCB or HTTPS `question` (its `type` set), as
+ * {@linkcode parseResponse} reads an address answer: `undefined` when it is
+ * not a response to it. A bad record is skipped with its reason, never thrown;
+ * when an AliasMode record is present, ServiceMode records are ignored (RFC
+ * 9460 §2.4.2).
+ */
+export function parseServiceResponse(bytes: Uint8Array, question: DnsQuestion): DnsServiceAnswer | undefined {
+  let answer: DnsAnswer | undefined;
+  const found: DnsRecord[] = [];
+  try {
+    answer = decodeResponse(bytes, question, (record) => found.push(record));
+  } catch {
+    return undefined;
+  }
+  if (answer === undefined) return undefined;
+  const records: ServiceRecord[] = [];
+  const skipped: { reason: string }[] = [];
+  for (const record of found) {
+    try {
+      records.push(parseServiceRecord(bytes.subarray(record.dataAt, record.dataAt + record.length), record.name));
+    } catch (error) {
+      skipped.push({ reason: `${record.name}: ${(error as Error).message}` });
+    }
+  }
+  const alias = records.filter((r) => r.priority === 0);
+  const { rcode, truncated, ttl } = answer;
+  return { rcode, truncated, records: alias.length ? alias : records, skipped, ttl };
 }

@@ -20,4 +20,4 @@ export { autoResolver } from "./auto.ts";
 export { systemResolver } from "./system.ts";
 export { createStubResolver, stubResolver } from "./lazy_stub.ts";
 export type { StubResolver, StubResolverOptions } from "./stub.ts";
-export type { ResolvedAddresses } from "../base/types.ts";
+export type { ResolvedAddresses, ServiceAnswer, ServiceEndpoint, ServiceParams, ServiceRecord } from "../base/types.ts";

@@ -11,12 +11,12 @@
  * @module
  */
 
-import { type DnsAnswer, RCODE } from "./message.ts";
+import { type DnsAnswer, type DnsServiceAnswer, HTTPS_TYPE, RCODE, SVCB_TYPE } from "./message.ts";
 import { hostsLookup, type HostsTable, parseHosts } from "./hosts_file.ts";
 import { parseResolvConf, type ResolvConf, searchNames } from "./resolv_conf.ts";
-import type { Family, ResolvedAddresses, Resolver } from "../base/types.ts";
+import type { Family, ResolvedAddresses, Resolver, ServiceAnswer } from "../base/types.ts";
 import { requireObject } from "../base/checks.ts";
-import { exchange } from "./exchange.ts";
+import { exchange, exchangeService } from "./exchange.ts";
 import { configStamp, readConfigText } from "./config_files.ts";
 import { isLocalhost } from "./system.ts";
 
@@ -32,6 +32,13 @@ export interface StubResolverOptions {
 export interface StubResolver extends Resolver {
   /** The addresses and their TTL in seconds (0 for /etc/hosts and `localhost`). */
   resolveWithTtl(hostname: string, family: Family, signal: AbortSignal): Promise<ResolvedAddresses>;
+  /** The HTTPS or SVCB records (RFC 9460) for `hostname` on `port`: see {@linkcode serviceQuestion}, {@linkcode followAliases}. */
+  resolveServices(
+    hostname: string,
+    port: number,
+    signal: AbortSignal,
+    scheme?: string,
+  ): Promise<ServiceAnswer | undefined>;
 }
 
 interface Config {
@@ -157,10 +164,118 @@ export function createStubResolverWith(options: StubResolverOptions, transport: 
     throw dnsError("ENOTFOUND", hostname);
   };
 
+  const askService = async (conf: ResolvConf, name: string, type: number, signal: AbortSignal) => {
+    const servers = conf.nameservers;
+    const first = conf.rotate ? next++ % servers.length : 0;
+    let failure: unknown;
+    for (let round = 0; round < conf.attempts; round++) {
+      for (let i = 0; i < servers.length; i++) {
+        const server = servers[(first + i) % servers.length];
+        try {
+          const answer = await exchangeService(server, name, type, conf.timeout * 1000, signal);
+          if (answer.rcode === RCODE.noError || answer.rcode === RCODE.nxDomain) return answer;
+          failure = new Error(`${answer.rcode === RCODE.refused ? "REFUSED" : "SERVFAIL"} from ${server}`);
+        } catch (error) {
+          if (signal.aborted) throw signal.reason;
+          failure = error;
+        }
+      }
+    }
+    throw dnsError("EAI_AGAIN", name, failure);
+  };
+
+  const resolveServices = async (hostname: string, port: number, signal: AbortSignal, scheme?: string) => {
+    if (signal.aborted) throw signal.reason;
+    const question = serviceQuestion(hostname, port, scheme);
+    if (question === undefined || isLocalhost(hostname)) return undefined;
+    const { hosts, conf } = await load();
+    // A name the hosts file pins is not asked of DNS for addresses: nor for services.
+    if (hostsLookup(hosts, hostname, 6) !== undefined || hostsLookup(hosts, hostname, 4) !== undefined) {
+      return undefined;
+    }
+    return followAliases(question, (name, type) => askService(conf, name, type, signal), (name) => {
+      return searchNames(name, conf);
+    });
+  };
+
   return {
     resolveWithTtl,
     resolve: async (hostname, family, signal) => (await resolveWithTtl(hostname, family, signal)).addresses,
+    resolveServices,
   };
+}
+
+/** How many AliasMode records are followed before the chain counts as a loop (RFC 9460 §2.4.2 asks for a bound). */
+export const MAX_ALIAS_CHAIN = 8;
+
+/**
+ * What to ask for the services of `hostname` on `port` (RFC 9460 §9.1, §2.3):
+ * HTTPS for the name itself on port 443 (scheme `https` or none); HTTPS at
+ * `_port._https.name` for https on another port; SVCB at `_port._scheme.name`
+ * for another scheme. Undefined (nothing to ask) for no scheme on a port
+ * other than 443, or a scheme that is not a DNS label.
+ */
+export function serviceQuestion(
+  hostname: string,
+  port: number,
+  scheme?: string,
+): { name: string; type: number } | undefined {
+  const name = hostname.endsWith(".") ? hostname.slice(0, -1) : hostname;
+  if (scheme === undefined || scheme === "https") {
+    if (port === 443) return { name, type: HTTPS_TYPE };
+    return scheme === "https" ? { name: `_${port}._https.${name}`, type: HTTPS_TYPE } : undefined;
+  }
+  if (!/^[a-z0-9][a-z0-9-]{0,61}$/i.test(scheme)) return undefined;
+  return { name: `_${port}._${scheme.toLowerCase()}.${name}`, type: SVCB_TYPE };
+}
+
+/**
+ * Asks for `question`, following AliasMode records (a new question for the
+ * target, same type) at most {@linkcode MAX_ALIAS_CHAIN} times; a loop, a
+ * chain too long, or an alias to "." (no service) ends with no records and a
+ * reason. A failed query (SERVFAIL, no answer) is no records, with its reason:
+ * the race then runs on A and AAAA. `names` expands the first name (the
+ * search list); targets are absolute.
+ */
+export async function followAliases(
+  question: { name: string; type: number },
+  ask: (name: string, type: number) => Promise<DnsServiceAnswer>,
+  names: (name: string) => readonly string[],
+): Promise<ServiceAnswer> {
+  const skipped: { reason: string }[] = [];
+  const seen = new Set<string>();
+  let ttl = Infinity;
+  let candidates: readonly string[] = names(question.name);
+  for (let hops = 0; hops <= MAX_ALIAS_CHAIN; hops++) {
+    let answer: DnsServiceAnswer | undefined;
+    let name = candidates[0] ?? question.name;
+    try {
+      for (name of candidates) {
+        answer = await ask(name, question.type);
+        if (answer.rcode === RCODE.noError) break;
+      }
+    } catch (error) {
+      skipped.push({ reason: `${name}: ${error instanceof Error ? error.message : String(error)}` });
+      return { name, records: [], skipped, ttl: 0 };
+    }
+    if (answer === undefined || answer.rcode !== RCODE.noError) return { name, records: [], skipped, ttl: 0 };
+    seen.add(name.toLowerCase());
+    skipped.push(...answer.skipped);
+    ttl = Math.min(ttl, answer.ttl);
+    const alias = answer.records.find((r) => r.priority === 0);
+    if (alias === undefined) return { name, records: answer.records, skipped, ttl: ttl === Infinity ? 0 : ttl };
+    if (alias.target === ".") {
+      skipped.push({ reason: `${name}: AliasMode to "." (no service)` });
+      return { name, records: [], skipped, ttl };
+    }
+    if (seen.has(alias.target.toLowerCase())) {
+      skipped.push({ reason: `${name}: alias loop back to ${alias.target}` });
+      return { name, records: [], skipped, ttl: 0 };
+    }
+    candidates = [alias.target];
+  }
+  skipped.push({ reason: `${question.name}: alias chain longer than ${MAX_ALIAS_CHAIN}` });
+  return { name: question.name, records: [], skipped, ttl: 0 };
 }
 
 /**

@@ -47,9 +47,12 @@ export interface InterleaveOptions {
 export class AddressQueue {
   readonly #port: number;
   readonly #order: InterleaveOptions;
-  readonly #pending: Record<Family, string[]> = { 4: [], 6: [] };
+  #pending: Record<Family, string[]> = { 4: [], 6: [] };
   readonly #seen = new Set<string>();
   readonly #listeners = new Set<() => void>();
+  /** HTTPS/SVCB endpoints (RFC 9460): an address's priority group (lower first) and port; none: plain A/AAAA. */
+  #groups: Map<string, number> | undefined;
+  #ports: Map<string, number> | undefined;
   #taken = 0;
   #leading: Family | undefined;
   #lastFamily: Family | undefined;
@@ -81,8 +84,59 @@ export class AddressQueue {
       this.#pending[family].push(address);
     }
     if (this.#pending[family].length === before) return;
-    if (this.#order.rank) this.#pending[family].sort(this.#order.rank); // stable: ties keep arrival order
+    this.#sort(family);
     this.#notify();
+  }
+
+  /**
+   * Adds addresses of one HTTPS/SVCB endpoint (RFC 9460, draft-ietf-happy-happyeyeballs-v3 §4): they go in
+   * `group` order before the rank (lower first; addresses added with {@linkcode add} come after every group),
+   * and are dialled on `port`. An address already waiting moves to the lower of its groups.
+   */
+  addEndpoint(family: Family, addresses: readonly string[], group: number, port: number): void {
+    if (this.#ended) throw new Error("AddressQueue: addEndpoint() after end()");
+    const groups = this.#groups ??= new Map();
+    const ports = this.#ports ??= new Map();
+    const waiting = new Set(this.#pending[family]);
+    const fresh: string[] = [];
+    for (const address of addresses) {
+      if (this.#seen.has(address) && !waiting.has(address)) continue; // taken already
+      const known = groups.get(address);
+      if (known === undefined || group < known) {
+        groups.set(address, group);
+        ports.set(address, port);
+      }
+      if (!waiting.has(address)) fresh.push(address);
+    }
+    for (const address of fresh) this.#seen.add(address);
+    this.#pending[family].push(...fresh);
+    this.#sort(family);
+    this.#notify();
+  }
+
+  /** Removes addresses still waiting (hints the real answer did not confirm); returns those removed. */
+  drop(family: Family, addresses: readonly string[]): string[] {
+    const gone = new Set(addresses);
+    const removed = this.#pending[family].filter((a) => gone.has(a));
+    if (removed.length === 0) return removed;
+    this.#pending[family] = this.#pending[family].filter((a) => !gone.has(a));
+    for (const address of removed) {
+      this.#seen.delete(address);
+      this.#groups?.delete(address);
+      this.#ports?.delete(address);
+    }
+    this.#notify();
+    return removed;
+  }
+
+  /** The group order, then the rank (stable: ties keep arrival order). */
+  #sort(family: Family): void {
+    const { rank } = this.#order;
+    const groups = this.#groups;
+    if (groups) {
+      const group = (a: string) => groups.get(a) ?? Infinity;
+      this.#pending[family].sort((a, b) => (group(a) - group(b) || 0) || (rank ? rank(a, b) : 0));
+    } else if (rank) this.#pending[family].sort(rank);
   }
 
   /** Marks the queue complete: no more addresses will come. */
@@ -93,13 +147,21 @@ export class AddressQueue {
 
   /** Takes the next address to try, or undefined when none is waiting. */
   take(): Target | undefined {
-    const want = this.#nextFamily();
+    let want = this.#nextFamily();
+    const groups = this.#groups;
+    if (groups) { // a lower HTTPS/SVCB group goes first, whatever its family; within a group, families alternate
+      const groupOf = (f: Family) => {
+        const head = this.#pending[f][0];
+        return head === undefined ? Infinity : groups.get(head) ?? Infinity;
+      };
+      if (groupOf(otherFamily(want)) < groupOf(want)) want = otherFamily(want);
+    }
     const family = this.#pending[want].length ? want : otherFamily(want);
     const address = this.#pending[family].shift();
     if (address === undefined) return undefined;
     this.#taken++;
     this.#lastFamily = family;
-    return { address, family, port: this.#port };
+    return { address, family, port: this.#ports?.get(address) ?? this.#port };
   }
 
   /** Calls `listener` whenever addresses are added or the queue ends. Returns an unsubscribe. */
@@ -118,7 +180,11 @@ export class AddressQueue {
   #leadingFamily(): Family {
     const { preferredFamily, rank } = this.#order;
     const [best, other] = [this.#pending[preferredFamily][0], this.#pending[otherFamily(preferredFamily)][0]];
-    if (!rank || best === undefined || other === undefined) return preferredFamily;
+    if (best === undefined || other === undefined) return preferredFamily;
+    const groups = this.#groups;
+    const byGroup = groups ? (groups.get(other) ?? Infinity) - (groups.get(best) ?? Infinity) || 0 : 0;
+    if (byGroup !== 0) return byGroup < 0 ? otherFamily(preferredFamily) : preferredFamily;
+    if (!rank) return preferredFamily;
     return rank(other, best) < 0 ? otherFamily(preferredFamily) : preferredFamily;
   }
 

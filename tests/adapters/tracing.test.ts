@@ -9,6 +9,7 @@ import dc from "node:diagnostics_channel";
 import net from "node:net";
 import { connect, TRACE_CHANNELS } from "../../src/adapters/node/mod.ts";
 import type { Resolver } from "../../src/base/types.ts";
+import { startTrace } from "../../src/adapters/shared/tracing.ts";
 
 const skip = "Deno" in globalThis && "Deno: the race is not published on diagnostics_channel (docs/clients.md)";
 
@@ -63,7 +64,15 @@ describe("tracing on diagnostics_channel", { skip }, () => {
     assert.deepEqual(seen, ["connect:start", "connect:error error"]);
   });
 
-  it("with nobody subscribed, nothing is published and the connect is as before", async () => {
-    assert.ok(Object.values(TRACE_CHANNELS).every((name) => !dc.hasSubscribers(name)));
+  it("with nobody subscribed nothing is built; one subscriber to any channel turns tracing on", () => {
+    assert.equal(startTrace("a.test", 80), undefined);
+    const handler = () => {};
+    dc.subscribe(TRACE_CHANNELS.connectError, handler);
+    try {
+      assert.notEqual(startTrace("a.test", 80), undefined);
+    } finally {
+      dc.unsubscribe(TRACE_CHANNELS.connectError, handler);
+    }
+    assert.equal(startTrace("a.test", 80), undefined);
   });
 });

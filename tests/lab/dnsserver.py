@@ -1,7 +1,14 @@
 """The lab's DNS server (UDP, and TCP for long answers), scripted per name and type.
 
-A rule for (name, A|AAAA) says what to do with a query:
+A rule for (name, A|AAAA|HTTPS|SVCB) says what to do with a query:
   {"addrs": [...]}             answer these addresses (an empty list: NODATA)
+  {"records": [...]}           HTTPS/SVCB only: answer these records (RFC 9460
+                               wire format), each {"priority": N, "target":
+                               "name" or ".", "params": {...}} with params
+                               mandatory (key names), alpn (list),
+                               no-default-alpn (true), port, ipv4hint,
+                               ipv6hint (lists), ech (base64), keyNNNNN (hex);
+                               or {"rdataHex": "..."} sent as it is (bad records)
   {"delayMs": N}               answer N ms late (combine with any other field)
   {"fail": "nxdomain"}         answer NXDOMAIN
   {"fail": "servfail"}         answer SERVFAIL
@@ -20,11 +27,13 @@ A name with no rule is NXDOMAIN; a known name without a rule for the asked
 type gets NODATA (NOERROR, no answers), as a real zone would.
 """
 
+import base64
 import ipaddress
 import socket
 import struct
 
-TYPES = {"A": 1, "AAAA": 28}
+TYPES = {"A": 1, "AAAA": 28, "SVCB": 64, "HTTPS": 65}
+SVC_KEYS = {"mandatory": 0, "alpn": 1, "no-default-alpn": 2, "port": 3, "ipv4hint": 4, "ech": 5, "ipv6hint": 6}
 RCODES = {"nxdomain": 3, "servfail": 2, "refused": 5}
 FAILS = ("nxdomain", "servfail", "refused", "silent")
 TTL = 0  # default: answers must not be cached between scenarios
@@ -40,19 +49,23 @@ def parse_rule(rtype, rule):
         rule = {"addrs": rule}
     if not isinstance(rule, dict):
         raise ValueError(f"{rtype}: rule must be a list of addresses or an object")
-    unknown = set(rule) - {"addrs", "delayMs", "fail", "ttl", "truncate", "ednsFormerr"}
-    if unknown:
-        raise ValueError(f"{rtype}: unknown rule fields {sorted(unknown)}")
+    service = rtype in ("HTTPS", "SVCB")
+    known = {"addrs", "delayMs", "fail", "ttl", "truncate", "ednsFormerr"} | ({"records"} if service else set())
+    unknown = set(rule) - known
+    if unknown or (service and "addrs" in rule):
+        raise ValueError(f"{rtype}: unknown rule fields {sorted(unknown or ['addrs'])}")
     fail = rule.get("fail")
     if fail is not None and fail not in FAILS:
         raise ValueError(f"{rtype}: fail must be one of {FAILS}")
     version = 4 if rtype == "A" else 6
     addrs = []
+    if service:
+        addrs = [encode_svcb(r) for r in rule.get("records", [])]
     for a in rule.get("addrs", []):
         ip = ipaddress.ip_address(a)
         if ip.version != version:
             raise ValueError(f"{rtype}: {a} is not an IPv{version} address")
-        addrs.append(ip)
+        addrs.append(ip.packed)
     delay = float(rule.get("delayMs", 0))
     if delay < 0:
         raise ValueError(f"{rtype}: delayMs must be >= 0")
@@ -67,6 +80,63 @@ def parse_rule(rtype, rule):
         raise ValueError(f"{rtype}: ednsFormerr must be true or false")
     return {"addrs": addrs, "delayMs": delay, "fail": fail, "ttl": ttl, "truncate": truncate,
             "ednsFormerr": edns_formerr}
+
+
+def _encode_name(name):
+    if name in (".", ""):
+        return b"\x00"
+    out = b""
+    for label in name.rstrip(".").split("."):
+        raw = label.encode("ascii")
+        if not 1 <= len(raw) <= 63:
+            raise ValueError(f"bad label in {name!r}")
+        out += bytes([len(raw)]) + raw
+    return out + b"\x00"
+
+
+def encode_svcb(record):
+    """One SVCB/HTTPS RDATA (RFC 9460 section 2.2) from its JSON form; keys sorted as the RFC requires."""
+    if not isinstance(record, dict):
+        raise ValueError("a record must be an object")
+    if "rdataHex" in record:
+        return bytes.fromhex(record["rdataHex"])
+    unknown = set(record) - {"priority", "target", "params"}
+    if unknown:
+        raise ValueError(f"unknown record fields {sorted(unknown)}")
+    priority = record.get("priority", 1)
+    if not isinstance(priority, int) or not 0 <= priority <= 0xFFFF:
+        raise ValueError("priority must be 0..65535")
+    params = []
+    for name, value in (record.get("params") or {}).items():
+        if name in SVC_KEYS:
+            key = SVC_KEYS[name]
+        elif name.startswith("key") and name[3:].isdigit():
+            key = int(name[3:])
+        else:
+            raise ValueError(f"unknown SvcParam {name!r}")
+        if name == "mandatory":
+            data = b"".join(struct.pack("!H", SVC_KEYS[k]) for k in sorted(value, key=SVC_KEYS.get))
+        elif name == "alpn":
+            data = b"".join(bytes([len(a)]) + a.encode("ascii") for a in value)
+        elif name == "no-default-alpn":
+            data = b""
+        elif name == "port":
+            data = struct.pack("!H", value)
+        elif name in ("ipv4hint", "ipv6hint"):
+            version = 4 if name == "ipv4hint" else 6
+            ips = [ipaddress.ip_address(a) for a in value]
+            if any(ip.version != version for ip in ips):
+                raise ValueError(f"{name}: not all IPv{version} addresses")
+            data = b"".join(ip.packed for ip in ips)
+        elif name == "ech":
+            data = base64.b64decode(value)
+        else:
+            data = bytes.fromhex(value)
+        params.append((key, data))
+    out = struct.pack("!H", priority) + _encode_name(record.get("target", "."))
+    for key, data in sorted(params):
+        out += struct.pack("!HH", key, len(data)) + data
+    return out
 
 
 def _read_name(msg, offset):
@@ -104,7 +174,7 @@ class DnsServer:
                 parsed["CNAME"] = normalize_name(rule)
                 continue
             if rtype not in TYPES:
-                raise ValueError(f"record type must be A or AAAA, not {rtype!r}")
+                raise ValueError(f"record type must be A, AAAA, HTTPS or SVCB, not {rtype!r}")
             parsed[rtype] = parse_rule(rtype, rule)
         self.zone[normalize_name(name)] = parsed
 
@@ -213,8 +283,8 @@ class DnsServer:
             rdata = _encode_name(target)
             answers += owner + struct.pack("!HHIH", 5, 1, ttl, len(rdata)) + rdata
             owner = rdata
-        for ip in addrs:
-            answers += owner + struct.pack("!HHIH", qtype, 1, ttl, len(ip.packed)) + ip.packed
+        for data in addrs:  # each record's RDATA: an address's bytes, or an SVCB/HTTPS record
+            answers += owner + struct.pack("!HHIH", qtype, 1, ttl, len(data)) + data
         count = len(aliases) + len(addrs)
         reply = struct.pack("!HHHHHH", qid, flags, 1, count, 0, 0) + question + answers
         if truncate == "cut":
@@ -228,12 +298,6 @@ class DnsServer:
         return reply
 
 
-def _encode_name(name):
-    out = b""
-    for label in name.split("."):
-        if label:
-            out += bytes([len(label)]) + label.encode("ascii")
-    return out + b"\x00"
 
 
 def _sendto(sock, reply, peer):

@@ -64,12 +64,42 @@ export type DnsRule = string[] | {
   truncate?: "clean" | "cut";
 };
 
+/**
+ * One SVCB/HTTPS record as the lab's DNS server writes it (RFC 9460 wire format):
+ * params by their presentation names (`ech` in base64, `keyNNNNN` in hex),
+ * or `rdataHex`, sent as it is (for malformed records).
+ */
+export type ServiceRecordRule = {
+  priority?: number;
+  target?: string;
+  params?: {
+    mandatory?: string[];
+    alpn?: string[];
+    "no-default-alpn"?: true;
+    port?: number;
+    ipv4hint?: string[];
+    ech?: string;
+    ipv6hint?: string[];
+    [key: `key${number}`]: string;
+  };
+} | { rdataHex: string };
+
+/** How the DNS server answers an HTTPS or SVCB query: records, lateness, or a failure. */
+export type ServiceRule = {
+  records?: ServiceRecordRule[];
+  delayMs?: number;
+  fail?: "nxdomain" | "servfail" | "refused" | "silent";
+  ttl?: number;
+};
+
 /** Rules per record type; a missing type is answered with NODATA. */
 export interface DnsRules {
   A?: DnsRule;
   AAAA?: DnsRule;
   /** An alias: every type is answered with this CNAME, then the target's records. */
   CNAME?: string;
+  HTTPS?: ServiceRule;
+  SVCB?: ServiceRule;
 }
 
 /** Options of {@link Lab.start}. */

@@ -26,6 +26,8 @@ const RACE_FIELDS: Record<keyof RaceSettings | "resolver", true> = {
   clock: true,
   history: true,
   network: true,
+  alpn: true,
+  scheme: true,
   addressPolicy: true,
   sourceAddresses: true,
   nat64Prefix: true,

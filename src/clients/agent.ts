@@ -13,8 +13,7 @@ import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import type { RaceSettings } from "../connect/connect.ts";
 import type { Resolver } from "../base/types.ts";
-import type { NodeConnectOptions } from "../adapters/node/connect.ts";
-import { createConnection, type EyeballsSocket } from "./create_connection.ts";
+import { createConnection, type CreateConnectionOptions, type EyeballsSocket } from "./create_connection.ts";
 import { TlsHandshakeError } from "../adapters/shared/handshake.ts";
 import { certHost, NOT_TLS_KEYS, sniFor } from "../adapters/node/tls.ts";
 
@@ -70,10 +69,12 @@ export interface EyeballsHttpsAgentOptions extends https.AgentOptions {
 type RequestOptions = http.ClientRequestArgs & Record<string, unknown>;
 
 /** What a request's options say about the TCP connection, in the adapter's terms. */
-function tcpOptions(options: RequestOptions, defaultPort: number, race: AgentRaceSettings): NodeConnectOptions {
+function tcpOptions(options: RequestOptions, defaultPort: number, race: AgentRaceSettings): CreateConnectionOptions {
   const family = options.family === 4 || options.family === 6 ? options.family : undefined;
+  const { timeout: connectTimeout, ...settings } = race; // the race's bound; createConnection's `timeout` is net's
   return {
-    ...race,
+    ...settings,
+    ...(connectTimeout !== undefined && { connectTimeout }),
     host: options.host ?? options.hostname ?? "localhost",
     port: options.port ?? defaultPort,
     ...(family !== undefined && { family }),

@@ -13,7 +13,7 @@
 
 import type net from "node:net";
 import { Duplex } from "node:stream";
-import { setTimeout } from "node:timers";
+import { setImmediate, setTimeout } from "node:timers";
 import { nextTick } from "node:process";
 import type { Connected, RaceSettings } from "../connect/connect.ts";
 import type { Clock, Resolver } from "../base/types.ts";
@@ -25,7 +25,9 @@ import { knownOptions, type OptionShape, type SocketOptions } from "../adapters/
 import { describe, requireObject } from "../base/checks.ts";
 
 /**
- * Options for {@linkcode createConnection}: those of the Node adapter's `connect`.
+ * Options for {@linkcode createConnection}: those of the Node adapter's `connect`, except that `timeout` is
+ * `net.createConnection`'s (the socket's idle timeout) and the race's bound is `connectTimeout`; plus
+ * `allowHalfOpen`. Keys it does not know are ignored, as `net.createConnection` ignores them.
  *
  * @example
  * ```ts
@@ -34,9 +36,9 @@ import { describe, requireObject } from "../base/checks.ts";
  * const socket = createConnection(options);
  * ```
  */
-export interface CreateConnectionOptions extends RaceSettings, SocketOptions {
-  /** A DNS name or an IP literal, without a port. */
-  readonly host: string;
+export interface CreateConnectionOptions extends Omit<RaceSettings, "timeout">, SocketOptions {
+  /** A DNS name or an IP literal, without a port. Default `"localhost"`, as in `net.createConnection`. */
+  readonly host?: string;
   /** The TCP port, or a string of digits. */
   readonly port: number | string;
   /**
@@ -46,6 +48,18 @@ export interface CreateConnectionOptions extends RaceSettings, SocketOptions {
   readonly resolver?: Resolver;
   /** Told of the race's outcome (winner, timeline) when it is won. */
   readonly onConnected?: (connected: Omit<Connected<net.Socket>, "conn">) => void;
+  /**
+   * As in `net.createConnection`: `'timeout'` after this many ms of inactivity, also while connecting (the
+   * socket's `setTimeout`); nothing is closed. Not the race's bound: that is `connectTimeout`.
+   */
+  readonly timeout?: number;
+  /**
+   * Bounds the whole race, resolution included, in ms: when it passes, the socket is destroyed with a
+   * `ConnectError`. The adapters' `connect` calls this `timeout`; here `timeout` keeps net's meaning.
+   */
+  readonly connectTimeout?: number;
+  /** As in `net.createConnection`: the peer's FIN leaves this side writable until `end()`. Default false. */
+  readonly allowHalfOpen?: boolean;
 }
 
 type Write = [chunk: Uint8Array | string, encoding: BufferEncoding, callback: (error?: Error | null) => void];
@@ -54,7 +68,8 @@ type Write = [chunk: Uint8Array | string, encoding: BufferEncoding, callback: (e
  * A socket whose connection comes from an eyeballs race. It behaves as a
  * `net.Socket` does while connecting and after: `connecting`, `'connect'`,
  * `'ready'`, `'timeout'`, `setNoDelay`, `setKeepAlive`, `setTimeout`, `ref`,
- * `unref`, the address getters; writes made while connecting are sent once
+ * `unref`, the address getters, Node's `'connectionAttempt'` and
+ * `'connectionAttemptFailed'` per attempt; writes made while connecting are sent once
  * the race is won. `destroy()` aborts the race; `connect()` does nothing
  * (the race already runs), but calls its listener on connect.
  *
@@ -79,41 +94,65 @@ export class EyeballsSocket extends Duplex {
   #timeoutMs = 0;
   #connectTimer?: ReturnType<typeof setTimeout>;
   #refed = true;
+  #dialled = true;
   /** The race's timers (schedule, resolution delay, timeout), so that `unref()` can release them as net's does. */
   #timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(options: CreateConnectionOptions) {
+    requireObject(options);
     // 'close' is emitted below, with net's `hadError` argument.
-    super({ allowHalfOpen: false, emitClose: false, autoDestroy: true });
-    const kind = netKind("host", [], (attempt) => {
+    super({ allowHalfOpen: options.allowHalfOpen === true, emitClose: false, autoDestroy: true });
+    const kind = netKind("host", [], (attempt, { address, port, family }) => {
       this.#attempts.add(attempt);
       attempt.once("close", () => this.#attempts.delete(attempt));
       if (!this.#refed) attempt.unref();
+      // Node's per-attempt events, as its own family race emits them (an abort after the race is no failure).
+      attempt.once("error", (error) => {
+        if (!this.#winner && !this.destroyed) this.emit("connectionAttemptFailed", address, port, family, error);
+      });
+      // On the next tick, as net's: a literal is dialled before createConnection returns.
+      nextTick(() => this.destroyed || this.emit("connectionAttempt", address, port, family));
     });
-    const { onConnected, signal, ...rest } = pickOptions(options, kind.shape) as unknown as CreateConnectionOptions;
+    const { onConnected, signal, timeout, connectTimeout, allowHalfOpen: _, ...picked } = pickOptions(
+      options,
+      kind.shape,
+    );
+    const rest: Record<string, unknown> = {
+      host: "localhost",
+      ...picked,
+      ...(connectTimeout !== undefined && { timeout: connectTimeout }),
+    };
     // A clock of our own (the real one, its timers unref'd with the socket) needs the default history said out
     // loud: the core uses no history by default under an injected clock.
     const timing = rest.clock === undefined ? { clock: this.#clock, history: rest.history ?? defaultHistory } : {};
     // Checked now, once, so that a bad option throws from createConnection as net.createConnection's do.
     const prepared = prepareConnect({ ...rest, ...timing }, kind);
     prepared.settings.signal = this.#race.signal;
-    if (signal?.aborted) {
+    if (timeout !== undefined) {
+      if (typeof timeout !== "number" || !(timeout >= 0)) {
+        throw new RangeError(`timeout must be a number ≥ 0 (ms of inactivity), got ${describe(timeout)}`);
+      }
+      this.setTimeout(timeout);
+    }
+    const abortWith = signal as AbortSignal | undefined;
+    if (abortWith?.aborted) {
       // As net: nothing is dialled, and the error comes on the next tick.
-      queueMicrotask(() => this.destroy(abortError(signal.reason)));
+      this.#dialled = false; // so 'close' carries no hadError, as net's without a handle
+      nextTick(() => this.destroy(abortError(abortWith.reason)));
       return;
     }
     // As net, an abort destroys the socket while connecting and after.
-    const onAbort = () => this.destroy(abortError(signal!.reason));
-    if (signal) {
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.once("close", () => signal.removeEventListener("abort", onAbort));
+    const onAbort = () => this.destroy(abortError(abortWith!.reason));
+    if (abortWith) {
+      abortWith.addEventListener("abort", onAbort, { once: true });
+      this.once("close", () => abortWith.removeEventListener("abort", onAbort));
     }
     const raced = connectPrepared(prepared);
     raced.then(({ conn, host: _host, extra: _extra, ...connected }) => {
       if (this.destroyed) return discardSocket(conn);
       this.#adopt(conn);
       try {
-        onConnected?.(connected);
+        (onConnected as CreateConnectionOptions["onConnected"])?.(connected);
       } catch {
         // An observer's failure is not the connection's.
       }
@@ -147,6 +186,7 @@ export class EyeballsSocket extends Duplex {
     if (this.#noDelay !== undefined) winner.setNoDelay(this.#noDelay);
     if (this.#keepAlive) winner.setKeepAlive(...this.#keepAlive);
     if (this.#timeoutMs > 0) winner.setTimeout(this.#timeoutMs);
+    winner.allowHalfOpen = true; // this socket's own allowHalfOpen decides when its side ends
     if (!this.#refed) winner.unref();
     winner.on("data", (chunk: Buffer) => {
       if (!this.push(chunk)) winner.pause();
@@ -203,9 +243,14 @@ export class EyeballsSocket extends Duplex {
     this.#clearConnectTimer();
     this.#race.abort(error ?? new DOMException("the socket was destroyed", "AbortError"));
     for (const [, , cb] of this.#waiting.splice(0)) cb(error ?? new Error("the socket was destroyed"));
-    if (this.#winner) this.#winner.destroy();
+    const winner = this.#winner;
+    if (winner) winner.destroy();
     callback(error);
-    nextTick(() => this.emit("close", error !== null && error !== undefined)); // after 'error', as net's
+    // As net's: after 'error' and after the callbacks of writes refused by now, once the connection is closed.
+    const emitClose = () =>
+      this.#dialled ? this.emit("close", error !== null && error !== undefined) : this.emit("close");
+    if (winner && !winner.closed) winner.once("close", () => nextTick(emitClose));
+    else setImmediate(emitClose);
   }
 
   /** Does nothing: the race started with createConnection. A listener is called on `'connect'`. */
@@ -287,7 +332,7 @@ export class EyeballsSocket extends Duplex {
 
   /** True until connected, as on `net.Socket`. */
   get pending(): boolean {
-    return !this.#winner;
+    return !this.#winner || this.destroyed;
   }
 
   get remoteAddress(): string | undefined {
@@ -325,6 +370,9 @@ const REFUSED: Record<string, string> = {
   localPort: "attempts run in parallel and cannot share one local port",
 };
 
+/** The factory's own options, besides the adapter's. */
+const FACTORY_KEYS = new Set(["onConnected", "connectTimeout", "allowHalfOpen"]);
+
 /**
  * The options of a race, picked out of what a client passes, as net.createConnection picks its own: every other
  * key (http.Agent's `protocol`, `path: null`, `agent`, `servername`, …) is ignored, as net ignores it.
@@ -341,7 +389,7 @@ function pickOptions(options: unknown, shape: OptionShape): Record<string, unkno
       throw new TypeError(`option ${describe(key)} cannot be honoured by a race: ${REFUSED[key]}`);
     }
     if (key === "family" && value === 0) continue; // net's "either family"
-    if (known.has(key) || key === "onConnected") picked[key] = value;
+    if (known.has(key) || FACTORY_KEYS.has(key)) picked[key] = value;
   }
   return picked;
 }

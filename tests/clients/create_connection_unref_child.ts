@@ -1,22 +1,23 @@
 /**
  * A child process for create_connection_vs_net.test.ts: one connect to a
- * blackholed port, unref'd at once while connecting. It must exit by
- * itself, as a process does with an unref'd `net.Socket`.
- * argv: "net" | "eyeballs", the port.
+ * name whose lookup never answers, unref'd at once while it resolves. It
+ * must exit by itself, as a process does with an unref'd `net.Socket`.
+ * argv: "net" | "eyeballs".
  */
 
 import net from "node:net";
 import process from "node:process";
 import { createConnection } from "../../src/clients/create_connection.ts";
 
-const [which, port] = process.argv.slice(-2);
-const socket = which === "net" ? net.createConnection({ host: "127.0.0.1", port: Number(port) }) : createConnection({
-  host: "blackholed.test",
-  port: Number(port),
-  // Two answers, so that the race also has its schedule's timer; a minute's bound, so that it has its timeout.
-  resolver: { resolve: (_name, family) => Promise.resolve(family === 4 ? ["127.0.0.1"] : ["::ffff:127.0.0.1"]) },
-  timeout: 60_000,
-});
+const which = process.argv.at(-1);
+const socket = which === "net"
+  ? net.createConnection({ host: "never.test", port: 80, lookup: () => {} })
+  : createConnection({
+    host: "never.test",
+    port: 80,
+    resolver: { resolve: () => new Promise(() => {}) },
+    connectTimeout: 60_000, // the race's timer: without unref() it would hold the process for a minute
+  });
 socket.on("error", (error) => {
   console.error(`${which}: ${error.message}`);
   process.exit(2);

@@ -192,6 +192,26 @@ describe("http.Agent and https.Agent", () => {
     agent.destroy();
   });
 
+  it(
+    "http: race.timeout bounds the race (createConnection's connectTimeout), not idleness",
+    { timeout: 10_000 },
+    async () => {
+      const blackhole = await startFullQueueListener("127.0.0.1");
+      const agent = new EyeballsAgent({ race: { timeout: 200 } });
+      try {
+        const error = await get(`http://127.0.0.1:${blackhole.port}/`, agent).then(
+          () => assert.fail("no error"),
+          (e) => e,
+        );
+        assert.ok(error instanceof ConnectError, String(error));
+        assert.match(error.message, /timed out after 200 ms/);
+      } finally {
+        agent.destroy();
+        await blackhole.stop();
+      }
+    },
+  );
+
   it("https: TLS on the winner with SNI from the URL's name, the agent's CA, keep-alive reuse", async () => {
     const agent = new EyeballsHttpsAgent({ keepAlive: true, ca: [ca.caCert], race: { resolver: deadFirstResolver } });
     try {

@@ -32,14 +32,6 @@ export interface AdapterKind<Conn> {
   tune(conn: Conn, socket: SocketOptions): void;
 }
 
-/** The race's outcome with what the caller asked for besides it. */
-export interface AdapterConnected<Conn> extends Connected<Conn> {
-  /** The host as the caller gave it (SNI and error messages need the name, not the address). */
-  readonly host: string;
-  /** The options of `shape.extra` that were set (TLS options). */
-  readonly extra: Record<string, unknown>;
-}
-
 /**
  * The adapters' connect: the options checked once under the caller's names,
  * the runtime's defaults filled in (resolver, source addresses), then the

@@ -23,8 +23,8 @@ import type { OptionShape, SocketOptions } from "./options.ts";
  * ```
  */
 export interface NetDialerOptions extends Pick<SocketOptions, "localAddress"> {
-  /** Told of each attempt's socket as it is created (to ref or unref it). */
-  readonly onSocket?: (socket: net.Socket) => void;
+  /** Told of each attempt's socket and its target as it is created (to ref or unref it, to report it). */
+  readonly onSocket?: (socket: net.Socket, target: Target) => void;
 }
 
 /**
@@ -55,7 +55,7 @@ export function netDialer(options: NetDialerOptions = {}): Dialer<net.Socket> {
         };
         if (localAddress !== undefined) connectOptions.localAddress = localAddress;
         const socket = net.connect(connectOptions);
-        onSocket?.(socket);
+        onSocket?.(socket, target);
         // Each listener removes the others when the attempt settles. The abort listener exists only where an abort
         // can come (not for NEVER_ABORTED): every closure is kept alive while the connect is pending.
         let onAbort: (() => void) | undefined;
@@ -123,7 +123,7 @@ const NET_SOCKET_OPTIONS = ["localAddress", "noDelay", "keepAlive", "keepAliveIn
 export function netKind(
   hostField: OptionShape["hostField"],
   extra: readonly string[] = [],
-  onSocket?: (socket: net.Socket) => void,
+  onSocket?: (socket: net.Socket, target: Target) => void,
 ): AdapterKind<net.Socket> {
   return {
     shape: { hostField, socket: NET_SOCKET_OPTIONS, extra },

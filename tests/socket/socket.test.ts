@@ -8,10 +8,10 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import tls from "node:tls";
-import { Duplex } from "node:stream";
 import { connect, parseAddress, type Socket } from "../../src/socket/mod.ts";
 import { ConnectError } from "../../src/base/errors.ts";
 import { loopbackResolver, openFds } from "../helpers/loopback.ts";
+import { listenOn as listen, type Server, serverTls } from "../helpers/socket_servers.ts";
 import { startFullQueueListener } from "../../scripts/full_queue.ts";
 
 const encoder = new TextEncoder();
@@ -47,34 +47,6 @@ class LineClient {
     await this.send(line);
     return await this.receive();
   }
-}
-
-interface Server {
-  port: number;
-  /** Sockets accepted so far. */
-  accepted: net.Socket[];
-  close(): Promise<void>;
-}
-
-async function listen(host: string, onSocket: (socket: net.Socket) => void, allowHalfOpen = false): Promise<Server> {
-  const accepted: net.Socket[] = [];
-  const server = net.createServer({ allowHalfOpen }, (socket) => {
-    accepted.push(socket);
-    socket.on("error", () => {});
-    onSocket(socket);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host, port: 0 }, () => resolve());
-  });
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    accepted,
-    close: () => {
-      for (const s of accepted) s.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 /** A tiny line protocol: `ADD a b`, `UPPER text`, `QUIT` (answers BYE and hangs up). */
@@ -383,32 +355,6 @@ describe("socket: TLS", () => {
     }
   });
 });
-
-/**
- * The server's side of the upgrade, over a Duplex that first gives TLS the bytes already read past the STARTTLS line:
- * a client that upgrades without waiting for an answer may have its ClientHello in the same segment.
- */
-function serverTls(plain: net.Socket, leftover: Buffer, options: tls.TLSSocketOptions): tls.TLSSocket {
-  const duplex = new Duplex({
-    read() {
-      plain.resume();
-    },
-    write(chunk: Buffer, _encoding, callback) {
-      plain.write(chunk, callback);
-    },
-    final(callback) {
-      plain.end();
-      callback();
-    },
-  });
-  if (leftover.length > 0) duplex.push(leftover);
-  plain.on("data", (c: Buffer) => {
-    if (!duplex.push(c)) plain.pause();
-  });
-  plain.on("end", () => duplex.push(null));
-  plain.on("close", () => duplex.destroy());
-  return new tls.TLSSocket(duplex, { isServer: true, ...options });
-}
 
 /**
  * A tiny STARTTLS protocol: the server greets with `HELLO`, answers each plain line with `PLAIN <line>`, and on

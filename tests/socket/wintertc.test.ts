@@ -7,15 +7,18 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
+import type net from "node:net";
 import tls from "node:tls";
-import { Duplex } from "node:stream";
 import { spawn } from "node:child_process";
 import { connect, type Socket } from "../../src/socket/mod.ts";
 import { ConnectError } from "../../src/base/errors.ts";
 import { loopbackResolver } from "../helpers/loopback.ts";
 import { type TestCa, testCa } from "../helpers/test_ca.ts";
 import { startFullQueueListener } from "../../scripts/full_queue.ts";
+import { listenOn, type Server, serverTls } from "../helpers/socket_servers.ts";
+
+const listen = (onSocket: (socket: net.Socket) => void, allowHalfOpen = false, host = "127.0.0.1"): Promise<Server> =>
+  listenOn(host, onSocket, allowHalfOpen);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -56,32 +59,6 @@ class Lines {
   }
 }
 
-interface Server {
-  port: number;
-  accepted: net.Socket[];
-  close(): Promise<void>;
-}
-
-async function listen(onSocket: (socket: net.Socket) => void, allowHalfOpen = false, host = "127.0.0.1") {
-  const accepted: net.Socket[] = [];
-  const server = net.createServer({ allowHalfOpen }, (socket) => {
-    accepted.push(socket);
-    socket.on("error", () => {});
-    onSocket(socket);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host, port: 0 }, () => resolve());
-  });
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    accepted,
-    close: () => {
-      for (const s of accepted) s.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  } satisfies Server;
-}
 async function firstAccepted(server: Server): Promise<net.Socket> {
   while (server.accepted.length === 0) await pause(5);
   return server.accepted[0];
@@ -121,32 +98,6 @@ function lineServer(s: net.Socket): void {
     }
   });
   let countTotal = 0;
-}
-
-/**
- * The server's side of the upgrade, over a Duplex that first gives TLS the bytes already read past the STARTTLS line:
- * a client that upgrades without waiting for an answer may have its ClientHello in the same segment.
- */
-function serverTls(plain: net.Socket, leftover: Buffer, options: tls.TLSSocketOptions): tls.TLSSocket {
-  const duplex = new Duplex({
-    read() {
-      plain.resume();
-    },
-    write(chunk: Buffer, _encoding, callback) {
-      plain.write(chunk, callback);
-    },
-    final(callback) {
-      plain.end();
-      callback();
-    },
-  });
-  if (leftover.length > 0) duplex.push(leftover);
-  plain.on("data", (c: Buffer) => {
-    if (!duplex.push(c)) plain.pause();
-  });
-  plain.on("end", () => duplex.push(null));
-  plain.on("close", () => duplex.destroy());
-  return new tls.TLSSocket(duplex, { isServer: true, ...options });
 }
 
 /**

@@ -152,8 +152,9 @@ export class ConnectError extends AggregateError {
   readonly attempts: readonly Attempt[];
   /**
    * What failed, as Node's own Happy Eyeballs error says it (drivers' retry logic reads it): `ETIMEDOUT` when the
-   * timeout ended the connect, `ECONNREFUSED` when every attempt was refused, the resolver's `ENOTFOUND` or
-   * `EAI_AGAIN` when there was no address, else the code the attempts share, or the first attempt's.
+   * timeout ended the connect, `ECONNREFUSED` when every attempt was refused, `EACCES` when the address policy
+   * refused every address, the resolver's `ENOTFOUND` or `EAI_AGAIN` when there was no address, else the code the
+   * attempts share, or the first attempt's.
    */
   readonly code: string | undefined;
 
@@ -182,6 +183,8 @@ function connectCode(errors: readonly (AttemptError | ResolveError)[]): string |
     if (codes.includes("EAI_AGAIN") || codes.includes("ESERVFAIL") || codes.includes("ETIMEOUT")) return "EAI_AGAIN";
     return "ENOTFOUND";
   }
+  // Every address refused by the address policy: access was denied here, not by the network.
+  if (attempts.every((e) => e.code === "PolicyRefusal")) return "EACCES";
   const [first] = attempts;
   return attempts.every((e) => e.code === first.code) ? first.code : first.code ?? attempts.find((e) => e.code)?.code;
 }

@@ -41,6 +41,16 @@ describe("ConnectError.code, as Node's own Happy Eyeballs error gives one (issue
       "EHOSTUNREACH",
     ],
     ["nothing to try at all", new ConnectError("db.test", 80, [], []), "ENOTFOUND"],
+    [
+      "every address refused by the policy",
+      new ConnectError(
+        "db.test",
+        80,
+        [attempt("10.0.0.1", "x"), attempt("127.0.0.1", "x")].map((e) => Object.assign(e, { code: "PolicyRefusal" })),
+        [],
+      ),
+      "EACCES",
+    ],
   ];
   for (const [name, error, code] of rows) {
     it(name, () => assert.equal(error.code, code));

@@ -125,7 +125,11 @@ function withDefaults<Conn>(checked: CheckedOptions, kind: AdapterKind<Conn>): C
   const race = checked.race; // ours (a fresh object): filled in rather than copied
   if (!("resolver" in race)) race.resolver = kind.resolver;
   if (!("sourceAddresses" in race)) race.sourceAddresses = systemSourceAddresses();
-  if (!("network" in race)) race.network = systemNetworkId(); // history's partition
+  // History's partition, read only when history asks for it: an IP literal's connect never does (it costs a fresh
+  // process a few ms to read the routes and hash the prefixes).
+  if (!("network" in race)) {
+    Object.defineProperty(race, "network", { get: () => systemNetworkId(), enumerable: true, configurable: true });
+  }
   race.dialer = kind.dialer(checked);
   return race as unknown as ConnectOptions<Conn>;
 }

@@ -33,6 +33,8 @@ interface Channel {
 }
 
 let channels: Record<keyof typeof TRACE_CHANNELS, Channel> | null | undefined;
+/** The same channels as a list, made once: the check below runs on every connect. */
+let channelList: readonly Channel[] = [];
 
 /** The channels, made once, where the runtime has them cheaply (Node, Bun); null elsewhere. */
 function traceChannels(): Record<keyof typeof TRACE_CHANNELS, Channel> | null {
@@ -46,7 +48,14 @@ function traceChannels(): Record<keyof typeof TRACE_CHANNELS, Channel> | null {
       Object.entries(TRACE_CHANNELS).map(([key, name]) => [key, dc.channel(name)]),
     ) as Record<keyof typeof TRACE_CHANNELS, Channel>
     : null;
+  channelList = channels ? Object.values(channels) : [];
   return channels;
+}
+
+/** True when any channel has a subscriber; no allocation, since it runs on every connect. */
+function anySubscriber(): boolean {
+  for (let i = 0; i < channelList.length; i++) if (channelList[i].hasSubscribers) return true;
+  return false;
 }
 
 /** What one traced connect publishes; undefined when nobody listens (the connect then pays nothing). */
@@ -67,7 +76,7 @@ const ENDS: Record<string, string> = {
 /** Starts tracing one connect to `host:port` if anyone subscribes to any channel. */
 export function startTrace(host: string, port: number): Trace | undefined {
   const c = traceChannels();
-  if (!c || !Object.values(c).some((channel) => channel.hasSubscribers)) return undefined;
+  if (!c || !anySubscriber()) return undefined;
   if (c.connectStart.hasSubscribers) c.connectStart.publish({ host, port });
   return {
     onEvent(event) {

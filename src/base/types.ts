@@ -8,7 +8,15 @@
  * @module
  */
 
-/** An IP address family: `4` for IPv4, `6` for IPv6. */
+/**
+ * An IP address family: `4` for IPv4, `6` for IPv6.
+ *
+ * @example
+ * ```ts
+ * import type { Family } from "@eyeballs/connect";
+ * const family: Family = "192.0.2.1".includes(":") ? 6 : 4;
+ * ```
+ */
 export type Family = 4 | 6;
 
 /** The family that is not `family`. */

@@ -22,7 +22,16 @@ export interface LookupAddress {
   readonly family: Family;
 }
 
-/** `dns.lookup`'s options: a family number, or an object. */
+/**
+ * `dns.lookup`'s options: a family number, or an object.
+ *
+ * @example
+ * ```ts
+ * import { lookup, type LookupOptions } from "@eyeballs/connect/node/clients";
+ * const options: LookupOptions = { family: 0, all: true, order: "ipv4first" };
+ * const addresses = await lookup.promise("localhost", options);
+ * ```
+ */
 export type LookupOptions = number | {
   /** 0 (both, the default), 4, 6, or "IPv4" / "IPv6". */
   readonly family?: number | "IPv4" | "IPv6";

@@ -81,7 +81,17 @@ export interface RaceSettings {
   readonly nat64Prefix?: string | false;
 }
 
-/** Everything `connect` needs: where to, how to dial, how to resolve. */
+/**
+ * Everything `connect` needs: where to, how to dial, how to resolve.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectOptions } from "@eyeballs/connect";
+ * const options: ConnectOptions<string> = {
+ *   hostname: "192.0.2.1", port: 443, dialer: { dial: (t) => Promise.resolve(t.address), close: () => {} },
+ * };
+ * ```
+ */
 export interface ConnectOptions<Conn> extends RaceSettings {
   /** A DNS name or an IP literal (IPv6 may be bracketed). Literals skip resolution. */
   readonly hostname: string;

@@ -27,7 +27,15 @@ export interface DnsCacheOptions {
   readonly clock?: Clock;
 }
 
-/** What a {@linkcode CachingResolver} has done since it was made (or last cleared). */
+/**
+ * What a {@linkcode CachingResolver} has done since it was made (or last cleared).
+ *
+ * @example
+ * ```ts
+ * import { autoResolver, cachingResolver, type DnsCacheStats } from "@eyeballs/connect/dns";
+ * const stats: DnsCacheStats = cachingResolver(autoResolver).stats(); // all 0 at first
+ * ```
+ */
 export interface DnsCacheStats {
   /** Answers cached now (names × families). */
   readonly entries: number;

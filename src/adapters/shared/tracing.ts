@@ -18,7 +18,16 @@
 import type { ConnectEvent } from "../../base/types.ts";
 import type { Connected } from "../../connect/options.ts";
 
-/** The channel names, for `diagnostics_channel.subscribe`. */
+/**
+ * The channel names, for `diagnostics_channel.subscribe`.
+ *
+ * @example
+ * ```ts
+ * import dc from "node:diagnostics_channel";
+ * import { TRACE_CHANNELS } from "@eyeballs/connect/node";
+ * dc.subscribe(TRACE_CHANNELS.connectEnd, (message) => console.log(message));
+ * ```
+ */
 export const TRACE_CHANNELS = {
   connectStart: "eyeballs:connect:start",
   attemptStart: "eyeballs:attempt:start",

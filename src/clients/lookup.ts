@@ -68,13 +68,13 @@ export interface LookupSettings {
   readonly addressPolicy?: AddressPolicy;
   /** This host's addresses, for RFC 6724 order. Default: read from the interfaces. */
   readonly sourceAddresses?: readonly (string | SourceAddress)[];
-  /** How long an A answer waits for the AAAA one when one address is asked for, in ms. Default 50 (RFC 8305). */
+  /** How long one family's answer waits for the other's, in ms. Default 50 (RFC 8305's Resolution Delay). */
   readonly resolutionDelay?: number;
 }
 
 /**
- * Makes a function with `dns.lookup`'s contract, answered by eyeballs: both families asked at once, the IPv6 answer
- * awaited for the Resolution Delay when one address is asked for, RFC 6724 order, the address policy.
+ * Makes a function with `dns.lookup`'s contract, answered by eyeballs: both families asked at once, the slower answer
+ * awaited for at most the Resolution Delay once the other has addresses, RFC 6724 order, the address policy.
  *
  * @example
  * ```ts
@@ -93,7 +93,7 @@ export function createLookup(settings: LookupSettings = {}): Lookup {
     // A literal is its own answer, whatever family was asked for (as dns.lookup does).
     if (literal) return [{ address: hostname.replace(/^\[|\]$/g, ""), family: literal.family }];
     const families: Family[] = options.family ? [options.family] : [6, 4];
-    const found = await resolveFamilies(resolver, hostname, families, options.all ? undefined : resolutionDelay);
+    const found = await resolveFamilies(resolver, hostname, families, resolutionDelay);
     if (found.addresses.length === 0) throw lookupError(found.code ?? "ENOTFOUND", hostname);
     let addresses = found.addresses;
     if (settings.addressPolicy) {
@@ -217,14 +217,15 @@ function checkFamily(family: unknown): 0 | Family {
 }
 
 /**
- * Both families at once. With a `resolutionDelay` (one address wanted), an A answer waits that long for the AAAA
- * one, then the answer is what has come; without it, both answers are awaited.
+ * Both families at once. Once one family has given addresses, the other gets at most `resolutionDelay` ms more
+ * (RFC 8305's Resolution Delay); then the answer is what has come. A lookup's answer is final (no late address can
+ * join it as one joins eyeballs' race), so the wait is the same whichever family answers first.
  */
 function resolveFamilies(
   resolver: Resolver,
   hostname: string,
   families: readonly Family[],
-  resolutionDelay: number | undefined,
+  resolutionDelay: number,
 ): Promise<{ addresses: LookupAddress[]; code?: string }> {
   const controller = new AbortController();
   return new Promise((resolve) => {
@@ -242,12 +243,9 @@ function resolveFamilies(
       resolve({ addresses, code });
     };
     const settled = () => {
-      const have6 = (answers.get(6)?.length ?? 0) > 0;
-      const all = families.every((f) => answers.has(f));
-      if (all || (resolutionDelay !== undefined && have6)) return finish();
-      if (resolutionDelay !== undefined && (answers.get(4)?.length ?? 0) > 0 && timer === undefined) {
-        timer = setTimeout(finish, resolutionDelay);
-      }
+      if (families.every((f) => answers.has(f))) return finish();
+      const some = [...answers.values()].some((list) => list.length > 0);
+      if (some && timer === undefined) timer = setTimeout(finish, resolutionDelay);
     };
     for (const family of families) {
       resolver.resolve(hostname, family, controller.signal).then((list) => {

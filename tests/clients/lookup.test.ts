@@ -33,6 +33,7 @@ const resolver = tableResolver({
   "dual.test": { 6: ["2001:db8::1"], 4: ["192.0.2.1", "192.0.2.2"] },
   "v4.test": { 4: ["192.0.2.1"] },
   "late6.test": { 6: "hang", 4: ["192.0.2.1"] },
+  "late4.test": { 6: ["2001:db8::1"], 4: "hang" },
   "flaky.test": { 6: "again", 4: "again" },
   "inward.test": { 6: ["fd00::1"], 4: ["10.0.0.1", "192.0.2.7"] },
   "internal.test": { 4: ["10.0.0.1", "127.0.0.1"] },
@@ -74,6 +75,29 @@ describe("lookup: dns.lookup's contract", () => {
 
   it("a late AAAA answer: the A answer after the Resolution Delay (one address)", async () => {
     assert.deepEqual(await call(ours, "late6.test"), { error: null, address: "192.0.2.1", family: 4 });
+  });
+
+  it("all: a family answering past the Resolution Delay is left out, whichever it is (the answer cannot grow later)", async () => {
+    const v4 = (await call(ours, "late6.test", { all: true })).address as LookupAddress[];
+    assert.deepEqual(v4, [{ address: "192.0.2.1", family: 4 }]);
+    const v6 = (await call(ours, "late4.test", { all: true })).address as LookupAddress[];
+    assert.deepEqual(v6, [{ address: "2001:db8::1", family: 6 }]);
+  });
+
+  it("a family answering within the Resolution Delay is in the answer, one address or all", async () => {
+    const slow = (addresses: string[]) => new Promise<string[]>((resolve) => setTimeout(() => resolve(addresses), 20));
+    const patient = createLookup({
+      resolver: { resolve: (_name, family) => family === 4 ? slow(["192.0.2.1"]) : Promise.resolve(["2001:db8::1"]) },
+      sourceAddresses: globalHost,
+      resolutionDelay: 60_000, // never the reason an answer is complete
+    });
+    const all = (await call(patient, "dual.test", { all: true, order: "ipv4first" })).address as LookupAddress[];
+    assert.deepEqual(all.map((a) => a.address), ["192.0.2.1", "2001:db8::1"]);
+    assert.deepEqual(await call(patient, "dual.test", { order: "ipv4first" }), {
+      error: null,
+      address: "192.0.2.1",
+      family: 4,
+    });
   });
 
   it("no address: getaddrinfo's error, ENOTFOUND or EAI_AGAIN as the resolver said", async () => {

@@ -386,6 +386,9 @@ interface OverheadLine {
   warmup: boolean;
 }
 
+/** Per runtime: what the check that nobody subscribes to the trace channels costs a connect, in ns. */
+const tracingCheck = new Map<Runtime, number>();
+
 /** Runs the loopback overhead runner per runtime; `exec` decides where (lab namespace or host). */
 async function overheadPart(
   l: Launchers,
@@ -404,7 +407,10 @@ async function overheadPart(
       log(`  ! overhead on ${rt} failed: exit ${r.code} ${r.stderr.trim().split("\n").pop()}`);
       continue;
     }
-    out.set(rt, jsonLines(r.stdout).filter((o) => "variant" in o) as unknown as OverheadLine[]);
+    const lines = jsonLines(r.stdout);
+    out.set(rt, lines.filter((o) => "variant" in o) as unknown as OverheadLine[]);
+    const tracing = lines.find((o) => "tracing" in o)?.tracing as { uncheckedNsPerConnect: number } | undefined;
+    if (tracing) tracingCheck.set(rt, tracing.uncheckedNsPerConnect);
     log(`  overhead ${rt}: ${(r.ms / 1000).toFixed(1)} s`);
   }
   return out;
@@ -418,6 +424,7 @@ function overheadTable(results: Map<Runtime, OverheadLine[]>): string {
   // Each eyeballs variant against the raw connect on the same host, same round.
   const baselines: Record<string, string[]> = {
     "eyeballs ip": ["native ip", "node:net ip"],
+    "eyeballs ip, traced": ["eyeballs ip"],
     "eyeballs localhost": ["native localhost"],
   };
   for (const [rt, lines] of results) {
@@ -639,9 +646,14 @@ async function main(): Promise<number> {
           `Sequential connect + close to a server in the same process on 127.0.0.1 (and ::1), ${opts.connects} connects per row in 20 interleaved rounds ` +
           `(order rotated each round, after a warm-up round). Run in the ${overheadWhere}. ` +
           `Ratio = eyeballs rate ÷ raw rate in the same round, median over rounds (target ≥ 0.95× to an IP, ≥ 1.0× to a name). ` +
-          "native = the runtime's own connect; node:net = `net.connect` to one IP with autoSelectFamily off, which is what the Node and Bun adapters dial with.",
+          "native = the runtime's own connect; node:net = `net.connect` to one IP with autoSelectFamily off, which is what the Node and Bun adapters dial with. " +
+          "traced = with a subscriber on every `diagnostics_channel` channel eyeballs publishes on (Node and Bun).",
           "",
           overheadTable(overhead),
+          "",
+          `Tracing with nobody subscribed: the check costs each connect ${
+            [...tracingCheck].map(([rt, ns]) => `${ns.toFixed(1)} ns on ${rt}`).join(", ")
+          } (a million calls, timed); a connect above takes tens of µs.`,
         ].join("\n"),
       );
     }

@@ -11,10 +11,16 @@
  * The variant order rotates every round, so that slow drift (CPU frequency,
  * TIME_WAIT buildup, GC) lands on every variant alike.
  *
+ * Tracing (Node and Bun): "eyeballs ip, traced" runs with a subscriber on
+ * every `diagnostics_channel` channel eyeballs publishes on, subscribed for
+ * that variant's turn only; and a `{"tracing":{...}}` line gives what the
+ * check that nobody subscribes costs a connect, timed over a million calls.
+ *
  * @module
  */
 
 import net from "node:net";
+import { startTrace, TRACE_CHANNELS } from "../src/adapters/shared/tracing.ts";
 import {
   type Connector,
   exit,
@@ -61,15 +67,29 @@ async function main(argv: string[]): Promise<number> {
     ["eyeballs ip", eyeballs, "127.0.0.1"],
   ];
   if (runtimeName() !== "node") variants.push(["node:net ip", netSingle, "127.0.0.1"]);
+  // Deno is not traced (src/adapters/shared/tracing.ts says why).
+  const dc = runtimeName() === "deno" ? undefined : await import("node:diagnostics_channel");
+  let published = 0;
+  const count = () => void published++;
+  const subscribe = (on: boolean) => {
+    for (const name of Object.values(TRACE_CHANNELS)) on ? dc!.subscribe(name, count) : dc!.unsubscribe(name, count);
+  };
+  if (dc) variants.push(["eyeballs ip, traced", eyeballs, "127.0.0.1"]);
   if (withLocalhost) {
     variants.push(["native localhost", nativeConnector(), "localhost"]);
     variants.push(["eyeballs localhost", eyeballs, "localhost"]);
   }
   console.log(JSON.stringify({ meta: { runtime: runtimeVersion(), port: server.port, ipv6Loopback: server.v6 } }));
+  const calls = 1_000_000;
+  const t = performance.now();
+  for (let i = 0; i < calls; i++) if (startTrace("127.0.0.1", server.port) !== undefined) throw new Error("subscribed");
+  console.log(JSON.stringify({ tracing: { uncheckedNsPerConnect: ((performance.now() - t) * 1e6) / calls } }));
   for (let round = 0; round <= rounds; round++) {
     const n = round === 0 ? Math.max(20, perRound >> 2) : perRound;
     for (let k = 0; k < variants.length; k++) {
       const [variant, dial, host] = variants[(k + round) % variants.length];
+      const traced = variant.endsWith("traced");
+      if (traced) subscribe(true);
       const t0 = performance.now();
       let address = "";
       for (let i = 0; i < n; i++) {
@@ -78,9 +98,11 @@ async function main(argv: string[]): Promise<number> {
         conn.close();
       }
       const ms = performance.now() - t0;
+      if (traced) subscribe(false);
       console.log(JSON.stringify({ variant, round, n, ms, address, warmup: round === 0 }));
     }
   }
+  if (dc && published === 0) throw new Error("tracing: the traced variant published nothing");
   server.close();
   return 0;
 }

@@ -132,3 +132,39 @@ export function formatIPv6Bytes(bytes: Uint8Array): string {
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
   return formatIPv6(groups);
 }
+
+/**
+ * An IPv4 address in a form inet_aton(3) accepts, which getaddrinfo (and so
+ * `net.connect`, curl, ping) takes as a literal: 1 to 4 parts, each decimal,
+ * octal (leading 0) or hex (0x), the last filling the remaining bytes
+ * (`127.1`, `0x7f.1`, `017700000001`). Canonical dotted quad out (so an
+ * address policy sees the real address), or undefined.
+ *
+ * @example
+ * ```ts ignore
+ * parseInetAton("127.1"); // { address: "127.0.0.1", family: 4 }
+ * parseInetAton("0x7f.1"); // { address: "127.0.0.1", family: 4 }
+ * parseInetAton("example.com"); // undefined
+ * ```
+ */
+export function parseInetAton(value: string): IpLiteral | undefined {
+  const parts = value.split(".");
+  if (parts.length > 4) return undefined;
+  const numbers: number[] = [];
+  for (const part of parts) {
+    const n = /^0x[0-9a-f]+$/i.test(part)
+      ? parseInt(part.slice(2), 16)
+      : /^0[0-7]*$/.test(part)
+      ? parseInt(part, 8)
+      : /^[1-9][0-9]*$/.test(part)
+      ? Number(part)
+      : NaN;
+    if (!Number.isSafeInteger(n)) return undefined;
+    numbers.push(n);
+  }
+  const last = numbers.pop()!;
+  if (numbers.some((n) => n > 255) || last >= 256 ** (4 - numbers.length)) return undefined;
+  const bytes = [...numbers];
+  for (let i = 3 - numbers.length; i >= 0; i--) bytes.push(Math.floor(last / 256 ** i) % 256);
+  return parseIp(bytes.join("."));
+}

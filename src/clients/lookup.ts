@@ -7,7 +7,7 @@
 
 import type { Family, Resolver } from "../base/types.ts";
 import { describe } from "../base/checks.ts";
-import { parseIp } from "../addresses/ip.ts";
+import { parseInetAton, parseIp } from "../addresses/ip.ts";
 import { type AddressPolicy, refusalOf } from "../addresses/policy.ts";
 import { selectorFor, type SourceAddress } from "../addresses/rfc6724.ts";
 import { RESOLUTION_DELAY } from "../race/schedule.ts";
@@ -90,8 +90,12 @@ export function createLookup(settings: LookupSettings = {}): Lookup {
   const resolutionDelay = settings.resolutionDelay ?? RESOLUTION_DELAY;
   const answer = async (hostname: string, options: ReturnType<typeof readOptions>): Promise<LookupAddress[]> => {
     const literal = parseIp(hostname);
-    // A literal is its own answer, whatever family was asked for (as dns.lookup does).
+    // A literal is its own answer, whatever family was asked for (as dns.lookup does). getaddrinfo also takes
+    // inet_aton's forms (127.1, 0x7f.1) as IPv4 literals, answered as a dotted quad.
     if (literal) return [{ address: hostname.replace(/^\[|\]$/g, ""), family: literal.family }];
+    const aton = parseInetAton(hostname);
+    if (aton && options.family === 6) throw lookupError("EAI_ADDRFAMILY", hostname); // Node's, from getaddrinfo
+    if (aton) return [{ address: aton.address, family: 4 }];
     const families: Family[] = options.family ? [options.family] : [6, 4];
     const found = await resolveFamilies(resolver, hostname, families, resolutionDelay);
     if (found.addresses.length === 0) throw lookupError(found.code ?? "ENOTFOUND", hostname);
@@ -272,11 +276,14 @@ function ordered(
   return sorted.sort((a, b) => (a.family === first ? 0 : 1) - (b.family === first ? 0 : 1));
 }
 
+/** libuv's numbers for getaddrinfo's errors, as `dns.lookup`'s errors carry them. */
+const ERRNO: Record<string, number | undefined> = { EAI_ADDRFAMILY: -3000, EAI_AGAIN: -3001, ENOTFOUND: -3008 };
+
 /** The error `dns.lookup` gives: `getaddrinfo CODE hostname`, with `code`, `syscall` and `hostname`. */
 function lookupError(code: string, hostname: string): NodeJS.ErrnoException & { hostname: string } {
   return Object.assign(new Error(`getaddrinfo ${code} ${hostname}`), {
     code,
-    errno: code === "ENOTFOUND" ? -3008 : code === "EAI_AGAIN" ? -3001 : undefined,
+    errno: ERRNO[code],
     syscall: "getaddrinfo",
     hostname,
   });

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type IpLiteral, parseIp } from "../addresses/ip.ts";
+import { type IpLiteral, parseInetAton, parseIp } from "../addresses/ip.ts";
 import { parseNat64Prefix } from "../addresses/nat64.ts";
 import type { ConnectOptions } from "./options.ts";
 import type { Dialer, Resolver } from "../base/types.ts";
@@ -40,7 +40,7 @@ export function requireHost(value: unknown, field = "hostname"): Host {
   if (value === "") throw new RangeError(`${field} must not be empty`);
   const literal = parseIp(value);
   if (literal) return { literal };
-  const aton = inetAton(value);
+  const aton = parseInetAton(value);
   if (aton) return { literal: aton };
   if (value.includes("%")) {
     throw new RangeError(`${field} ${describe(value)}: IPv6 zone identifiers are not supported`);
@@ -68,35 +68,6 @@ export function requireHost(value: unknown, field = "hostname"): Host {
   }
   // The name as given: a trailing dot makes it absolute (no search list), so the resolver must see it.
   return { name: value };
-}
-
-/**
- * An IPv4 address in a form inet_aton(3) accepts, which getaddrinfo (and so
- * `net.connect`, curl, ping) takes as a literal: 1 to 4 parts, each decimal,
- * octal (leading 0) or hex (0x), the last filling the remaining bytes
- * (`127.1`, `0x7f.1`, `017700000001`). Canonical dotted quad out (so an
- * address policy sees the real address), or undefined.
- */
-function inetAton(value: string): IpLiteral | undefined {
-  const parts = value.split(".");
-  if (parts.length > 4) return undefined;
-  const numbers: number[] = [];
-  for (const part of parts) {
-    const n = /^0x[0-9a-f]+$/i.test(part)
-      ? parseInt(part.slice(2), 16)
-      : /^0[0-7]*$/.test(part)
-      ? parseInt(part, 8)
-      : /^[1-9][0-9]*$/.test(part)
-      ? Number(part)
-      : NaN;
-    if (!Number.isSafeInteger(n)) return undefined;
-    numbers.push(n);
-  }
-  const last = numbers.pop()!;
-  if (numbers.some((n) => n > 255) || last >= 256 ** (4 - numbers.length)) return undefined;
-  const bytes = [...numbers];
-  for (let i = 3 - numbers.length; i >= 0; i--) bytes.push(Math.floor(last / 256 ** i) % 256);
-  return parseIp(bytes.join("."));
 }
 
 /**

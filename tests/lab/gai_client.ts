@@ -4,18 +4,21 @@
  * test wrote): asks each name of stdin's JSON list through glibc
  * (`getent ahosts`, getaddrinfo with AF_UNSPEC) and through the stub, auto
  * and system resolvers, each behind connect's host check (IP literal
- * forms). Prints one JSON object.
+ * forms); and through the runtime's `dns.lookup` and eyeballs' `lookup`
+ * (`all: true`, family 0, 4 and 6). Prints one JSON object.
  *
  * @module
  */
 
 import { spawnSync } from "node:child_process";
+import dns from "node:dns";
 import { readFileSync } from "node:fs";
 import { createStubResolver } from "../../src/dns/stub.ts";
 import { autoResolver } from "../../src/dns/auto.ts";
 import { systemResolver } from "../../src/dns/system.ts";
 import { requireHost } from "../../src/connect/validate.ts";
 import type { Family, Resolver } from "../../src/base/types.ts";
+import { lookup, type LookupAddress } from "../../src/clients/lookup.ts";
 
 /** What one way of resolving gave: addresses per family, or the error code. */
 type Side = Record<Family, string[] | string>;
@@ -61,13 +64,33 @@ async function eyeballs(resolver: Resolver, name: string): Promise<Side> {
   return { 4: v4, 6: v6 };
 }
 
-const out: Record<string, Record<string, Side>> = {};
+/** One `dns.lookup`-shaped function with `all: true`, per family asked (0, 4, 6): addresses per family, or the code. */
+async function lookupSides(
+  fn: (name: string, options: { all: true; family: 0 | Family }) => Promise<LookupAddress[]>,
+  name: string,
+): Promise<Record<0 | Family, Side>> {
+  const side = async (family: 0 | Family): Promise<Side> => {
+    try {
+      const found = await fn(name, { all: true, family });
+      const byFamily = (f: Family) => found.filter((a) => a.family === f).map((a) => a.address);
+      return { 4: byFamily(4), 6: byFamily(6) };
+    } catch (error) {
+      const code = String((error as { code?: string }).code ?? error);
+      return { 4: code, 6: code };
+    }
+  };
+  return { 0: await side(0), 4: await side(4), 6: await side(6) };
+}
+
+const out: Record<string, Record<string, unknown>> = {};
 for (const name of names) {
   out[name] = {
     glibc: glibc(name),
     stub: await eyeballs(stub, name),
     auto: await eyeballs(autoResolver, name),
     system: await eyeballs(systemResolver, name),
+    dnsLookup: await lookupSides((n, o) => dns.promises.lookup(n, o) as Promise<LookupAddress[]>, name),
+    lookup: await lookupSides((n, o) => lookup.promise(n, o) as Promise<LookupAddress[]>, name),
   };
 }
 console.log(JSON.stringify(out));

@@ -105,6 +105,12 @@ const DELIBERATE: Record<string, string> = {
   "localhost.": "RFC 6761 §6.3: the absolute localhost is loopback too; glibc's files source does not match it",
 };
 
+/** Deliberate differences of `lookup` from `dns.lookup` (docs/clients.md): the name and family asked, and why. */
+const DELIBERATE_LOOKUP: Record<string, string> = {
+  "pinned.test family 6": "a name the hosts file lists is answered from it alone, for every family; " +
+    "glibc asks DNS for the family the file lacks when only that family is asked",
+};
+
 describe("resolver vs getaddrinfo (lab)", { skip: skip ?? false, timeout: 300_000 }, () => {
   let lab: Lab;
   const results: Record<string, Record<string, Record<string, Record<string, string[] | string>>>> = {};
@@ -149,6 +155,17 @@ describe("resolver vs getaddrinfo (lab)", { skip: skip ?? false, timeout: 300_00
     await lab?.stop();
   });
 
+  /** Addresses per family or an error code, from a `dns.lookup`-shaped function. */
+  type Side = Record<string, string[] | string>;
+  /**
+   * Each family's addresses as a set: order is RFC 6724's business, not compared here, and glibc repeats an address
+   * (127.0.0.1 for `localhost` with family 4, from the hosts file's two lines) where eyeballs never does.
+   */
+  const sorted = (side: Side): Side =>
+    Object.fromEntries(
+      Object.entries(side).map(([f, list]) => [f, typeof list === "string" ? list : [...new Set(list)].sort()]),
+    );
+
   /** The addresses of one family as a sorted list; an error is no address. */
   const set = (side: string[] | string) => (typeof side === "string" ? [] : [...side].sort());
 
@@ -177,6 +194,33 @@ describe("resolver vs getaddrinfo (lab)", { skip: skip ?? false, timeout: 300_00
     assert.deepEqual(differences, []);
   });
 
+  it("lookup gives what the runtime's dns.lookup gives: addresses per family, or its error code (deliberate differences aside)", () => {
+    const differences: string[] = [];
+    let compared = 0;
+    for (const config of CONFIGS) {
+      for (const name of config.names) {
+        if (DELIBERATE[name]) continue;
+        const row = results[config.id][name] as unknown as Record<"dnsLookup" | "lookup", Record<string, Side>>;
+        for (const family of ["0", "4", "6"]) {
+          if (DELIBERATE_LOOKUP[`${name} family ${family}`]) continue;
+          compared++;
+          const [theirs, ours] = [row.dnsLookup[family], row.lookup[family]];
+          if (JSON.stringify(sorted(theirs)) === JSON.stringify(sorted(ours))) continue;
+          // inet_aton's forms asked as IPv6: Node says EAI_ADDRFAMILY, as eyeballs does; Deno 2.9 ENOTFOUND, Bun 1.4 EBADFAMILY.
+          const code = { deno: "ENOTFOUND", bun: "EBADFAMILY", node: undefined }[runtime];
+          if (ours[4] === "EAI_ADDRFAMILY" && theirs[4] === code) continue;
+          differences.push(
+            `${config.id} ${name} family ${family}: dns.lookup ${JSON.stringify(theirs)} lookup ${
+              JSON.stringify(ours)
+            }`,
+          );
+        }
+      }
+    }
+    console.log(`lookup vs dns.lookup: ${compared} comparisons (name × configuration × family)`);
+    assert.deepEqual(differences, []);
+  });
+
   it("compares real answers: the cases the matrix is for resolve as intended (not failing on both sides)", () => {
     const glibc = (config: string, name: string) => results[config][name].glibc;
     assert.deepEqual(glibc("ndots1", "api.example.test"), { 4: ["192.0.2.21"], 6: [] });
@@ -193,6 +237,9 @@ describe("resolver vs getaddrinfo (lab)", { skip: skip ?? false, timeout: 300_00
   });
 
   it("sees the deliberate differences it documents (so the list does not go stale)", () => {
+    const pinned = results.ndots1["pinned.test"] as unknown as Record<"dnsLookup" | "lookup", Record<string, Side>>;
+    assert.deepEqual(pinned.dnsLookup[6], { 4: [], 6: ["2001:db8::31"] });
+    assert.deepEqual(pinned.lookup[6], { 4: "ENOTFOUND", 6: "ENOTFOUND" });
     const row = results.ndots1["app.localhost"];
     assert.deepEqual(row.stub, { 4: ["127.0.0.1"], 6: ["::1"] });
     assert.equal(typeof row.glibc[4], "string", JSON.stringify(row.glibc)); // NXDOMAIN from the lab's DNS

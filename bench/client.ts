@@ -3,6 +3,9 @@
  *
  *   client.ts eyeballs|native HOST PORT REPEAT TIMEOUT_MS [HISTORY]
  *
+ * HOST may be a comma-separated list: connect i goes to its (i mod n)th
+ * name (bench/lazy_eye.ts warms history with other hosts this way).
+ *
  * HISTORY (eyeballs only): `off` for `history: false`, a file name for a
  * FileHistory there; omitted, the library's default (in memory).
  *
@@ -28,12 +31,13 @@ async function main(argv: string[]): Promise<number> {
     console.error("usage: client.ts eyeballs|native HOST PORT REPEAT TIMEOUT_MS [off|HISTORY_FILE]");
     return 2;
   }
+  const hosts = host.split(",");
   const dial: Connector = mode === "eyeballs" ? await eyeballsConnector(history) : nativeConnector();
   console.log(JSON.stringify({ meta: { runtime: runtimeVersion(), mode, net: netDefaults() } }));
   for (let i = 0; i < repeat; i++) {
     const t0 = performance.now();
     try {
-      const conn = await dial(host, port, timeoutMs);
+      const conn = await dial(hosts[i % hosts.length], port, timeoutMs);
       const ms = performance.now() - t0;
       conn.close();
       console.log(JSON.stringify({ i, ok: true, ms, address: conn.address }));

@@ -317,6 +317,16 @@ export type ConnectEvent =
     scheduleMs: number;
     srttMs: number;
     rttvarMs: number;
+  }
+  /** The delay after the first start came from the network's RTTs (`hosts` hosts measured), for a host never met. */
+  | {
+    type: "network-delay";
+    atMs: number;
+    delayMs: number;
+    scheduleMs: number;
+    srttMs: number;
+    rttvarMs: number;
+    hosts: number;
   };
 
 /**

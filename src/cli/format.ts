@@ -141,6 +141,8 @@ export function formatTimeline(events: readonly ConnectEvent[], attempts: readon
       lines.push(`  ${ms(event.atMs).padStart(8)} ms  ${historyOrderLine(event)}`);
     } else if (event.type === "history-delay") {
       lines.push(`  ${ms(event.atMs).padStart(8)} ms  ${historyDelayLine(event)}`);
+    } else if (event.type === "network-delay") {
+      lines.push(`  ${ms(event.atMs).padStart(8)} ms  ${networkDelayLine(event)}`);
     } else if (event.type === "late-connection-closed") {
       const where = bracketed(event.attempt.address, event.attempt.family);
       lines.push(`  ${ms(event.atMs).padStart(8)} ms  closed a late connection to ${where}`);
@@ -206,6 +208,14 @@ export function historyDelayLine(event: Extract<ConnectEvent, { type: "history-d
   const where = bracketed(event.address, event.address.includes(":") ? 6 : 4);
   return `history: next attempt after ${ms(event.delayMs)} ms, not ${ms(event.scheduleMs)} ms: ` +
     `${where} connected in ${ms(event.srttMs)} ± ${ms(event.rttvarMs)} ms before`;
+}
+
+/**
+ * Why the network's RTTs changed the first delay for a host history has not met.
+ */
+export function networkDelayLine(event: Extract<ConnectEvent, { type: "network-delay" }>): string {
+  return `history: next attempt after ${ms(event.delayMs)} ms, not ${ms(event.scheduleMs)} ms: ` +
+    `this network's RTT is ${ms(event.srttMs)} ± ${ms(event.rttvarMs)} ms (median of ${event.hosts} hosts)`;
 }
 
 /**

@@ -9,8 +9,15 @@ import { AttemptError, ConnectError } from "../base/errors.ts";
 import { type Resolution, resolveInto, type ServiceLookup } from "./resolve.ts";
 import { dialSafely, emptyDialError, NEVER_ABORTED, race } from "../race/race.ts";
 import { defaultSchedule, MAX_ATTEMPTS_IN_FLIGHT, RESOLUTION_DELAY, type Schedule } from "../race/schedule.ts";
-import { defaultHistory, type History, type HostHistory, outcomesOf } from "../history/history.ts";
-import { HISTORY_WAIT, historyFamily, historyRank, historySchedule } from "../history/in_race.ts";
+import { defaultHistory, type History, type HostHistory, type NetworkRtt, outcomesOf } from "../history/history.ts";
+import {
+  HISTORY_WAIT,
+  historyFamily,
+  historyRank,
+  historySchedule,
+  knowsRtt,
+  networkSchedule,
+} from "../history/in_race.ts";
 import { AddressQueue, thenBy } from "../race/queue.ts";
 import { systemClock } from "../race/clock.ts";
 import {
@@ -156,9 +163,17 @@ async function raceFor<Conn>(
     controller!.abort(timedOut);
   }, options.timeout);
 
-  const found = history ? lookupSafely(history, historyHost!, port, options.network) : undefined;
+  const network = history ? options.network : undefined; // read once: the adapters' is a getter
+  const found = history ? lookupSafely(history, historyHost!, port, network) : undefined;
   // The in-memory store answers without an await; an async one gets HISTORY_WAIT, and the timeout and signal count.
   const known = isPromiseLike(found) ? await storeAnswer(found, controller!.signal, clock) : found;
+  // A host whose RTT history does not know, under the default schedule, starts from the network's RTTs.
+  const fromNetwork = history && options.schedule === undefined && !knowsRtt(known)
+    ? networkRttSafely(history, network)
+    : undefined;
+  const networkRtt = isPromiseLike(fromNetwork)
+    ? await storeAnswer(fromNetwork, controller!.signal, clock)
+    : fromNetwork;
   if (controller?.signal.aborted) {
     cancelTimeout();
     options.signal?.removeEventListener("abort", onAbort);
@@ -228,6 +243,13 @@ async function raceFor<Conn>(
   }
 
   let schedule: Schedule = options.schedule ?? defaultSchedule;
+  if (networkRtt) { // a host never measured, on a network whose RTTs history knows (never with the caller's schedule)
+    let told = false;
+    schedule = networkSchedule(schedule, networkRtt, (change) => {
+      if (!told) emit?.({ type: "network-delay", atMs: clock.now() - startedAt, ...change });
+      told = true;
+    });
+  }
   let raceEmit = emit;
   if (known) { // the delay after starting an address with a measured RTT comes from that RTT
     let lastStarted: string | undefined;
@@ -259,7 +281,7 @@ async function raceFor<Conn>(
         historyHost!,
         port,
         outcomesOf(result.attempts, controller?.signal.aborted === true),
-        options.network,
+        network,
       );
     }
     if (result.error !== undefined) throw result.error;
@@ -335,14 +357,35 @@ function lookupSafely(
   }
 }
 
+/** `history.networkRtt`, if the store has it; a store that throws or rejects knows nothing. */
+function networkRttSafely(
+  history: History,
+  network: string | undefined,
+): NetworkRtt | undefined | Promise<NetworkRtt | undefined> {
+  if (typeof history.networkRtt !== "function") return undefined;
+  try {
+    const found = network === undefined ? history.networkRtt() : history.networkRtt(network);
+    return isPromiseLike(found) ? Promise.resolve(found).then(checkedRtt, () => undefined) : checkedRtt(found);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A store's RTT summary, if it has the shape a race can use. */
+function checkedRtt(found: unknown): NetworkRtt | undefined {
+  const rtt = found as NetworkRtt | undefined;
+  const ms = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
+  return typeof rtt === "object" && rtt !== null && ms(rtt.srttMs) && ms(rtt.rttvarMs) ? rtt : undefined;
+}
+
 /** A store's answer, or undefined once it has had HISTORY_WAIT or the connect was aborted: history is a hint. */
-function storeAnswer(
-  found: PromiseLike<HostHistory | undefined>,
+function storeAnswer<T>(
+  found: PromiseLike<T | undefined>,
   signal: AbortSignal,
   clock: Clock,
-): Promise<HostHistory | undefined> {
+): Promise<T | undefined> {
   return new Promise((resolve) => {
-    const done = (known?: HostHistory) => {
+    const done = (known?: T) => {
       cancelWait();
       signal.removeEventListener("abort", onAbort);
       resolve(known);

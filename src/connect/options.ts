@@ -20,7 +20,11 @@ import type { SourceAddress } from "../addresses/rfc6724.ts";
  * ```
  */
 export interface RaceSettings {
-  /** Delay between attempt starts. Default {@linkcode defaultSchedule} (halving from 250 ms, floor 10 ms). */
+  /**
+   * Delay between attempt starts. Default {@linkcode defaultSchedule} (halving from 250 ms, floor 10 ms), whose delays
+   * history replaces from measured RTTs: the host's own, or for a host never met the network's (docs/history.md).
+   * A schedule set here is used as given for a host history has no RTT for.
+   */
   readonly schedule?: Schedule;
   /** How long an IPv4 answer waits for the IPv6 one, in ms (RFC 8305: 50). */
   readonly resolutionDelay?: number;

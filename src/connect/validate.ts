@@ -136,6 +136,7 @@ export function checkConnectOptions<Conn>(options: ConnectOptions<Conn>, hostFie
     }
     requireFunction(history.lookup, "history.lookup");
     requireFunction(history.record, "history.record");
+    if (history.networkRtt !== undefined) requireFunction(history.networkRtt, "history.networkRtt");
   }
   if (options.addressPolicy !== undefined) requireFunction(options.addressPolicy, "addressPolicy");
   if (options.nat64Prefix !== undefined && options.nat64Prefix !== false) parseNat64Prefix(options.nat64Prefix);

@@ -85,6 +85,93 @@ export interface History {
   lookup(host: string, port: number, network?: string): HostHistory | undefined | Promise<HostHistory | undefined>;
   /** Learns from one race's attempts to `host` on `port`, on `network` (as in `lookup`). */
   record(host: string, port: number, outcomes: readonly AddressOutcome[], network?: string): void | Promise<void>;
+  /**
+   * Optional: what this store knows of `network`'s RTTs as a whole ({@linkcode networkRttOf} over its live hosts),
+   * or undefined when it knows too little. `connect` asks only for a host `lookup` knows no RTT of, and then starts
+   * that race from the network's RTTs (docs/history.md). A store without it gives new hosts the schedule.
+   */
+  networkRtt?(network?: string): NetworkRtt | undefined | Promise<NetworkRtt | undefined>;
+}
+
+/**
+ * What a store knows of one network's RTTs: the median over its live hosts
+ * of each host's best smoothed RTT (the connected address with the smallest
+ * SRTT, the one a race would try first) and of that address's RTTVAR.
+ *
+ * @example
+ * ```ts
+ * import type { NetworkRtt } from "@eyeballs/connect/history";
+ * const rtt: NetworkRtt = { srttMs: 20, rttvarMs: 6, hosts: 5 };
+ * ```
+ */
+export interface NetworkRtt {
+  /** The median of the hosts' smoothed RTTs, ms. */
+  readonly srttMs: number;
+  /** The median of their RTT variations, ms. */
+  readonly rttvarMs: number;
+  /** How many hosts it summarises (at least {@linkcode NETWORK_RTT_MIN_HOSTS}). */
+  readonly hosts: number;
+}
+
+/**
+ * How many hosts with a measured RTT a network needs before its RTTs set the
+ * delay for a host never met: 3, so that the median is one no single outlier
+ * (a CDN edge next door, a server on another continent) can set.
+ *
+ * @example
+ * ```ts
+ * import { NETWORK_RTT_MIN_HOSTS } from "@eyeballs/connect/history";
+ * NETWORK_RTT_MIN_HOSTS; // 3
+ * ```
+ */
+export const NETWORK_RTT_MIN_HOSTS = 3;
+
+/**
+ * The RTT summary of one network from its stored hosts at `now`: the median
+ * of each live host's best smoothed RTT and of its RTTVAR. Hosts past their
+ * TTL, and hosts with no connected address with an RTT, do not count.
+ * Undefined when fewer than `minHosts` (default
+ * {@linkcode NETWORK_RTT_MIN_HOSTS}) count. Pure; every store shares it.
+ *
+ * @example
+ * ```ts
+ * import { networkRttOf, updateStoredHost } from "@eyeballs/connect/history";
+ * const hosts = [18, 20, 400].map((rttMs) =>
+ *   updateStoredHost(undefined, [{ address: "192.0.2.1", state: "connected", rttMs }], 0, 60_000)
+ * );
+ * networkRttOf(hosts, 1000, 60_000); // { srttMs: 20, rttvarMs: 10, hosts: 3 }
+ * ```
+ */
+export function networkRttOf(
+  hosts: Iterable<StoredHost>,
+  now: number,
+  ttl: number,
+  minHosts: number = NETWORK_RTT_MIN_HOSTS,
+): NetworkRtt | undefined {
+  const srtts: number[] = [];
+  const rttvars: number[] = [];
+  for (const stored of hosts) {
+    if (isExpired(stored, now, ttl)) continue;
+    let best: StoredAddress | undefined;
+    for (const known of stored.addresses) {
+      if (known.state !== "connected" || !isMs(known.srttMs) || !isMs(known.rttvarMs)) continue;
+      if (best === undefined || known.srttMs < best.srttMs!) best = known;
+    }
+    if (best === undefined) continue;
+    srtts.push(best.srttMs!);
+    rttvars.push(best.rttvarMs!);
+  }
+  if (srtts.length === 0 || srtts.length < minHosts) return undefined;
+  return { srttMs: median(srtts), rttvarMs: median(rttvars), hosts: srtts.length };
+}
+
+const isMs = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && value >= 0;
+
+/** The median (the mean of the two middle values for an even count); `values` is sorted in place. */
+function median(values: number[]): number {
+  values.sort((a, b) => a - b);
+  const mid = values.length >> 1;
+  return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
 /**
@@ -128,6 +215,9 @@ export const HISTORY_MAX_HOSTS = 1000;
  * ```
  */
 export const HISTORY_MAX_NETWORKS = 4;
+
+/** How long `MemoryHistory` reuses a network's RTT summary when nothing was recorded on it, in ms. */
+const RTT_SUMMARY_MAX_AGE = 1000;
 
 /** How many addresses one host keeps at most (the most recently recorded). */
 const MAX_ADDRESSES_PER_HOST = 32;
@@ -326,6 +416,8 @@ export class MemoryHistory implements History {
   readonly #clock: Clock;
   /** Per network (`""`: unknown), host and port to entry; insertion order is the LRU order of both maps. */
   readonly #networks = new Map<string, Map<string, StoredHost>>();
+  /** Per network, its RTT summary and when it was computed; dropped when the network records. */
+  readonly #rtts = new Map<string, { at: number; rtt: NetworkRtt | undefined }>();
 
   /** An empty history; throws a TypeError or RangeError naming a bad option. */
   constructor(options: MemoryHistoryOptions = {}) {
@@ -368,16 +460,34 @@ export class MemoryHistory implements History {
     return viewOfStoredHost(stored, now);
   }
 
+  /**
+   * What it knows of `network`'s RTTs ({@linkcode networkRttOf}), or undefined with fewer than
+   * {@linkcode NETWORK_RTT_MIN_HOSTS} hosts measured. Computed again after a record on that network, and at most
+   * once a second otherwise (so hosts past their TTL drop out).
+   */
+  networkRtt(network?: string): NetworkRtt | undefined {
+    const id = network ?? "";
+    const now = this.#clock.now();
+    const cached = this.#rtts.get(id);
+    if (cached !== undefined && now - cached.at >= 0 && now - cached.at < RTT_SUMMARY_MAX_AGE) return cached.rtt;
+    const hosts = this.#networks.get(id);
+    const rtt = hosts === undefined ? undefined : networkRttOf(hosts.values(), now, this.#ttl);
+    this.#rtts.set(id, { at: now, rtt });
+    return rtt;
+  }
+
   /** Learns from one race on `network`. */
   record(host: string, port: number, outcomes: readonly AddressOutcome[], network?: string): void {
     if (outcomes.length === 0) return;
     const id = network ?? "";
+    this.#rtts.delete(id);
     const hosts = this.#networks.get(id) ?? new Map<string, StoredHost>();
     this.#networks.delete(id); // re-inserted last: most recently used
     this.#networks.set(id, hosts);
     for (const oldest of this.#networks.keys()) {
       if (this.#networks.size <= this.#maxNetworks) break;
       this.#networks.delete(oldest);
+      this.#rtts.delete(oldest);
     }
     const key = historyKey(host, port);
     const updated = updateStoredHost(hosts.get(key), outcomes, this.#clock.now(), this.#ttl);
@@ -392,6 +502,7 @@ export class MemoryHistory implements History {
   /** Forgets everything, on every network. */
   clear(): void {
     this.#networks.clear();
+    this.#rtts.clear();
   }
 }
 

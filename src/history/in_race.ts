@@ -10,11 +10,13 @@
  *   decided before resolution so the Resolution Delay waits for the right one.
  * - Delay: after starting an address with a measured RTT, the next attempt
  *   waits {@linkcode rttAttemptDelay} instead of the schedule's delay.
+ * - A host never met on a known network: until the first timer expires, the
+ *   delay is {@linkcode networkAttemptDelay}, from the network's RTTs.
  *
  * @module
  */
 
-import type { HostHistory, KnownAddress } from "./history.ts";
+import type { HostHistory, KnownAddress, NetworkRtt } from "./history.ts";
 import { MAX_ATTEMPT_DELAY, MIN_ATTEMPT_DELAY, type Schedule } from "../race/schedule.ts";
 import type { Family } from "../base/types.ts";
 
@@ -63,6 +65,84 @@ export function rttAttemptDelay(known: KnownAddress): number | undefined {
   if (!isMs(srttMs) || !isMs(rttvarMs)) return undefined;
   const rto = srttMs + Math.max(RTT_DELAY_MARGIN, 4 * rttvarMs);
   return Math.min(MAX_ATTEMPT_DELAY, Math.max(MIN_ATTEMPT_DELAY, rto));
+}
+
+/**
+ * The lowest delay {@linkcode networkAttemptDelay} gives, in ms: RFC 8305 §5's
+ * (and the HEv3 draft's) recommended minimum of 100 ms. A delay borrowed from
+ * other hosts is a guess about this one; the floor keeps a healthy host up
+ * to about 100 ms away at one SYN.
+ *
+ * @example
+ * ```ts
+ * import { NETWORK_DELAY_FLOOR } from "@eyeballs/connect/history";
+ * NETWORK_DELAY_FLOOR; // 100
+ * ```
+ */
+export const NETWORK_DELAY_FLOOR = 100;
+
+/**
+ * The first Connection Attempt Delay for a host history has never measured,
+ * on a network whose RTTs it knows: {@linkcode rttAttemptDelay}'s formula on
+ * the network's median SRTT and RTTVAR, at most 3 × SRTT + G (the value after
+ * one sample) so a jittery network cannot stretch it, clamped to
+ * {@linkcode NETWORK_DELAY_FLOOR} (100 ms) and 2 s:
+ * `clamp(min(SRTT + max(G, 4 · RTTVAR), 3 · SRTT + G), 100, 2000)`, G = 25 ms.
+ * Undefined when `rtt` holds no usable numbers.
+ *
+ * @example
+ * ```ts
+ * import { networkAttemptDelay } from "@eyeballs/connect/history";
+ * networkAttemptDelay({ srttMs: 20, rttvarMs: 10, hosts: 3 }); // 100 (60, raised to the floor)
+ * networkAttemptDelay({ srttMs: 60, rttvarMs: 30, hosts: 5 }); // 180
+ * networkAttemptDelay({ srttMs: 60, rttvarMs: 90, hosts: 5 }); // 205 (3 × 60 + 25)
+ * ```
+ */
+export function networkAttemptDelay(rtt: NetworkRtt): number | undefined {
+  const { srttMs, rttvarMs } = (rtt ?? {}) as Partial<NetworkRtt>;
+  if (!isMs(srttMs) || !isMs(rttvarMs)) return undefined;
+  const rto = Math.min(srttMs + Math.max(RTT_DELAY_MARGIN, 4 * rttvarMs), 3 * srttMs + RTT_DELAY_MARGIN);
+  return Math.min(MAX_ATTEMPT_DELAY, Math.max(NETWORK_DELAY_FLOOR, rto));
+}
+
+/** True when history holds an RTT for some address of the host: then its own RTTs, not the network's, count. */
+export function knowsRtt(history: HostHistory | undefined): boolean {
+  return history !== undefined && history.addresses.some((k) => isMs(k.srttMs) && isMs(k.rttvarMs));
+}
+
+/** Why the network's RTTs changed a delay, for the `network-delay` event. */
+export interface NetworkDelay {
+  /** The delay used. */
+  readonly delayMs: number;
+  /** What the schedule alone would have waited. */
+  readonly scheduleMs: number;
+  /** The network's median smoothed RTT. */
+  readonly srttMs: number;
+  /** Its median RTT variation. */
+  readonly rttvarMs: number;
+  /** How many hosts it summarises. */
+  readonly hosts: number;
+}
+
+/**
+ * `base`, except that until the first timer expires the delay is
+ * {@linkcode networkAttemptDelay} of `rtt` (after an expiry `base` goes on as
+ * it would: the default's halving continues at 125 ms). `base` unchanged when
+ * `rtt` gives no delay. `onChange` hears of each delay it changed.
+ */
+export function networkSchedule(
+  base: Schedule,
+  rtt: NetworkRtt,
+  onChange: (change: NetworkDelay) => void = () => {},
+): Schedule {
+  const delayMs = networkAttemptDelay(rtt);
+  if (delayMs === undefined) return base;
+  return (state) => {
+    const scheduleMs = base(state);
+    if (state.expiries !== 0 || delayMs === scheduleMs) return scheduleMs;
+    onChange({ delayMs, scheduleMs, srttMs: rtt.srttMs, rttvarMs: rtt.rttvarMs, hosts: rtt.hosts });
+    return delayMs;
+  };
 }
 
 const isMs = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && value >= 0;

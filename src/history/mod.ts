@@ -35,11 +35,14 @@ export {
   type KnownAddress,
   MemoryHistory,
   type MemoryHistoryOptions,
+  NETWORK_RTT_MIN_HOSTS,
+  type NetworkRtt,
+  networkRttOf,
   outcomesOf,
   type StoredAddress,
   type StoredHost,
   updateStoredHost,
   viewOfStoredHost,
 } from "./history.ts";
-export { RTT_DELAY_MARGIN, rttAttemptDelay } from "./in_race.ts";
+export { NETWORK_DELAY_FLOOR, networkAttemptDelay, RTT_DELAY_MARGIN, rttAttemptDelay } from "./in_race.ts";
 export { networkId } from "./network.ts";

@@ -137,6 +137,30 @@ describe("FileHistory", () => {
     }
   });
 
+  it("summarises a network's RTTs for hosts never met, per network, from 3 hosts on", () => {
+    const { file, done } = folder();
+    try {
+      let now = 1_000_000;
+      const history = new FileHistory(file, { now: () => now, ttl: 60_000 });
+      for (const [host, rttMs] of [["a.test", 18], ["b.test", 20]] as const) {
+        history.record(host, 443, [{ address: V4, state: "connected", rttMs }], "home");
+      }
+      assert.equal(history.networkRtt("home"), undefined); // 2 hosts: too few
+      history.record("c.test", 443, [{ address: V4, state: "connected", rttMs: 300 }], "home");
+      assert.deepEqual(new FileHistory(file, { now: () => now }).networkRtt("home"), {
+        srttMs: 20,
+        rttvarMs: 10,
+        hosts: 3,
+      });
+      assert.equal(history.networkRtt("office"), undefined);
+      assert.equal(history.networkRtt(), undefined);
+      now += 60_000; // past the TTL
+      assert.equal(history.networkRtt("home"), undefined);
+    } finally {
+      done();
+    }
+  });
+
   it("keeps at most maxNetworks networks in the file, the most recently recorded", () => {
     const { file, done } = folder();
     try {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CliOptions, parseArgs, UsageError } from "../../src/cli/args.ts";
-import { historyDelayLine, historyOrderLine } from "../../src/cli/format.ts";
+import { historyDelayLine, historyOrderLine, networkDelayLine } from "../../src/cli/format.ts";
 import { run } from "../../src/cli/run.ts";
 import { historyOf } from "../../src/cli/settings.ts";
 import { FileHistory } from "../../src/adapters/shared/file_history.ts";
@@ -65,6 +65,18 @@ describe("CLI history options", () => {
         rttvarMs: 2,
       }),
       "history: next attempt after 45.0 ms, not 250.0 ms: [2001:db8::1] connected in 20.0 ± 2.0 ms before",
+    );
+    assert.equal(
+      networkDelayLine({
+        type: "network-delay",
+        atMs: 0,
+        delayMs: 100,
+        scheduleMs: 250,
+        srttMs: 20.4,
+        rttvarMs: 10.2,
+        hosts: 3,
+      }),
+      "history: next attempt after 100.0 ms, not 250.0 ms: this network's RTT is 20.4 ± 10.2 ms (median of 3 hosts)",
     );
   });
 

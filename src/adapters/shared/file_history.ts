@@ -15,6 +15,8 @@ import {
   historyKey,
   type HostHistory,
   isExpired,
+  type NetworkRtt,
+  networkRttOf,
   type StoredAddress,
   type StoredHost,
   updateStoredHost,
@@ -90,6 +92,12 @@ export class FileHistory implements History {
     const stored = this.#read().get(network ?? "")?.hosts.get(historyKey(host, port));
     const now = this.#now();
     return stored === undefined || isExpired(stored, now, this.#ttl) ? undefined : viewOfStoredHost(stored, now);
+  }
+
+  /** What the file knows of `network`'s RTTs (`networkRttOf` over its live hosts), or undefined with too few hosts. */
+  networkRtt(network?: string): NetworkRtt | undefined {
+    const hosts = this.#read().get(network ?? "")?.hosts;
+    return hosts === undefined ? undefined : networkRttOf(hosts.values(), this.#now(), this.#ttl);
   }
 
   /** Learns from one race on `network` and rewrites the file. Throws when the file cannot be written. */

@@ -131,9 +131,9 @@ async function connectOnce(
     // The CLI only measures: the connection is closed once the race is known.
     runtime.dialer.close(result.conn);
     if (options.json) {
-      io.out(JSON.stringify(successRecord(host, port, result)));
+      io.out(JSON.stringify(successRecord(host, port, result, events)));
     } else {
-      for (const line of formatTimeline(events, result.attempts)) io.out(line);
+      for (const line of formatTimeline(events, result.attempts, host)) io.out(line);
       io.out(formatSummary(result));
     }
     return EXIT.ok;
@@ -143,9 +143,9 @@ async function connectOnce(
     if (error instanceof TypeError || error instanceof RangeError) return usageError(io, asArgument(error.message));
     const attempts: readonly Attempt[] = error instanceof ConnectError ? error.attempts : [];
     if (options.json) {
-      io.out(JSON.stringify(failureRecord(host, port, error, attempts)));
+      io.out(JSON.stringify(failureRecord(host, port, error, attempts, events)));
     } else {
-      for (const line of formatTimeline(events, attempts)) io.out(line);
+      for (const line of formatTimeline(events, attempts, host)) io.out(line);
       io.err(`eyeballs: ${error instanceof Error ? error.message : String(error)}`);
     }
     return EXIT.failed;

@@ -139,7 +139,11 @@ const round = (ms: number) => Math.round(ms * 100) / 100;
 
 /** Why an attempt failed, or was aborted by a timeout or the caller; else null. */
 function reason(attempt: Attempt): string | null {
-  return attempt.error === undefined ? null : reasonOf(attempt.error);
+  if (attempt.error === undefined) return null;
+  // A failed handshake's message repeats the host and address the row already shows: its cause is the reason.
+  const { name, cause } = attempt.error as { name?: unknown; cause?: unknown };
+  if (name === "TlsHandshakeError" && cause !== undefined) return `TLS: ${reasonOf(cause)}`;
+  return reasonOf(attempt.error);
 }
 
 /**
@@ -440,6 +444,16 @@ export function historyDelayLine(event: Extract<ConnectEvent, { type: "history-d
   const where = bracketed(event.address, event.address.includes(":") ? 6 : 4);
   return `history: next attempt after ${ms(event.delayMs)} ms, not ${ms(event.scheduleMs)} ms: ` +
     `${where} connected in ${ms(event.srttMs)} ± ${ms(event.rttvarMs)} ms before`;
+}
+
+/**
+ * The `--tls` line: the winner's handshake time, the ALPN protocol agreed, the certificate's subject and issuer.
+ */
+export function formatTls(tls: TlsRecord): string {
+  const time = tls.handshakeMs === null ? "" : ` in ${ms(tls.handshakeMs)} ms`;
+  const subject = tls.subject === null ? "certificate subject unknown" : `certificate ${tls.subject}`;
+  const issuer = tls.issuer === null ? "" : ` (issuer ${tls.issuer})`;
+  return `TLS handshake${time}: ALPN ${tls.alpn ?? "none"}, ${subject}${issuer}`;
 }
 
 /**

@@ -19,7 +19,7 @@ const ms = (value: number) => `${value.toFixed(0)} ms`;
  * each attempt as pending (with its age) or ended (with its outcome and
  * reason).
  */
-export function renderLive(events: readonly ConnectEvent[], nowMs: number): string[] {
+export function renderLive(events: readonly ConnectEvent[], nowMs: number, options: LiveOptions = {}): string[] {
   const resolved: string[] = [];
   const notes: string[] = [];
   const rows = new Map<number, string[]>();
@@ -41,7 +41,7 @@ export function renderLive(events: readonly ConnectEvent[], nowMs: number): stri
       const { attempt } = event;
       const where = `#${attempt.index + 1} ${bracketed(attempt.address, attempt.family)}`;
       if (event.type === "attempt-start") {
-        rows.set(attempt.index, [where, "pending", ms(nowMs - event.atMs)]);
+        rows.set(attempt.index, [where, options.tls ? "pending (TCP, then TLS)" : "pending", ms(nowMs - event.atMs)]);
       } else {
         const outcome = event.type.slice("attempt-".length);
         const why = event.type === "attempt-failed" ? `: ${reasonOf(event.error)}` : "";
@@ -57,6 +57,12 @@ export function renderLive(events: readonly ConnectEvent[], nowMs: number): stri
     ...notes.map((n) => `  ${n}`),
     ...table.map((r) => `  ${r[0].padEnd(width[0])}  ${r[1].padEnd(width[1])}  ${r[2]}`),
   ];
+}
+
+/** What the live view shows besides the race. */
+export interface LiveOptions {
+  /** `--tls`: an attempt is pending until its TLS handshake is done. */
+  readonly tls?: boolean;
 }
 
 /**
@@ -84,10 +90,12 @@ export class LiveView {
   #drawn = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   readonly #target: LiveTarget;
+  readonly #options: LiveOptions;
 
   /** Starts redrawing every {@linkcode LIVE_REFRESH_MS} (the timer does not keep the process alive). */
-  constructor(target: LiveTarget, refresh = true) {
+  constructor(target: LiveTarget, refresh = true, options: LiveOptions = {}) {
     this.#target = target;
+    this.#options = options;
     if (refresh) {
       this.#timer = setInterval(() => this.#draw(), LIVE_REFRESH_MS);
       (this.#timer as { unref?: () => void }).unref?.();
@@ -113,7 +121,7 @@ export class LiveView {
   }
 
   #draw(): void {
-    const lines = renderLive(this.#events, this.#target.now());
+    const lines = renderLive(this.#events, this.#target.now(), this.#options);
     this.#target.write(this.#erase() + lines.join("\n") + "\n");
     this.#drawn = lines.length;
   }

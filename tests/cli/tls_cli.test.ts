@@ -15,6 +15,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { parseArgs, UsageError } from "../../src/cli/args.ts";
 import { formatTls } from "../../src/cli/format.ts";
+import { renderLive } from "../../src/cli/live.ts";
 import { readCaFile } from "../../src/cli/settings.ts";
 import { distinguishedName } from "../../src/cli/tls.ts";
 import { mainFile } from "../helpers/cli_entry.ts";
@@ -227,6 +228,21 @@ describe("--tls arguments", () => {
       /^UsageError: --ca .*bad-body\.pem: certificate 1 of 1 is not a valid X\.509 certificate$/,
     );
     assert.deepEqual(await readCaFile(caFile), [ca.caCert.trim() + "\n"]);
+  });
+
+  it("live, an attempt is pending until its handshake is done", () => {
+    const attempt = {
+      index: 0,
+      address: "127.0.0.1",
+      family: 4 as const,
+      port: 443,
+      startMs: 1,
+      outcome: "pending" as const,
+    };
+    assert.deepEqual(renderLive([{ type: "attempt-start", atMs: 1, attempt }], 41, { tls: true }), [
+      "  resolving… (41 ms)",
+      "  #1 127.0.0.1  pending (TCP, then TLS)  40 ms",
+    ]);
   });
 
   it("the TLS line and certificate names read as text", () => {

@@ -278,6 +278,7 @@ const ARGUMENTS: Record<string, string> = {
   "FileHistory: path": "--history",
   "FileHistory: ttl": "--history-ttl",
   "MemoryHistory: ttl": "--history-ttl",
+  alpn: "--alpn",
 };
 
 /** Renames the field a library error starts with to the argument the user typed. */

@@ -12,12 +12,13 @@ export const USAGE = `eyeballs: connect to HOST PORT the Happy Eyeballs way (RFC
 Usage: eyeballs [options] HOST PORT
 
 Resolves HOST (both IPv6 and IPv4, in parallel; on port 443 its HTTPS
-records too, with the stub resolver), races connection attempts to its
-addresses, prints a timeline of every attempt, then closes the connection:
-it only measures connects. On a terminal it shows the race live while
-attempts are pending (address, elapsed time, what failed). HTTPS records
-(RFC 9460) are listed by group (priority), with the alias followed, each
-endpoint skipped and each record ignored, and why.
+records too, under Node and Bun with their stub resolver), races
+connection attempts to its addresses, prints a timeline of every attempt,
+then closes the connection: it only measures connects. On a terminal it
+shows the race live while attempts are pending (address, elapsed time,
+what failed). HTTPS records (RFC 9460) are listed by group (priority),
+with the alias followed, each endpoint skipped and each record ignored,
+and why.
 
 Options:
   --json                  One JSON object per connection on stdout (one line each)

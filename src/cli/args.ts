@@ -8,6 +8,7 @@
  */
 
 import { ADDRESS_CATEGORIES, type AddressCategory, INTERNAL_CATEGORIES } from "../addresses/policy.ts";
+import { parseIp } from "../addresses/ip.ts";
 
 /** The schedules `--schedule` can name. */
 export type ScheduleName = "default" | "rfc8305" | "halving";
@@ -48,6 +49,14 @@ export interface CliOptions {
   readonly noHistory?: boolean;
   /** `--deny`: the address categories refused before any SYN. */
   readonly deny?: readonly AddressCategory[];
+  /** `--tls`: race until a TLS handshake completes, and report it. */
+  readonly tls?: boolean;
+  /** `--ca FILE`: a PEM file of CA certificates trusted besides the system's (with `--tls`). */
+  readonly caFile?: string;
+  /** `--alpn LIST`: the ALPN protocol ids offered, in order (with `--tls`). */
+  readonly alpn?: readonly string[];
+  /** `--servername NAME`: the name sent in SNI and the certificate is checked against (with `--tls`). */
+  readonly servername?: string;
 }
 
 /**
@@ -62,7 +71,7 @@ export class UsageError extends Error {
   }
 }
 
-const FLAGS = new Set(["--json", "--no-history"]);
+const FLAGS = new Set(["--json", "--no-history", "--tls"]);
 const VALUED = new Set([
   "--repeat",
   "--schedule",
@@ -74,6 +83,9 @@ const VALUED = new Set([
   "--history",
   "--history-ttl",
   "--deny",
+  "--ca",
+  "--alpn",
+  "--servername",
 ]);
 const SCHEDULES: readonly ScheduleName[] = ["default", "rfc8305", "halving"];
 
@@ -147,6 +159,15 @@ export function parseArgs(argv: readonly string[]): Command {
   if (noHistory && (historyFile !== undefined || historyTtl !== undefined)) {
     throw new UsageError(`--no-history contradicts ${historyFile !== undefined ? "--history" : "--history-ttl"}`);
   }
+  const tls = flags.has("--tls");
+  const needsTls = ["--ca", "--alpn", "--servername"].find((name) => values.has(name));
+  if (!tls && needsTls !== undefined) throw new UsageError(`${needsTls} needs --tls`);
+  const caFile = get("--ca", (text, name) => {
+    if (text === "") throw new UsageError(`${name} needs a FILE name (a PEM file of CA certificates)`);
+    return text;
+  });
+  const alpn = get("--alpn", alpnList);
+  const servername = get("--servername", serverName);
   const named = get("--schedule", scheduleName);
   if (named === "default" && attemptDelay !== undefined) {
     throw new UsageError("--attempt-delay does not apply to --schedule default (use rfc8305 or halving)");
@@ -168,6 +189,10 @@ export function parseArgs(argv: readonly string[]): Command {
       ...(historyTtl !== undefined && { historyTtl }),
       ...(noHistory && { noHistory }),
       deny: get("--deny", denyList),
+      ...(tls && { tls }),
+      ...(caFile !== undefined && { caFile }),
+      ...(alpn !== undefined && { alpn }),
+      ...(servername !== undefined && { servername }),
     },
   };
 }
@@ -187,6 +212,39 @@ function denyList(text: string, name: string): readonly AddressCategory[] {
     );
   }
   return names as AddressCategory[];
+}
+
+/** `--alpn`: comma-separated ALPN protocol ids (RFC 7301: 1 to 255 bytes each), no empty entry, no repeat. */
+function alpnList(text: string, name: string): readonly string[] {
+  const ids = text.split(",");
+  ids.forEach((id, i) => {
+    if (id === "") {
+      throw new UsageError(
+        `${name} must be a comma-separated list of protocols (h2,http/1.1); entry ${i + 1} is empty`,
+      );
+    }
+    if (new TextEncoder().encode(id).length > 255) {
+      throw new UsageError(`${name}: protocol ${JSON.stringify(id.slice(0, 20) + "…")} is longer than 255 bytes`);
+    }
+    if (/[\s\x00-\x1f]/.test(id)) {
+      throw new UsageError(`${name}: protocol ${JSON.stringify(id)} has a space or control character`);
+    }
+    if (ids.indexOf(id) !== i) throw new UsageError(`${name}: protocol ${JSON.stringify(id)} is listed twice`);
+  });
+  return ids;
+}
+
+/** `--servername`: a DNS name (SNI carries no IP address, RFC 6066 §3). */
+function serverName(text: string, name: string): string {
+  if (text === "") throw new UsageError(`${name} needs a NAME`);
+  if (parseIp(text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text)) {
+    throw new UsageError(`${name} must be a DNS name, not an IP address (SNI carries names only), got ${text}`);
+  }
+  const labels = text.replace(/\.$/, "").split(".");
+  if (text.length > 254 || labels.some((label) => !/^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(label))) {
+    throw new UsageError(`${name} must be a DNS name such as example.com, got ${JSON.stringify(text)}`);
+  }
+  return text;
 }
 
 /** A whole decimal number, e.g. a port or a count. */

@@ -23,19 +23,30 @@ export { EXIT } from "./run.ts";
 /**
  * Deno dials with `Deno.connect`; Bun and Node with `node:net` (Bun's own
  * connect cannot be cancelled). Imported on demand so Node never loads the
- * Deno adapter.
+ * Deno adapter. `--tls` goes through the adapter's `connectTls` on
+ * `node:tls` (see ./tls.ts).
  */
 async function loadRuntime(): Promise<Runtime> {
   const { systemSourceAddresses: sourceAddresses, systemNetworkId: networkId } = await import(
     "../adapters/shared/source_addresses.ts"
   );
+  const { nodeTlsConnector } = await import("./tls.ts");
+  // --tls: the adapter's connectTls on node:tls, loaded only when asked for. Under Deno it is Node's (over Deno's
+  // node:net): Deno.TlsConn shows no peer certificate, and Deno.startTls takes no server name apart from the host.
+  const nodeConnectTls = nodeTlsConnector(
+    async (options) => (await import("../adapters/node/tls.ts")).connectTls(options),
+    "host",
+  );
   if ("Deno" in globalThis) {
     const { denoDialer, systemResolver } = await import("../adapters/deno/mod.ts");
-    return { dialer: denoDialer, resolver: systemResolver, sourceAddresses, networkId };
+    return { dialer: denoDialer, resolver: systemResolver, sourceAddresses, networkId, connectTls: nodeConnectTls };
   }
   // The Node adapter's own default: the stub resolver (no thread-pool stall) where nsswitch allows it.
   const { autoResolver, nodeDialer } = await import("../adapters/node/mod.ts");
-  return { dialer: nodeDialer, resolver: autoResolver, sourceAddresses, networkId };
+  const connectTls = "Bun" in globalThis
+    ? nodeTlsConnector(async (options) => (await import("../adapters/bun/tls.ts")).connectTls(options), "hostname")
+    : nodeConnectTls;
+  return { dialer: nodeDialer, resolver: autoResolver, sourceAddresses, networkId, connectTls };
 }
 
 /**

@@ -10,13 +10,14 @@
 import process from "node:process";
 import { connect } from "../connect/connect.ts";
 import { ConnectError } from "../base/errors.ts";
-import type { Attempt, ConnectEvent, Dialer, Resolver } from "../base/types.ts";
+import type { Attempt, ConnectEvent, Dialer, Family, Resolver } from "../base/types.ts";
+import type { RaceSettings } from "../connect/options.ts";
 import type { SourceAddress } from "../addresses/rfc6724.ts";
 import { type CliOptions, parseArgs, UsageError } from "./args.ts";
-import { failureRecord, formatSummary, formatTimeline, successRecord } from "./format.ts";
+import { failureRecord, formatSummary, formatTimeline, formatTls, successRecord, type TlsRecord } from "./format.ts";
 import type { History } from "../history/history.ts";
 import { LiveView } from "./live.ts";
-import { historyOf, raceSettings } from "./settings.ts";
+import { historyOf, raceSettings, readCaFile } from "./settings.ts";
 import { USAGE, USAGE_HINT } from "./usage.ts";
 import { VERSION } from "./version.ts";
 
@@ -30,6 +31,34 @@ export interface Runtime {
   readonly sourceAddresses?: () => readonly SourceAddress[];
   /** The network this host is on, history's partition (as the adapters do); none: one partition. */
   readonly networkId?: () => string | undefined;
+  /** Races through the TLS handshake (the runtime's adapter's `connectTls`), for `--tls`; none: `--tls` is refused. */
+  readonly connectTls?: (request: TlsRequest) => Promise<TlsConnection>;
+}
+
+/** A `--tls` connect, as the CLI asks the runtime for it. */
+export interface TlsRequest {
+  /** HOST. */
+  readonly host: string;
+  /** PORT. */
+  readonly port: number;
+  /** The race: settings, resolver, history, events (as a TCP connect gets them). */
+  readonly race: RaceSettings & { readonly resolver: Resolver };
+  /** `--ca`: PEM certificates trusted besides the system's. */
+  readonly ca?: readonly string[];
+  /** `--alpn`: the protocols offered (also what HTTPS records are filtered by). */
+  readonly alpn?: readonly string[];
+  /** `--servername`: SNI and the name the certificate is checked against; default HOST. */
+  readonly servername?: string;
+}
+
+/** A finished `--tls` race: the winner's handshake. */
+export interface TlsConnection extends TlsRecord {
+  /** The address connected to (the race's events name it too). */
+  readonly address: string;
+  /** Its family. */
+  readonly family: Family;
+  /** Closes the connection. */
+  close(): void;
 }
 
 /** Where the CLI writes: one call per line. */
@@ -90,10 +119,22 @@ export async function run(args: readonly string[], runtime: Runtime, io: Output 
   } catch (error) {
     return usageError(io, asArgument((error as Error).message));
   }
+  let ca: readonly string[] | undefined;
+  if (options.tls) {
+    if (!runtime.connectTls) return usageError(io, "--tls is not available on this runtime");
+    try {
+      if (options.caFile !== undefined) ca = await readCaFile(options.caFile);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      return usageError(io, error.message);
+    }
+  }
   let failed = false;
   for (let i = 0; i < options.repeat; i++) {
     if (!options.json && options.repeat > 1) io.out(`${i > 0 ? "\n" : ""}connect ${i + 1} of ${options.repeat}`);
-    const status = await connectOnce(options, runtime, io, history);
+    const status = options.tls
+      ? await connectTlsOnce(options, runtime, io, history, ca)
+      : await connectOnce(options, runtime, io, history);
     if (status === EXIT.usage) return status; // the same options would fail the same way
     if (status !== EXIT.ok) failed = true;
   }
@@ -131,9 +172,9 @@ async function connectOnce(
     // The CLI only measures: the connection is closed once the race is known.
     runtime.dialer.close(result.conn);
     if (options.json) {
-      io.out(JSON.stringify(successRecord(host, port, result)));
+      io.out(JSON.stringify(successRecord(host, port, result, events)));
     } else {
-      for (const line of formatTimeline(events, result.attempts)) io.out(line);
+      for (const line of formatTimeline(events, result.attempts, host)) io.out(line);
       io.out(formatSummary(result));
     }
     return EXIT.ok;
@@ -143,9 +184,81 @@ async function connectOnce(
     if (error instanceof TypeError || error instanceof RangeError) return usageError(io, asArgument(error.message));
     const attempts: readonly Attempt[] = error instanceof ConnectError ? error.attempts : [];
     if (options.json) {
-      io.out(JSON.stringify(failureRecord(host, port, error, attempts)));
+      io.out(JSON.stringify(failureRecord(host, port, error, attempts, events)));
     } else {
-      for (const line of formatTimeline(events, attempts)) io.out(line);
+      for (const line of formatTimeline(events, attempts, host)) io.out(line);
+      io.err(`eyeballs: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return EXIT.failed;
+  }
+}
+
+/**
+ * One `--tls` connect: the race runs through the TLS handshake (the runtime's `connectTls`); its timeline comes from
+ * the events, whose attempts are the race's own. Resolves to its exit status.
+ */
+async function connectTlsOnce(
+  options: CliOptions,
+  runtime: Runtime,
+  io: Output,
+  history: History | false | undefined,
+  ca: readonly string[] | undefined,
+): Promise<number> {
+  const { host, port } = options;
+  const events: ConnectEvent[] = [];
+  const started = performance.now();
+  const write = options.json ? undefined : io.live;
+  const live = write && new LiveView({ write, now: () => performance.now() - started }, true, { tls: true });
+  const attempts = () =>
+    events.flatMap((e) => (e.type === "attempt-start" ? [e.attempt] : [])).sort((a, b) => a.index - b.index);
+  try {
+    const connection = await runtime.connectTls!({
+      host,
+      port,
+      race: {
+        ...raceSettings(options),
+        resolver: runtime.resolver,
+        ...(history !== undefined && { history }),
+        sourceAddresses: runtime.sourceAddresses?.(),
+        network: runtime.networkId?.(),
+        ...(options.alpn !== undefined && { alpn: options.alpn }),
+        onEvent: (event) => {
+          events.push(event);
+          live?.update(events);
+        },
+      },
+      ...(ca !== undefined && { ca }),
+      ...(options.alpn !== undefined && { alpn: options.alpn }),
+      ...(options.servername !== undefined && { servername: options.servername }),
+    });
+    live?.stop();
+    connection.close(); // the CLI only measures
+    const won = events.find((e) => e.type === "attempt-won");
+    const winner = attempts().find((a) => a.outcome === "won");
+    const { handshakeMs, alpn, subject, issuer } = connection;
+    const tls: TlsRecord = { handshakeMs, alpn, subject, issuer };
+    const result = {
+      address: winner?.address ?? connection.address,
+      family: winner?.family ?? connection.family,
+      port: winner?.port ?? port,
+      ms: won?.atMs ?? performance.now() - started,
+      attempts: attempts(),
+    };
+    if (options.json) {
+      io.out(JSON.stringify(successRecord(host, port, result, events, tls)));
+    } else {
+      for (const line of formatTimeline(events, result.attempts, host)) io.out(line);
+      io.out(formatTls(tls));
+      io.out(`${formatSummary(result)}, TLS included`);
+    }
+    return EXIT.ok;
+  } catch (error) {
+    live?.stop();
+    if (error instanceof TypeError || error instanceof RangeError) return usageError(io, asArgument(error.message));
+    if (options.json) {
+      io.out(JSON.stringify(failureRecord(host, port, error, attempts(), events)));
+    } else {
+      for (const line of formatTimeline(events, attempts(), host)) io.out(line);
       io.err(`eyeballs: ${error instanceof Error ? error.message : String(error)}`);
     }
     return EXIT.failed;
@@ -165,6 +278,7 @@ const ARGUMENTS: Record<string, string> = {
   "FileHistory: path": "--history",
   "FileHistory: ttl": "--history-ttl",
   "MemoryHistory: ttl": "--history-ttl",
+  alpn: "--alpn",
 };
 
 /** Renames the field a library error starts with to the argument the user typed. */

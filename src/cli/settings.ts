@@ -7,10 +7,10 @@
 import type { RaceSettings } from "../connect/connect.ts";
 import { defaultSchedule, fixedDelay, halving, RFC8305_ATTEMPT_DELAY, type Schedule } from "../race/schedule.ts";
 import { type History, MemoryHistory } from "../history/history.ts";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { FileHistory } from "../adapters/shared/file_history.ts";
-import type { CliOptions } from "./args.ts";
+import { type CliOptions, UsageError } from "./args.ts";
 import { denyAddresses } from "../addresses/policy.ts";
 
 /**
@@ -62,4 +62,38 @@ export function historyOf(
     return history;
   }
   return options.historyTtl === undefined ? undefined : new MemoryHistory(ttl);
+}
+
+/** One PEM certificate block. */
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----/g;
+
+/**
+ * The certificates of `--ca FILE`: every PEM `CERTIFICATE` block in it. A
+ * missing or unreadable file, or one with no certificate, is a
+ * {@linkcode UsageError} naming `--ca` and the file.
+ */
+export async function readCaFile(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a folder" : (error as Error).message;
+    throw new UsageError(`--ca ${path}: ${why}`);
+  }
+  const certificates = text.match(PEM_CERTIFICATE) ?? [];
+  if (certificates.length === 0) {
+    throw new UsageError(`--ca ${path}: not a PEM file of certificates (no -----BEGIN CERTIFICATE----- block)`);
+  }
+  const { X509Certificate } = await import("node:crypto"); // only for --ca: most runs never need it
+  certificates.forEach((pem, i) => {
+    try {
+      new X509Certificate(pem);
+    } catch {
+      throw new UsageError(
+        `--ca ${path}: certificate ${i + 1} of ${certificates.length} is not a valid X.509 certificate`,
+      );
+    }
+  });
+  return certificates.map((pem) => pem + "\n");
 }

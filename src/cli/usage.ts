@@ -11,10 +11,14 @@ export const USAGE = `eyeballs: connect to HOST PORT the Happy Eyeballs way (RFC
 
 Usage: eyeballs [options] HOST PORT
 
-Resolves HOST (both IPv6 and IPv4, in parallel), races connection attempts
-to its addresses, prints a timeline of every attempt, then closes the
-connection: it only measures connects. On a terminal it shows the race
-live while attempts are pending (address, elapsed time, what failed).
+Resolves HOST (both IPv6 and IPv4, in parallel; on port 443 its HTTPS
+records too, under Node and Bun with their stub resolver), races
+connection attempts to its addresses, prints a timeline of every attempt,
+then closes the connection: it only measures connects. On a terminal it
+shows the race live while attempts are pending (address, elapsed time,
+what failed). HTTPS records (RFC 9460) are listed by group (priority),
+with the alias followed, each endpoint skipped and each record ignored,
+and why.
 
 Options:
   --json                  One JSON object per connection on stdout (one line each)
@@ -38,6 +42,13 @@ Options:
                             special-purpose range but documentation), all, or a comma list of
                             unspecified, loopback, private, cgnat, benchmarking, link-local, unique-local,
                             multicast, broadcast, documentation (IPv4 forms in IPv6 included)
+  --tls                   Race until a TLS handshake completes (not just TCP); show its time,
+                          the ALPN protocol agreed and the certificate's subject and issuer
+  --ca FILE               With --tls: also trust the CA certificates of this PEM file
+  --alpn LIST             With --tls: offer these ALPN protocols, comma-separated (h2,http/1.1);
+                          HTTPS records offering none of them are skipped
+  --servername NAME       With --tls: send NAME as SNI and check the certificate against it
+                          (default HOST)
   -h, --help              Show this help
   -V, --version           Show the version
 
@@ -46,7 +57,9 @@ Exit status: 0 connected (every time), 1 a connect failed, 2 bad arguments.
 Examples:
   eyeballs example.com 443
   eyeballs --json --repeat 3 --schedule rfc8305 localhost 8080
-  eyeballs --deny internal example.com 443`;
+  eyeballs --deny internal example.com 443
+  eyeballs --tls --alpn h2,http/1.1 example.com 443
+  eyeballs --json --tls --ca test-ca.pem --servername db.internal 10.0.0.5 5432`;
 
 /**
  * The hint printed under a usage error.

@@ -195,6 +195,11 @@ export function cachingResolver(inner: Resolver, options: DnsCacheOptions = {}):
   return {
     resolveWithTtl,
     resolve: (hostname, family, signal) => resolveWithTtl(hostname, family, signal).then((a) => a.addresses),
+    // HTTPS/SVCB records pass through, uncached: without them a cached stub (autoResolver) would never ask for any.
+    ...(inner.resolveServices && {
+      resolveServices: (hostname: string, port: number, signal: AbortSignal, scheme?: string) =>
+        inner.resolveServices!(hostname, port, signal, scheme),
+    }),
     get size() {
       return entries.size;
     },

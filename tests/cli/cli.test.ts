@@ -188,7 +188,8 @@ describe("eyeballs CLI", () => {
     const lines = jsonLines(run.stdout);
     assert.equal(lines.length, 1);
     const [line] = lines;
-    assert.deepEqual(Object.keys(line).sort(), ["attempts", "error", "host", "port"]);
+    assert.deepEqual(Object.keys(line).sort(), ["attempts", "code", "error", "host", "port"]);
+    assert.equal(line.code, "ECONNREFUSED"); // every address refused: the ConnectError's code
     assert.equal(line.host, "localhost");
     assert.equal(line.port, port);
     const attempts = checkAttempts(line);

@@ -95,6 +95,18 @@ describe("cachingResolver", () => {
     assert.deepEqual(await cache.resolveWithTtl("a", 4, open()), { addresses: ["192.0.2.9"], ttl: 0 });
     assert.equal(calls, 2);
   });
+  it("passes HTTPS/SVCB lookups through to a resolver that has them (the autoResolver's stub), and has none without", async () => {
+    const answer = { name: "a.example", records: [], skipped: [], ttl: 60 };
+    const asked: unknown[] = [];
+    const cache = cachingResolver({
+      resolve: () => Promise.resolve([]),
+      resolveServices: (...args) => (asked.push(args.slice(0, 2).concat(args[3])), Promise.resolve(answer)),
+    });
+    assert.equal(await cache.resolveServices?.("a.example", 443, open()), answer);
+    assert.equal(await cache.resolveServices?.("a.example", 8053, open(), "dns"), answer);
+    assert.deepEqual(asked, [["a.example", 443, undefined], ["a.example", 8053, "dns"]]);
+    assert.equal(cachingResolver({ resolve: () => Promise.resolve([]) }).resolveServices, undefined);
+  });
   it("rejects at once for an aborted signal, and bad options by name", async () => {
     const cache = cachingResolver(counting({}).resolver);
     const controller = new AbortController();

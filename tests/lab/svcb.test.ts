@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Lab, labUnavailable, type ServiceRecordRule } from "./lab.ts";
-import { fromSource, runtime } from "../helpers/cli_entry.ts";
+import { fromSource, mainFile, runtime } from "../helpers/cli_entry.ts";
 
 const skip = labUnavailable();
 if (skip) console.log(skip);
@@ -182,6 +182,43 @@ describe("HTTPS/SVCB records in the lab", { skip: skip ?? false, timeout: 120_00
     assert.match(skipped.reason, /no ALPN in common/);
     assert.equal(syns[lab.servers.v4[2]] ?? 0, 0);
   });
+
+  it(
+    "the CLI shows the records by group, the h3-only endpoint skipped and why, in its timeline and in --json",
+    {
+      skip: runtime === "deno"
+        ? "the CLI on Deno resolves with getaddrinfo, as Deno.connect does: no HTTPS records to show"
+        : false,
+    },
+    async () => {
+      const eyeballs = (...args: string[]) => lab.exec(process.execPath, [mainFile, ...args], { timeoutMs: 30_000 });
+      const json = await eyeballs("--json", "--no-history", "hop.lab.test", "443");
+      assert.equal(json.code, 0, json.stdout + json.stderr);
+      const line = JSON.parse(json.stdout.trim());
+      assert.equal(line.address, lab.servers.v6[0]);
+      assert.equal(line.endpoint.target, "late.lab.test");
+      assert.equal(line.endpoint.ech, ECH);
+      assert.equal(line.services.name, "late.lab.test");
+      assert.equal(line.services.aliasOf, "hop.lab.test");
+      assert.deepEqual(line.services.records.map((r: { target: string }) => r.target), [
+        "quic.lab.test",
+        "late.lab.test",
+      ]);
+      assert.equal(line.services.skipped[0].target, "quic.lab.test");
+      assert.match(line.services.skipped[0].reason, /no ALPN in common/);
+      const text = await eyeballs("--no-history", "hop.lab.test", "443");
+      assert.equal(text.code, 0, text.stdout + text.stderr);
+      const lines = text.stdout.split("\n");
+      for (
+        const expected of [
+          /ms {2}HTTPS records for late\.lab\.test \(alias of hop\.lab\.test, followed\): 2 records$/,
+          /^ +group 1 \(priority 1\): quic\.lab\.test alpn=h3 no-default-alpn ipv4hint=/,
+          /^ +group 2 \(priority 2\): late\.lab\.test alpn=h2 ipv4hint=.* ech=\(\d+ bytes\) ipv6hint=/,
+          /ms {2}HTTPS endpoint skipped: quic\.lab\.test \(priority 1\): no ALPN in common/,
+        ]
+      ) assert.ok(lines.some((l) => expected.test(l)), `${expected}\n${text.stdout}`);
+    },
+  );
 
   it("an AliasMode name reaches its target's endpoint", () => {
     const { value, error } = out["connect:hop.lab.test:443"];

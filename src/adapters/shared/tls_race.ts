@@ -30,6 +30,18 @@ export function checkRaceUntil(value: unknown): RaceUntil {
   return value;
 }
 
+/** How long each raced TLS connection's handshake took, from its TCP connection on (see {@linkcode handshakeMs}). */
+const handshakes = new WeakMap<object, number>();
+
+/**
+ * Milliseconds from `conn`'s TCP connection to its finished TLS handshake,
+ * when a TLS race (`raceUntil: "tls"`, the default) made it; else undefined.
+ * The CLI's `--tls` reports it.
+ */
+export function handshakeMs(conn: object): number | undefined {
+  return handshakes.get(conn);
+}
+
 /**
  * A dialer whose attempt is a TCP connect and then a TLS handshake. `handshake`
  * runs TLS on the connected socket, rejects on failure, and stops (releasing
@@ -45,8 +57,11 @@ export function tlsRaceDialer<Tcp, Tls>(
   return {
     async dial(target: Target, signal: AbortSignal): Promise<Tls> {
       const conn = await tcp.dial(target, signal);
+      const connectedAt = performance.now();
       try {
-        return await handshake(conn, target, signal);
+        const secure = await handshake(conn, target, signal);
+        if (typeof secure === "object" && secure !== null) handshakes.set(secure, performance.now() - connectedAt);
+        return secure;
       } catch (error) {
         tcp.close(conn); // closing twice is harmless; leaking the socket is not
         if (signal.aborted && error === signal.reason) throw error;

@@ -24,17 +24,33 @@ const PACKAGES = ["postgresql-15", "mariadb-server", "redis-server"];
 
 /** Why the real-server tests cannot run here, or undefined when the servers are installed (installing them if needed). */
 export function serversUnavailable(): string | undefined {
-  const missing = () => [POSTGRES, INITDB, MARIADBD, MARIADB_INSTALL_DB, REDIS].filter((f) => !existsSync(f));
+  return debianPackagesUnavailable(
+    PACKAGES,
+    [POSTGRES, INITDB, MARIADBD, MARIADB_INSTALL_DB, REDIS],
+    "real-server tests",
+  );
+}
+
+/**
+ * Why `files` are missing for `what`, or undefined once they are there: installs Debian's `packages` with apt-get
+ * when some file is missing and this process is root (apt-get update once, then install; fast when installed).
+ */
+export function debianPackagesUnavailable(
+  packages: readonly string[],
+  files: readonly string[],
+  what: string,
+): string | undefined {
+  const missing = () => files.filter((f) => !existsSync(f));
   if (missing().length === 0) return undefined;
-  if (process.getuid?.() !== 0) return `skip: real-server tests need root to install ${PACKAGES.join(", ")}`;
+  if (process.getuid?.() !== 0) return `skip: ${what} need root to install ${packages.join(", ")}`;
   // dpkg needs the sbin folders on PATH (ldconfig, start-stop-daemon), which a bare environment may lack.
   const path = [process.env.PATH, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"].filter(Boolean);
   const env = { ...process.env, PATH: path.join(":"), DEBIAN_FRONTEND: "noninteractive" };
   const update = spawnSync("apt-get", ["update", "-qq"], { env, stdio: "ignore", timeout: 300_000 });
   const install = update.status === 0 &&
-    spawnSync("apt-get", ["install", "-y", "-qq", ...PACKAGES], { env, stdio: "ignore", timeout: 600_000 });
+    spawnSync("apt-get", ["install", "-y", "-qq", ...packages], { env, stdio: "ignore", timeout: 600_000 });
   if (!install || install.status !== 0 || missing().length > 0) {
-    return `skip: apt-get could not install ${PACKAGES.join(", ")} (missing ${missing().join(", ")})`;
+    return `skip: apt-get could not install ${packages.join(", ")} (missing ${missing().join(", ")})`;
   }
   return undefined;
 }

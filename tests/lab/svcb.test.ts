@@ -1,18 +1,19 @@
 /**
  * HTTPS and SVCB records (RFC 9460) in the lab: the lab's DNS server writes
- * them in wire format (checked against `dig` when it is installed), and the
- * stub resolver reads them from it, inside the client namespace under the
- * runtime running this file (tests/lab/svcb_client.ts).
+ * them in wire format (checked against `dig`, from Debian's dnsutils, which
+ * the test installs when root), and the stub resolver reads them from it,
+ * inside the client namespace under the runtime running this file
+ * (tests/lab/svcb_client.ts).
  */
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Lab, labUnavailable, type ServiceRecordRule } from "./lab.ts";
 import { fromSource, mainFile, runtime } from "../helpers/cli_entry.ts";
+import { debianPackagesUnavailable } from "../clients/real_servers.ts";
 
 const skip = labUnavailable();
 if (skip) console.log(skip);
@@ -21,7 +22,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const client = join(here, fromSource ? "svcb_client.ts" : "svcb_client.js");
 const command = (): [string, string[]] =>
   runtime === "deno" ? [process.execPath, ["run", "-A", "--quiet", client]] : [process.execPath, [client]];
-const hasDig = spawnSync("dig", ["-v"], { stdio: "ignore" }).status === 0;
+/** dig, from Debian's dnsutils, installed here when root (as the real servers are). */
+const noDig = skip ?? debianPackagesUnavailable(["dnsutils"], ["/usr/bin/dig"], "the dig check");
 const ECH = "AEX+DQBBAQAgACBzaGFyZWQta2V5LWZvci10ZXN0aW5nLW9ubHktMTIzNAAEAAEAAQAQcHVibGljLmxhYi50ZXN0AAA=";
 
 describe("HTTPS/SVCB records in the lab", { skip: skip ?? false, timeout: 120_000 }, () => {
@@ -147,7 +149,7 @@ describe("HTTPS/SVCB records in the lab", { skip: skip ?? false, timeout: 120_00
 
   it(
     "dig reads the server's HTTPS records as the stub does",
-    { skip: hasDig ? false : "dig not installed" },
+    { skip: noDig ?? false },
     async () => {
       const r = await lab.exec("dig", ["+short", "+norecurse", "@192.0.2.53", "clean.lab.test", "HTTPS"]);
       assert.equal(r.code, 0, r.stderr);

@@ -51,9 +51,15 @@ export async function buildForNode(root: string): Promise<NodeBuild> {
         rootDir: root,
         outDir: out,
       },
-      files: ["client.ts", "overhead.ts", "order.ts", "dns_runner.ts", "scale_runner.ts", "first_runner.ts"].map((f) =>
-        join(root, "bench", f)
-      ),
+      files: [
+        "client.ts",
+        "overhead.ts",
+        "order.ts",
+        "dns_runner.ts",
+        "scale_runner.ts",
+        "first_runner.ts",
+        "hev3_client.ts",
+      ].map((f) => join(root, "bench", f)),
     };
     const configPath = join(tmp, "tsconfig.json");
     await Deno.writeTextFile(configPath, JSON.stringify(config));

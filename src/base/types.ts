@@ -193,6 +193,8 @@ export interface ServiceEndpoint {
 export interface ServiceAnswer {
   /** The name whose ServiceMode records these are (the last AliasMode target, else the name asked). */
   readonly name: string;
+  /** True when AliasMode records led to `name`: it is then an endpoint itself, after its records (RFC 9460 §3). */
+  readonly aliased?: boolean;
   /** The usable ServiceMode records, in the server's order. */
   readonly records: readonly ServiceRecord[];
   /** Records (or alias chains) left out, each with why: malformed, an unsupported mandatory key, an alias loop. */

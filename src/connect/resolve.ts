@@ -282,27 +282,46 @@ class Endpoints {
       const endpoint: Endpoint = ech === undefined
         ? { target, priority: record.priority, port, alpn, group }
         : { target, priority: record.priority, port, alpn, ech, group };
-      this.#byTarget.set(target, endpoint);
-      for (const family of [6, 4] as const) {
-        const own = target === this.#hostname ? this.#own[family] : undefined;
-        if (own) this.#confirm(endpoint, family, own); // the real answer is in already: hints not needed
-        else {
-          const hints = (family === 6 ? record.params.ipv6hint : record.params.ipv4hint) ?? [];
-          if (hints.length) this.#add(endpoint, family, [...hints], true);
-        }
-        if (target !== this.#hostname) {
-          lookups.push(
-            resolve(target, family).then(
-              (list) => canonicalAnswer(list, family),
-              () => [] as string[], // the target's failed lookup: its hints stay, as for a missing answer
-            ).then((addresses) => {
-              if (!this.#queue.ended) this.#confirm(endpoint, family, addresses);
-            }),
-          );
-        }
-      }
+      this.#start(endpoint, record, resolve, lookups);
     });
+    // RFC 9460 §3: after an alias chain, its final name with no SvcParams, after its records, before the name's own.
+    const final = answer.name.toLowerCase().replace(/\.$/, "");
+    if (answer.aliased && final !== this.#hostname && !this.#byTarget.has(final)) {
+      const alpn = this.#usableAlpn({ priority: 1, target: final, params: { noDefaultAlpn: false, unknown: [] } }) ??
+        [];
+      const endpoint: Endpoint = { target: final, priority: 0, port: this.#services.port, alpn, group: ordered.length };
+      this.#start(endpoint, undefined, resolve, lookups);
+    }
     return Promise.all(lookups);
+  }
+
+  /** Puts `endpoint` in: its hints queued, its target's own A and AAAA asked (pushed to `lookups`). */
+  #start(
+    endpoint: Endpoint,
+    record: ServiceRecord | undefined,
+    resolve: (target: string, family: Family) => Promise<string[]>,
+    lookups: Promise<unknown>[],
+  ): void {
+    const { target } = endpoint;
+    this.#byTarget.set(target, endpoint);
+    for (const family of [6, 4] as const) {
+      const own = target === this.#hostname ? this.#own[family] : undefined;
+      if (own) this.#confirm(endpoint, family, own); // the real answer is in already: hints not needed
+      else {
+        const hints = (family === 6 ? record?.params.ipv6hint : record?.params.ipv4hint) ?? [];
+        if (hints.length) this.#add(endpoint, family, [...hints], true);
+      }
+      if (target !== this.#hostname) {
+        lookups.push(
+          resolve(target, family).then(
+            (list) => canonicalAnswer(list, family),
+            () => [] as string[], // the target's failed lookup: its hints stay, as for a missing answer
+          ).then((addresses) => {
+            if (!this.#queue.ended) this.#confirm(endpoint, family, addresses);
+          }),
+        );
+      }
+    }
   }
 
   /** `record`'s ALPN ids the caller speaks (record order), or undefined when there is none: skip it. */

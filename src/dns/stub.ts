@@ -263,7 +263,10 @@ export async function followAliases(
     skipped.push(...answer.skipped);
     ttl = Math.min(ttl, answer.ttl);
     const alias = answer.records.find((r) => r.priority === 0);
-    if (alias === undefined) return { name, records: answer.records, skipped, ttl: ttl === Infinity ? 0 : ttl };
+    if (alias === undefined) {
+      const found = { name, records: answer.records, skipped, ttl: ttl === Infinity ? 0 : ttl };
+      return hops > 0 ? { ...found, aliased: true } : found;
+    }
     if (alias.target === ".") {
       skipped.push({ reason: `${name}: AliasMode to "." (no service)` });
       return { name, records: [], skipped, ttl };

@@ -142,6 +142,38 @@ describe("HTTPS records in the race", () => {
     ]);
   });
 
+  it("after an alias chain, its final name is an endpoint itself: after its records, before the name's own (RFC 9460 §3)", async () => {
+    const clock = new FakeClock();
+    const resolver = zoneResolver(
+      clock,
+      {
+        "svc.test": { 6: [], 4: ["192.0.2.99"] },
+        "edge.test": { 6: ["2001:db8::e"], 4: ["192.0.2.14"] },
+        "other.test": { 4: ["192.0.2.2"], 6: [] },
+      },
+      { name: "edge.test", aliased: true, records: [record(1, "other.test")], skipped: [], ttl: 60 },
+    );
+    const { ports, events, result } = run(clock, resolver, {}, { timeout: 500 });
+    await clock.advance(1000);
+    await assert.rejects(result);
+    assert.deepEqual(ports, ["192.0.2.2 443", "2001:db8::e 443", "192.0.2.14 443", "192.0.2.99 443"]);
+    assert.ok(!events.some((e) => e.type === "endpoint-skipped"));
+  });
+
+  it("an alias target with no records of its own is still reached; the name needs no address", async () => {
+    const clock = new FakeClock();
+    const resolver = zoneResolver(
+      clock,
+      { "edge.test": { 6: ["2001:db8::e"], 4: [] } },
+      { name: "edge.test", aliased: true, records: [], skipped: [], ttl: 60 },
+    );
+    const { dialer, result } = run(clock, resolver, { "2001:db8::e": { connect: 10 } });
+    await clock.advance(500);
+    const won = await result;
+    assert.deepEqual([won.address, dialer.dialed], ["2001:db8::e", ["2001:db8::e"]]);
+    assert.deepEqual(won.endpoint, { target: "edge.test", priority: 0, port: 443, alpn: ["http/1.1"] });
+  });
+
   it("equal priorities are shuffled: both orders happen, and each keeps its own group", async () => {
     const seen = new Set<string>();
     for (let i = 0; i < 40 && seen.size < 2; i++) {

@@ -245,8 +245,15 @@ describe("asking for services", () => {
     }, (n) => [n]);
     assert.deepEqual(asked, ["example.com", "cdn.example.net"]);
     assert.equal(answer.name, "cdn.example.net");
+    assert.equal(answer.aliased, true);
     assert.deepEqual(answer.records.map((r) => r.priority), [1]);
     assert.equal(answer.ttl, 30);
+    const direct = await followAliases(
+      { name: "cdn.example.net", type: 65 },
+      (n) => Promise.resolve(zone[n]),
+      (n) => [n],
+    );
+    assert.equal(direct.aliased, undefined); // no alias followed: the name's own records
   });
 
   it("an alias loop, a chain past the bound, an alias to '.', and a failed query end with no records and a reason", async () => {

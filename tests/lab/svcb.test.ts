@@ -81,6 +81,8 @@ describe("HTTPS/SVCB records in the lab", { skip: skip ?? false, timeout: 120_00
     });
     await lab.setDns("quic.lab.test", { A: [v4[2]] });
     await lab.setDns("hop.lab.test", { HTTPS: { records: [{ priority: 0, target: "late.lab.test" }] } });
+    // An alias to a name with addresses but no HTTPS record; the alias itself has no A or AAAA.
+    await lab.setDns("bare.lab.test", { HTTPS: { records: [{ priority: 0, target: "dual.lab.test" }] } });
     await lab.dnsQueries({ reset: true });
     await lab.synCounts({ reset: true });
     const [cmd, args] = command();
@@ -94,6 +96,7 @@ describe("HTTPS/SVCB records in the lab", { skip: skip ?? false, timeout: 120_00
       "svc.lab.test:80",
       "connect:late.lab.test:443",
       "connect:hop.lab.test:443",
+      "connect:bare.lab.test:443",
     ];
     const r = await lab.exec(cmd, [...args, ...names], { timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
@@ -133,6 +136,13 @@ describe("HTTPS/SVCB records in the lab", { skip: skip ?? false, timeout: 120_00
     assert.equal(out["alias.lab.test"].value.records.length, 2);
     assert.deepEqual(out["loop1.lab.test"].value.records, []);
     assert.match(out["loop1.lab.test"].value.skipped.at(-1).reason, /alias loop/);
+  });
+
+  it("an alias to a name without HTTPS records reaches that name's addresses (RFC 9460 §3)", () => {
+    const { value, error } = out["connect:bare.lab.test:443"];
+    assert.equal(error, undefined);
+    assert.ok([...lab.servers.v6, ...lab.servers.v4].includes(value.address), value.address);
+    assert.deepEqual([value.endpoint.target, value.endpoint.priority], ["dual.lab.test", 0]);
   });
 
   it("a late HTTPS answer is waited for; a name without one is NODATA: no records", () => {

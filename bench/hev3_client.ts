@@ -1,0 +1,94 @@
+/**
+ * One HEv3 benchmark client process, run inside the lab's client namespace by bench/hev3.ts:
+ *
+ *   hev3_client.ts eyeballs|native HOST PORT TIMEOUT_MS [CA_FILE]
+ *
+ * Without CA_FILE, one TCP connect: eyeballs through this runtime's adapter with the stub resolver (which asks the
+ * HTTPS record beside AAAA and A) and ALPN h2, http/1.1 offered, no history; or the runtime's own connect. With
+ * CA_FILE, one TLS connect: the adapter's `connectTls`, or the runtime's own (`tls.connect`, `Deno.connectTls`).
+ * Prints one JSON line: `{"ok":true,"ms":21.4,"address":"2001:db8::10"}` or `{"ok":false,"ms":...,"error":"..."}`.
+ *
+ * @module
+ */
+
+import { readFileSync } from "node:fs";
+import tls from "node:tls";
+import { exit, nativeConnector, runtimeName } from "./connectors.ts";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const ALPN = ["h2", "http/1.1"];
+
+/** One connect; resolves with the address reached, closing the connection. */
+async function eyeballs(host: string, port: number, timeout: number, ca?: string): Promise<string> {
+  const rt = runtimeName();
+  if (rt === "deno") {
+    const deno = await import("../src/adapters/deno/mod.ts");
+    const options = { hostname: host, port, timeout, history: false as const, resolver: deno.stubResolver };
+    const conn = ca
+      ? await deno.connectTls({ ...options, caCerts: [ca], alpnProtocols: ALPN })
+      : await deno.connect({ ...options, alpn: ALPN });
+    conn.close();
+    return (conn.remoteAddr as { hostname: string }).hostname;
+  }
+  const adapter = rt === "bun"
+    ? await import("../src/adapters/bun/mod.ts")
+    : await import("../src/adapters/node/mod.ts");
+  const where = rt === "bun" ? { hostname: host } : { host };
+  const options = { ...where, port, timeout, history: false as const, resolver: adapter.stubResolver };
+  const socket = ca
+    ? await adapter.connectTls({ ...options, ca: [ca], ALPNProtocols: ALPN } as never)
+    : await adapter.connect({ ...options, alpn: ALPN } as never);
+  const address = socket.remoteAddress!;
+  socket.destroy();
+  return address;
+}
+
+/** The runtime's own TLS connect, given `timeout` ms (Deno.connectTls takes no signal: the process then leaves). */
+function nativeTls(host: string, port: number, timeout: number, ca: string): Promise<string> {
+  if (g.Deno) {
+    const timer = setTimeout(() => {
+      console.log(JSON.stringify({ ok: false, ms: performance.now() - started, error: "no handshake" }));
+      g.Deno.exit(0);
+    }, timeout);
+    return g.Deno.connectTls({ hostname: host, port, caCerts: [ca] }).then(
+      (conn: { close(): void; remoteAddr: { hostname: string } }) => {
+        clearTimeout(timer);
+        conn.close();
+        return conn.remoteAddr.hostname;
+      },
+    );
+  }
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host, port, ca: [ca], servername: host });
+    const timer = setTimeout(() => socket.destroy(new Error("no handshake")), timeout);
+    socket.once("secureConnect", () => {
+      clearTimeout(timer);
+      resolve(socket.remoteAddress!);
+      socket.destroy();
+    });
+    socket.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
+const [mode, host, portText, timeoutText, caFile] = argv;
+const [port, timeout] = [Number(portText), Number(timeoutText)];
+const ca = caFile ? readFileSync(caFile, "utf8") : undefined;
+const started = performance.now();
+try {
+  const address = mode === "eyeballs"
+    ? await eyeballs(host, port, timeout, ca)
+    : ca
+    ? await nativeTls(host, port, timeout, ca)
+    : await nativeConnector()(host, port, timeout).then((conn) => (conn.close(), conn.address));
+  console.log(JSON.stringify({ ok: true, ms: performance.now() - started, address }));
+} catch (error) {
+  const e = error as { code?: string; message?: string };
+  const text = e?.code ?? String(e?.message ?? error).split("\n")[0];
+  console.log(JSON.stringify({ ok: false, ms: performance.now() - started, error: text }));
+}
+exit(0);

@@ -5,7 +5,7 @@
  *
  *   deno run -A bench/bench.ts [--runs 5] [--repeat 4] [--timeout 10000]
  *                              [--connects 10000] [--scenarios a,b] [--no-save]
- *                              [--parts overhead,first,scale,lab,dns]
+ *                              [--parts overhead,first,scale,lab,dns,hev3]
  *
  * Prints a markdown report and saves it to bench/RESULTS.md. The lab part
  * needs root (network namespaces, TUN); without it only the loopback
@@ -23,6 +23,8 @@ import { type ExecResult, Lab, labUnavailable } from "../tests/lab/lab.ts";
 import { dnsPart } from "./dns.ts";
 import { scalePart } from "./scale.ts";
 import { firstLabPart, firstPart } from "./first.ts";
+import { hev3Section } from "./hev3.ts";
+import { lazyEyeSection } from "./lazy_eye.ts";
 import { buildForNode, type NodeBuild } from "./node_build.ts";
 import { formatMedian, formatRatio, median, type Sample } from "./stats.ts";
 
@@ -40,7 +42,7 @@ interface Options {
 }
 
 /** The parts of the benchmark, all run by default; `--parts` picks some (saved to RESULTS-<parts>.md). */
-const PARTS = ["overhead", "first", "scale", "lab", "dns"];
+const PARTS = ["overhead", "first", "scale", "lab", "dns", "hev3"];
 
 function parseOptions(args: string[]): Options {
   const opts: Options = { runs: 5, repeat: 4, timeoutMs: 10_000, connects: 10_000, parts: [...PARTS], save: true };
@@ -637,6 +639,12 @@ async function main(): Promise<number> {
           return runHost("sh", ["-c", 'ulimit -n 20000 && exec "$@"', "sh", cmd, ...pre, ...args], 300_000);
         }, log),
       );
+    }
+    if (want("hev3")) {
+      // Each starts a lab of its own (the bench's stays idle meanwhile).
+      log("hev3 (HTTPS records, TLS over an MTU blackhole) and the Lazy Eye switch points…");
+      sections.push(await hev3Section(opts.runs, log));
+      sections.push(await lazyEyeSection());
     }
     if (overhead) {
       sections.push(

@@ -133,42 +133,46 @@ async function farSyns(lab: Lab, warm: boolean, farRtt: number, perFamily: numbe
   return counts.sort((a, b) => a - b)[Math.floor(counts.length / 2)];
 }
 
-const skip = labUnavailable();
-if (skip) {
-  console.log(`skipped: ${skip}`);
-  Deno.exit(0);
-}
-const build = await buildForNode(root);
-const lab = await Lab.start({ delayMs: RTT / 2, count: 8, ports: [PORT] });
-try {
-  const version = new Deno.Command(node, { args: ["--version"], stdout: "piped" }).outputSync();
-  console.log(
-    `# Lazy Eye Inspection in the lab (RTT ${RTT} ms, Deno ${Deno.version.deno}, Node ${
-      new TextDecoder().decode(version.stdout).trim()
-    }, ${RUNS} processes per probe)\n`,
-  );
-  await lab.setDns("lazy.lab.test", { A: [lab.servers.v4[0]], AAAA: [lab.servers.v6[0]] });
-  for (const [i, name] of WARM.entries()) {
-    await lab.setDns(name, { A: [lab.servers.v4[i + 1]], AAAA: [lab.servers.v6[i + 1]] });
-  }
-  console.log("| client | switches to IPv4 when IPv6 is slower by |\n|---|---|");
-  for (const client of CLIENTS) {
-    const [lo, hi] = await switchPoint(lab, build, client);
-    console.log(`| ${client.name} | ${lo}–${hi} ms |`);
-  }
-  await lab.setFault(lab.servers.v6[0], "none");
-
-  console.log(`\n## The price: SYNs to a healthy far host (both families equally far), network RTT ${RTT} ms\n`);
-  console.log("| far host RTT | 1+1 addresses, network unknown | network known | 4+4, unknown | 4+4, known |");
-  console.log("|---|---|---|---|---|");
-  for (const farRtt of [60, 100, 150, 200, 300]) {
-    const cells = [];
-    for (const perFamily of [1, 4]) {
-      for (const warm of [false, true]) cells.push(await farSyns(lab, warm, farRtt, perFamily));
+/** The switch points and the far hosts' SYNs, as a Markdown section. */
+export async function lazyEyeSection(): Promise<string> {
+  const skip = labUnavailable();
+  if (skip) return `## Lazy Eye Inspection (lab)\n\nSkipped: ${skip}.`;
+  const out: string[] = [];
+  const build = await buildForNode(root);
+  const lab = await Lab.start({ delayMs: RTT / 2, count: 8, ports: [PORT] });
+  try {
+    const version = new Deno.Command(node, { args: ["--version"], stdout: "piped" }).outputSync();
+    out.push(
+      `## Lazy Eye Inspection (lab, RTT ${RTT} ms, Deno ${Deno.version.deno}, Node ${
+        new TextDecoder().decode(version.stdout).trim()
+      }, ${RUNS} processes per probe)\n`,
+    );
+    await lab.setDns("lazy.lab.test", { A: [lab.servers.v4[0]], AAAA: [lab.servers.v6[0]] });
+    for (const [i, name] of WARM.entries()) {
+      await lab.setDns(name, { A: [lab.servers.v4[i + 1]], AAAA: [lab.servers.v6[i + 1]] });
     }
-    console.log(`| ${farRtt} ms | ${cells.join(" | ")} |`);
+    out.push("| client | switches to IPv4 when IPv6 is slower by |\n|---|---|");
+    for (const client of CLIENTS) {
+      const [lo, hi] = await switchPoint(lab, build, client);
+      out.push(`| ${client.name} | ${lo}–${hi} ms |`);
+    }
+    await lab.setFault(lab.servers.v6[0], "none");
+
+    out.push(`\n### The price: SYNs to a healthy far host (both families equally far), network RTT ${RTT} ms\n`);
+    out.push("| far host RTT | 1+1 addresses, network unknown | network known | 4+4, unknown | 4+4, known |");
+    out.push("|---|---|---|---|---|");
+    for (const farRtt of [60, 100, 150, 200, 300]) {
+      const cells = [];
+      for (const perFamily of [1, 4]) {
+        for (const warm of [false, true]) cells.push(await farSyns(lab, warm, farRtt, perFamily));
+      }
+      out.push(`| ${farRtt} ms | ${cells.join(" | ")} |`);
+    }
+  } finally {
+    await lab.stop();
+    await build.remove();
   }
-} finally {
-  await lab.stop();
-  await build.remove();
+  return out.join("\n");
 }
+
+if (import.meta.main) console.log(await lazyEyeSection());

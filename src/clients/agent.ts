@@ -13,9 +13,15 @@ import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import type { RaceSettings } from "../connect/connect.ts";
 import type { Resolver } from "../base/types.ts";
-import { createConnection, type CreateConnectionOptions, type EyeballsSocket } from "./create_connection.ts";
+import {
+  createConnection,
+  type CreateConnectionOptions,
+  type EyeballsSocket,
+  EyeballsTlsSocket,
+} from "./create_connection.ts";
 import { TlsHandshakeError } from "../adapters/shared/handshake.ts";
-import { certHost, NOT_TLS_KEYS, sniFor } from "../adapters/node/tls.ts";
+import { certHost, NOT_TLS_KEYS, sniFor, type TlsSettings } from "../adapters/node/tls.ts";
+import { checkRaceUntil, type RaceUntil } from "../adapters/shared/tls_race.ts";
 
 /**
  * Race settings for an agent's connects (`signal` is per request, so it is not one of them).
@@ -64,6 +70,12 @@ export interface EyeballsAgentOptions extends http.AgentOptions {
 export interface EyeballsHttpsAgentOptions extends https.AgentOptions {
   /** How the agent's connects race. */
   readonly race?: AgentRaceSettings;
+  /**
+   * `"tls"` (the default): each attempt is TCP and then TLS, and the first finished handshake wins (Happy Eyeballs
+   * v3), so a path that connects and then stalls, or presents a bad certificate, fails that attempt only. `"tcp"`:
+   * TLS runs on the first TCP connection alone, as `https.Agent` does.
+   */
+  readonly raceUntil?: RaceUntil;
 }
 
 type RequestOptions = http.ClientRequestArgs & Record<string, unknown>;
@@ -121,10 +133,12 @@ export class EyeballsAgent extends http.Agent {
 }
 
 /**
- * An `https.Agent` that connects with eyeballs and runs TLS on the winner.
- * The Agent's TLS options (`ca`, `cert`, `key`, `rejectUnauthorized`,
- * `servername`, `ALPNProtocols`...) apply; SNI defaults to the host name.
- * TLS sessions are not resumed across connections (keep-alive reuse is).
+ * An `https.Agent` that connects with eyeballs and races to the TLS handshake
+ * (`raceUntil`: each attempt is TCP and then TLS, the first finished
+ * handshake wins). The Agent's TLS options (`ca`, `cert`, `key`,
+ * `rejectUnauthorized`, `servername`, `ALPNProtocols`...) apply to every
+ * attempt; SNI defaults to the host name. TLS sessions are not resumed
+ * across connections (keep-alive reuse is).
  *
  * @example
  * ```ts
@@ -136,19 +150,23 @@ export class EyeballsAgent extends http.Agent {
  */
 export class EyeballsHttpsAgent extends https.Agent {
   readonly #race: AgentRaceSettings;
+  readonly #raceUntil: RaceUntil;
 
   constructor(options: EyeballsHttpsAgentOptions = {}) {
-    const { race = {}, ...agentOptions } = options;
+    const { race = {}, raceUntil, ...agentOptions } = options;
+    const until = checkRaceUntil(raceUntil);
     super(agentOptions);
     this.#race = race;
+    this.#raceUntil = until;
   }
 
   /**
-   * Returns a TLS socket at once over a racing socket (counted against
-   * `maxSockets` at once); the handshake starts when the race is won. A
-   * handshake error's message names the host and the address.
+   * Returns a socket at once (counted against `maxSockets` at once), racing
+   * behind it: to the first finished TLS handshake, or with `raceUntil:
+   * "tcp"` to the first TCP connection, with TLS on it. A handshake error's
+   * message names the host and the address.
    */
-  override createConnection(options: RequestOptions): tls.TLSSocket {
+  override createConnection(options: RequestOptions): EyeballsTlsSocket | tls.TLSSocket {
     // Every tls.connect option the request or the agent carries (crl, sigalgs, secureOptions...), as https.Agent
     // hands them on; only what belongs to the TCP connection stays with the race.
     const settings: Record<string, unknown> = {};
@@ -156,6 +174,9 @@ export class EyeballsHttpsAgent extends https.Agent {
       if (!NOT_TLS_KEYS.has(key) && value !== undefined && value !== null) settings[key] = value;
     }
     const tcp = tcpOptions(options, 443, this.#race);
+    if (this.#raceUntil === "tls") {
+      return withTimeout(new EyeballsTlsSocket(tcp, settings as TlsSettings), options);
+    }
     let won: { address: string; port: number } | undefined;
     const raw = createConnection({ ...tcp, onConnected: (c) => (won = c) });
     const host = String(tcp.host);

@@ -12,6 +12,7 @@
  */
 
 import type net from "node:net";
+import type tls from "node:tls";
 import { Duplex } from "node:stream";
 import { setImmediate, setTimeout } from "node:timers";
 import { nextTick } from "node:process";
@@ -21,6 +22,8 @@ import { systemClock } from "../race/clock.ts";
 import { defaultHistory } from "../history/history.ts";
 import { connectPrepared, prepareConnect } from "../adapters/shared/connect.ts";
 import { discardSocket, netKind } from "../adapters/shared/net_dialer.ts";
+import { racingTls, type TlsSettings } from "../adapters/node/tls.ts";
+import { tlsRaceError } from "../adapters/shared/tls_race.ts";
 import { knownOptions, type OptionShape, type SocketOptions } from "../adapters/shared/options.ts";
 import { describe, requireObject } from "../base/checks.ts";
 
@@ -65,6 +68,12 @@ export interface CreateConnectionOptions extends Omit<RaceSettings, "timeout">, 
 type Write = [chunk: Uint8Array | string, encoding: BufferEncoding, callback: (error?: Error | null) => void];
 
 /**
+ * Internal (not a public option): TLS settings under which each attempt runs TLS to the handshake, so the socket
+ * fronts the winning `tls.TLSSocket` ({@linkcode EyeballsTlsSocket}, the https Agent's).
+ */
+export const TLS_RACE: unique symbol = Symbol("eyeballs TLS race");
+
+/**
  * A socket whose connection comes from an eyeballs race. It behaves as a
  * `net.Socket` does while connecting and after: `connecting`, `'connect'`,
  * `'ready'`, `'timeout'`, `setNoDelay`, `setKeepAlive`, `setTimeout`, `ref`,
@@ -102,7 +111,8 @@ export class EyeballsSocket extends Duplex {
     requireObject(options);
     // 'close' is emitted below, with net's `hadError` argument.
     super({ allowHalfOpen: options.allowHalfOpen === true, emitClose: false, autoDestroy: true });
-    const kind = netKind("host", [], (attempt, { address, port, family }) => {
+    const tlsSettings = (options as { [TLS_RACE]?: TlsSettings })[TLS_RACE];
+    const tcp = netKind("host", [], (attempt, { address, port, family }) => {
       this.#attempts.add(attempt);
       attempt.once("close", () => this.#attempts.delete(attempt));
       if (!this.#refed) attempt.unref();
@@ -113,6 +123,7 @@ export class EyeballsSocket extends Duplex {
       // On the next tick, as net's: a literal is dialled before createConnection returns.
       nextTick(() => this.destroyed || this.emit("connectionAttempt", address, port, family));
     });
+    const kind = tlsSettings ? racingTls(tcp, tlsSettings) : tcp;
     const { onConnected, signal, timeout, connectTimeout, allowHalfOpen: _, ...picked } = pickOptions(
       options,
       kind.shape,
@@ -157,8 +168,13 @@ export class EyeballsSocket extends Duplex {
         // An observer's failure is not the connection's.
       }
     }, (error) => {
-      if (!this.destroyed) this.destroy(error);
+      if (!this.destroyed) this.destroy(tlsSettings ? tlsRaceError(error) as Error : error);
     });
+  }
+
+  /** The winning connection, once the race is won. */
+  protected get connection(): net.Socket | undefined {
+    return this.#winner;
   }
 
   /** The real clock, whose timers follow `ref()` and `unref()`. */
@@ -205,6 +221,7 @@ export class EyeballsSocket extends Duplex {
     });
     for (const [chunk, encoding, callback] of this.#waiting.splice(0)) winner.write(chunk, encoding, callback);
     this.emit("connect");
+    if ((winner as tls.TLSSocket).encrypted) this.emit("secureConnect"); // the handshake is over: tls.connect's event
     this.emit("ready");
   }
 
@@ -364,6 +381,49 @@ export class EyeballsSocket extends Duplex {
 }
 
 /** Options net.createConnection honours and a race cannot: refused, since ignoring them would connect elsewhere. */
+/**
+ * The https Agent's socket: an {@linkcode EyeballsSocket} whose attempts each ran TLS, in front of the winning
+ * `tls.TLSSocket`, with its TLS state (`authorized`, `alpnProtocol`, `getPeerCertificate()`...) read through.
+ * Made by the Agent, not by users.
+ */
+export class EyeballsTlsSocket extends EyeballsSocket {
+  /** Always true, as on a `tls.TLSSocket`. */
+  readonly encrypted = true;
+
+  /** Races TCP and then TLS (`settings`) on each attempt; see {@linkcode createConnection} for `options`. */
+  constructor(options: CreateConnectionOptions, settings: TlsSettings) {
+    super({ ...options, [TLS_RACE]: settings } as CreateConnectionOptions);
+  }
+
+  #tls(): tls.TLSSocket | undefined {
+    return this.connection as tls.TLSSocket | undefined;
+  }
+  /** Whether the peer's certificate was verified (false before the race is won). */
+  get authorized(): boolean {
+    return this.#tls()?.authorized ?? false;
+  }
+  /** Why the peer's certificate was not verified, if it was not. */
+  get authorizationError(): Error | undefined {
+    return this.#tls()?.authorizationError;
+  }
+  /** The ALPN protocol agreed, or false. */
+  get alpnProtocol(): string | false | null {
+    return this.#tls()?.alpnProtocol ?? null;
+  }
+  /** The peer's certificate, as `tls.TLSSocket.getPeerCertificate`. */
+  getPeerCertificate(detailed?: boolean): tls.PeerCertificate | tls.DetailedPeerCertificate | object {
+    return this.#tls()?.getPeerCertificate(detailed as true) ?? {};
+  }
+  /** The cipher agreed, as `tls.TLSSocket.getCipher`. */
+  getCipher(): tls.CipherNameAndProtocol | undefined {
+    return this.#tls()?.getCipher();
+  }
+  /** The TLS version agreed, as `tls.TLSSocket.getProtocol`. */
+  getProtocol(): string | null {
+    return this.#tls()?.getProtocol() ?? null;
+  }
+}
+
 const REFUSED: Record<string, string> = {
   path: "Unix sockets have nothing to race; use net.connect",
   lookup: "pass a resolver ({ resolve(name, family, signal) }) instead",

@@ -8,7 +8,9 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import https from "node:https";
 import tls from "node:tls";
+import { EyeballsHttpsAgent } from "../../src/clients/mod.ts";
 import { connectTls as nodeConnectTls, TlsHandshakeError } from "../../src/adapters/node/mod.ts";
 import { connectTls as bunConnectTls } from "../../src/adapters/bun/mod.ts";
 import { fixedDelay } from "../../src/race/schedule.ts";
@@ -174,5 +176,76 @@ describe("connectTls (Deno.startTls) races to the handshake", { skip: runtime !=
     } finally {
       conn.close();
     }
+  });
+});
+
+describe("EyeballsHttpsAgent races to the handshake", () => {
+  let web: https.Server; // ::1: HTTPS
+  let silent: net.Server; // 127.0.0.1 on the same port: TCP, then silence
+  let webPort: number;
+  before(async () => {
+    silent = net.createServer((s) => {
+      track(s);
+      s.resume();
+    });
+    webPort = await listenOn(silent, "127.0.0.1", 0);
+    web = https.createServer({ key: ca.serverKey, cert: ca.serverCert }, (req, res) => {
+      res.end(`hello from ${req.socket.localAddress}`);
+    }).on("connection", track);
+    await listenOn(web, "::1", webPort);
+  });
+  after(async () => {
+    for (const socket of open) if (socket.localPort === webPort) socket.destroy();
+    await Promise.all([web, silent].map((s) => new Promise((r) => s.close(r))));
+  });
+
+  /** One GET through `agent`: the body and the socket it came over, or the error. */
+  const get = (agent: https.Agent, timeout?: number) =>
+    new Promise<{ body?: string; socket?: tls.TLSSocket; subject?: string; error?: Error }>((resolve) => {
+      const req = https.get(`https://eyeballs.test:${webPort}/`, { agent }, (res) => {
+        const socket = res.socket as tls.TLSSocket;
+        const subject = String((socket.getPeerCertificate() as tls.PeerCertificate).subject?.CN); // while connected
+        let body = "";
+        res.setEncoding("utf8").on("data", (chunk) => (body += chunk));
+        res.on("end", () => resolve({ body, socket, subject }));
+      });
+      // Our own timer: Bun 1.4's https.get does not apply `timeout` to a socket that stalls in its handshake.
+      const timer = timeout && setTimeout(() => req.destroy(new Error("the request timed out")), timeout);
+      req.on("close", () => timer && clearTimeout(timer));
+      req.on("error", (error) => resolve({ error }));
+    });
+
+  it("a TCP winner whose handshake stalls loses to the next address; the request goes there; the stall is closed", async () => {
+    const agent = new EyeballsHttpsAgent({ ca: [ca.caCert], race: settings });
+    try {
+      const { body, socket, subject, error } = await get(agent);
+      assert.equal(error, undefined);
+      assert.equal(body, "hello from ::1");
+      // The TLS state reads through, as on a tls.TLSSocket.
+      assert.equal(socket!.encrypted, true);
+      assert.equal(socket!.authorized, true);
+      assert.equal(subject, "localhost"); // the test CA's server certificate
+      assert.ok(await eventually(() => openOn("127.0.0.1", webPort) === 0), "the stalled connection is still open");
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('raceUntil "tcp": TLS on the first TCP connection alone, as https.Agent does, so the request stalls there', async () => {
+    const agent = new EyeballsHttpsAgent({ ca: [ca.caCert], race: settings, raceUntil: "tcp" });
+    try {
+      const { error } = await get(agent, 400);
+      assert.match(String(error), /the request timed out/);
+      assert.ok(await eventually(() => openOn("127.0.0.1", webPort) === 0), "the stalled connection is still open");
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it("a bad raceUntil is a RangeError naming the field", () => {
+    assert.throws(() => new EyeballsHttpsAgent({ raceUntil: "udp" as never }), {
+      name: "RangeError",
+      message: 'raceUntil must be "tcp" or "tls", got "udp"',
+    });
   });
 });

@@ -179,15 +179,27 @@ function tlsKind(hostField: OptionShape["hostField"]): AdapterKind<net.Socket> {
     kind = {
       ...tcp,
       dialer(checked) {
-        const dialer = tcp.dialer(checked);
-        if (checkRaceUntil(checked.extra.raceUntil) === "tcp") return dialer;
-        const host = checked.race.hostname as string;
-        return tlsRaceDialer(dialer, host, nodeHandshake(host, tlsSettingsOf(checked.extra)), discardSocket);
+        if (checkRaceUntil(checked.extra.raceUntil) === "tcp") return tcp.dialer(checked);
+        return racingTls(tcp, tlsSettingsOf(checked.extra)).dialer(checked);
       },
     };
     tlsKinds.set(hostField, kind);
   }
   return kind;
+}
+
+/**
+ * `tcp` with each attempt running TLS (`settings`) on its connection: an attempt is done when its handshake is
+ * (Happy Eyeballs v3), and the winner is a `tls.TLSSocket`. For the clients' sockets (the https Agent's).
+ */
+export function racingTls(tcp: AdapterKind<net.Socket>, settings: TlsSettings): AdapterKind<net.Socket> {
+  return {
+    ...tcp,
+    dialer(checked) {
+      const host = checked.race.hostname as string;
+      return tlsRaceDialer(tcp.dialer(checked), host, nodeHandshake(host, settings), discardSocket);
+    },
+  };
 }
 
 /** The TLS settings among the extra options: all but `raceUntil`, which is eyeballs'. */

@@ -13,7 +13,10 @@ const READ_SIZE = 64 * 1024;
 /**
  * Wraps a connected Deno connection.
  */
-export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn, plain?: SocketInfo): Transport {
+export function denoTransport(
+  conn: Deno.TcpConn | Deno.TlsConn,
+  plain?: { remoteAddr: Deno.Addr; localAddr: Deno.Addr },
+): Transport {
   let closed = false;
   const close = () => {
     if (closed) return;
@@ -27,8 +30,8 @@ export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn, plain?: SocketI
   const addr = (a: Deno.Addr) => (a.transport === "tcp" ? endpoint(a.hostname, a.port) : null);
   // A TLS connection may not tell its ends: the plain connection under it did.
   const info = (): SocketInfo => ({
-    remoteAddress: addr(conn.remoteAddr) ?? plain?.remoteAddress ?? null,
-    localAddress: addr(conn.localAddr) ?? plain?.localAddress ?? null,
+    remoteAddress: addr(conn.remoteAddr) ?? (plain && addr(plain.remoteAddr)) ?? null,
+    localAddress: addr(conn.localAddr) ?? (plain && addr(plain.localAddr)) ?? null,
   });
   /** A read is in progress: Deno.startTls cannot take the connection while one runs. */
   let reading = false;
@@ -55,7 +58,7 @@ export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn, plain?: SocketI
     close,
     info,
     async startTls(hostname: string, options: TlsOptions) {
-      const plainInfo = info();
+      const plainEnds = { remoteAddr: conn.remoteAddr, localAddr: conn.localAddr };
       if (reading) {
         // Deno.startTls refuses a connection with a read in flight, and Deno cannot cancel one without closing.
         close();
@@ -80,7 +83,7 @@ export function denoTransport(conn: Deno.TcpConn | Deno.TlsConn, plain?: SocketI
         secure.close();
         throw error;
       }
-      return denoTransport(secure, plainInfo);
+      return denoTransport(secure, plainEnds);
     },
   };
 }

@@ -21,6 +21,9 @@
 
 import { checkConnectOptions } from "../connect/validate.ts";
 import { guardHandshake } from "../adapters/shared/handshake.ts";
+import { checkRaceUntil } from "../adapters/shared/tls_race.ts";
+import { builtinModule } from "../runtime/lazy_modules.ts";
+import { parseIp } from "../addresses/ip.ts";
 import type { Dialer, Resolver } from "../base/types.ts";
 import { createSocket } from "./socket.ts";
 import type { Transport } from "./transport.ts";
@@ -52,29 +55,54 @@ export function parseAddress(address: SocketAddress | string): SocketAddress {
   return { hostname: match[1] ?? match[2], port: Number(match[3]) };
 }
 
-/** Connects with this runtime's adapter: Deno's `Deno.connect`, else `node:net` (Node, and Bun). */
+/**
+ * Connects with this runtime's adapter: Deno's `Deno.connect`, else `node:net` (Node, and Bun). With `tls`, each
+ * attempt runs TLS to the handshake (the adapter's `connectTls`) and `secured` says so; else the caller runs it.
+ */
 async function dialTransport(
   address: SocketAddress,
   options: SocketOptions,
   signal: AbortSignal,
-): Promise<Transport> {
-  const { secureTransport: _mode, allowHalfOpen: _half, expectedServerHostname: _name, caCerts: _ca, ...race } =
-    options;
+  tls: { hostname: string } | undefined,
+): Promise<{ transport: Transport; secured: boolean }> {
+  const {
+    secureTransport: _mode,
+    allowHalfOpen: _half,
+    expectedServerHostname: _name,
+    caCerts,
+    raceUntil: _until,
+    ...race
+  } = options;
   const settings = { ...race, signal, port: address.port };
   if ("Deno" in globalThis) {
-    const [{ connect }, { denoTransport }] = await Promise.all([
+    const [deno, { tcpEndsOf }, { denoTransport }] = await Promise.all([
       import("../adapters/deno/mod.ts"),
+      import("../adapters/deno/tls.ts"),
       import("./deno_transport.ts"),
     ]);
-    return denoTransport(await connect({ ...settings, hostname: address.hostname }));
+    const hostname = address.hostname;
+    // Deno.startTls checks the certificate against the name it dials: another expected name is checked after TCP.
+    if (tls?.hostname === hostname) {
+      const secure = await deno.connectTls({ ...settings, hostname, ...(caCerts && { caCerts: [...caCerts] }) });
+      return { transport: denoTransport(secure, tcpEndsOf(secure)), secured: true };
+    }
+    return { transport: denoTransport(await deno.connect({ ...settings, hostname })), secured: false };
   }
   const { nodeTransport } = await import("./node_transport.ts");
-  if ("Bun" in globalThis) {
-    const { connect } = await import("../adapters/bun/mod.ts");
-    return nodeTransport(await connect({ ...settings, hostname: address.hostname }));
+  const adapter = "Bun" in globalThis
+    ? await import("../adapters/bun/mod.ts")
+    : await import("../adapters/node/mod.ts");
+  const where = "Bun" in globalThis ? { hostname: address.hostname } : { host: address.hostname };
+  if (tls) {
+    // The system's CAs and the caller's, as startTls trusts them; SNI and the certificate check use the expected name.
+    const roots = caCerts && [...builtinModule<typeof import("node:tls")>("node:tls").rootCertificates, ...caCerts];
+    const servername = parseIp(tls.hostname) ? undefined : tls.hostname;
+    const secure = await adapter.connectTls(
+      { ...settings, ...where, ...(roots && { ca: roots }), servername } as never,
+    );
+    return { transport: nodeTransport(secure), secured: true };
   }
-  const { connect } = await import("../adapters/node/mod.ts");
-  return nodeTransport(await connect({ ...settings, host: address.hostname }));
+  return { transport: nodeTransport(await adapter.connect({ ...settings, ...where } as never)), secured: false };
 }
 
 /**
@@ -86,7 +114,10 @@ async function dialTransport(
  *
  * `options` takes the Sockets API's `secureTransport` and `allowHalfOpen`,
  * and every race setting of eyeballs (`timeout`, `signal`, `schedule`,
- * `family`...).
+ * `family`...). With `secureTransport: "on"` the race runs to the first
+ * finished TLS handshake (`raceUntil: "tcp"` runs TLS on the TCP winner
+ * alone; so does Deno when `expectedServerHostname` is not the name dialled,
+ * as `Deno.startTls` checks the name it dials).
  *
  * @example
  * ```ts
@@ -120,6 +151,7 @@ export function connect(address: SocketAddress | string, options: SocketOptions 
   if (options.expectedServerHostname !== undefined && typeof options.expectedServerHostname !== "string") {
     throw new TypeError(`expectedServerHostname must be a string, got ${typeof options.expectedServerHostname}`);
   }
+  const raceUntil = checkRaceUntil(options.raceUntil);
   try {
     checkConnectOptions({
       ...options,
@@ -139,25 +171,24 @@ export function connect(address: SocketAddress | string, options: SocketOptions 
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   const tlsHostname = options.expectedServerHostname ?? target.hostname;
   const startedAt = performance.now();
-  let connecting = dialTransport(target, options, signal);
-  if (mode === "on") {
-    // The handshake is part of the connect: the timeout covers it, and close() or the signal end it and the TCP
-    // connection under it.
-    connecting = connecting.then((plain) => {
-      let cancelled = false;
-      const handshake = plain.startTls(tlsHostname, options);
-      handshake.then((secure) => cancelled && secure.close(), () => {});
-      return guardHandshake(handshake, {
-        timeout: options.timeout,
-        elapsedMs: performance.now() - startedAt,
-        signal,
-        cancel: () => {
-          cancelled = true;
-          plain.close();
-        },
-      });
+  const secureRace = mode === "on" && raceUntil === "tls" ? { hostname: tlsHostname } : undefined;
+  const connecting = dialTransport(target, options, signal, secureRace).then(({ transport: plain, secured }) => {
+    if (mode !== "on" || secured) return plain;
+    // TLS on the TCP winner (raceUntil "tcp", or Deno with another expected name). The handshake is part of the
+    // connect: the timeout covers it, and close() or the signal end it and the TCP connection under it.
+    let cancelled = false;
+    const handshake = plain.startTls(tlsHostname, options);
+    handshake.then((secure) => cancelled && secure.close(), () => {});
+    return guardHandshake(handshake, {
+      timeout: options.timeout,
+      elapsedMs: performance.now() - startedAt,
+      signal,
+      cancel: () => {
+        cancelled = true;
+        plain.close();
+      },
     });
-  }
+  });
   return createSocket(connecting, {
     secureTransport: mode,
     allowHalfOpen: options.allowHalfOpen ?? false,

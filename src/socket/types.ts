@@ -67,6 +67,12 @@ export interface SocketOptions extends RaceSettings, TlsOptions {
   /** Default `"off"`. */
   readonly secureTransport?: SecureTransport;
   /**
+   * With `secureTransport: "on"`: `"tls"` (the default) races to the first finished TLS handshake, so a path that
+   * connects and then stalls, or presents a bad certificate, fails that attempt only (Happy Eyeballs v3); `"tcp"`
+   * races TCP and runs TLS on the winner alone.
+   */
+  readonly raceUntil?: "tcp" | "tls";
+  /**
    * Default false: when the peer ends its side (EOF), the writable side is
    * closed too. True keeps it open until you close it.
    */

@@ -67,6 +67,7 @@ const DENO_TLS: AdapterKind<Deno.TcpConn | Deno.TlsConn> = {
       try {
         await secure.handshake();
         if (signal.aborted) throw signal.reason;
+        tcpEnds.set(secure, { remoteAddr: conn.remoteAddr, localAddr: conn.localAddr });
         return secure;
       } catch (error) {
         closeQuietly(secure);
@@ -78,6 +79,14 @@ const DENO_TLS: AdapterKind<Deno.TcpConn | Deno.TlsConn> = {
   },
   tune: (conn, socket) => "setNoDelay" in conn && DENO.tune(conn, socket), // a TLS winner was tuned in its dial
 };
+
+/** The TCP connection's ends under each raced TLS connection: a `TlsConn` from `Deno.startTls` may not tell them. */
+const tcpEnds = new WeakMap<Deno.TlsConn, { remoteAddr: Deno.Addr; localAddr: Deno.Addr }>();
+
+/** The ends of the TCP connection under `conn`, when the race made it (the socket API reports them). */
+export function tcpEndsOf(conn: Deno.TlsConn): { remoteAddr: Deno.Addr; localAddr: Deno.Addr } | undefined {
+  return tcpEnds.get(conn);
+}
 
 /** The name the certificate is checked against: no brackets, no trailing dot. */
 function certName(host: string): string {

@@ -21,7 +21,7 @@ import {
 } from "./create_connection.ts";
 import { TlsHandshakeError } from "../adapters/shared/handshake.ts";
 import { certHost, NOT_TLS_KEYS, sniFor, type TlsSettings } from "../adapters/node/tls.ts";
-import { checkRaceUntil, type RaceUntil } from "../adapters/shared/tls_race.ts";
+import { checkRaceUntil, offeringAlpn, type RaceUntil } from "../adapters/shared/tls_race.ts";
 
 /**
  * Race settings for an agent's connects (`signal` is per request, so it is not one of them).
@@ -173,7 +173,7 @@ export class EyeballsHttpsAgent extends https.Agent {
     for (const [key, value] of Object.entries(options)) {
       if (!NOT_TLS_KEYS.has(key) && value !== undefined && value !== null) settings[key] = value;
     }
-    const tcp = tcpOptions(options, 443, this.#race);
+    const tcp = offeringAlpn(tcpOptions(options, 443, this.#race), settings.ALPNProtocols) as CreateConnectionOptions;
     if (this.#raceUntil === "tls") {
       return withTimeout(new EyeballsTlsSocket(tcp, settings as TlsSettings), options);
     }

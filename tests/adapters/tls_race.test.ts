@@ -14,7 +14,7 @@ import { EyeballsHttpsAgent } from "../../src/clients/mod.ts";
 import { connectTls as nodeConnectTls, TlsHandshakeError } from "../../src/adapters/node/mod.ts";
 import { connectTls as bunConnectTls } from "../../src/adapters/bun/mod.ts";
 import { fixedDelay } from "../../src/race/schedule.ts";
-import type { Resolver } from "../../src/base/types.ts";
+import type { ConnectEvent, Resolver, ServiceRecord } from "../../src/base/types.ts";
 import { type TestCa, testCa } from "../helpers/test_ca.ts";
 import { eventually, runtime } from "../clients/helpers.ts";
 
@@ -112,6 +112,33 @@ for (const entry of entries) {
         message: /timed out after 400 ms/,
       });
       assert.ok(await eventually(() => openOn("127.0.0.1", port) === 0), "the stalled connection is still open");
+    });
+
+    it("the ALPN it offers is the race's: an HTTPS endpoint speaking none of it is skipped", async () => {
+      const h2only: ServiceRecord = {
+        priority: 1,
+        target: "h2only.test",
+        params: { alpn: ["h2"], noDefaultAlpn: true, unknown: [] },
+      };
+      const services: Resolver = {
+        ...resolver,
+        resolveServices: () => Promise.resolve({ name: "eyeballs.test", records: [h2only], skipped: [], ttl: 60 }),
+      };
+      for (const [offered, skipped] of [[["http/1.1"], ["h2only.test"]], [["h2", "http/1.1"], []]] as const) {
+        const events: ConnectEvent[] = [];
+        const socket = await entry.connect({
+          ...settings,
+          resolver: services,
+          scheme: "https",
+          ca: [ca.caCert],
+          port,
+          ALPNProtocols: [...offered],
+          onEvent: (e: ConnectEvent) => events.push(e),
+        });
+        socket.destroy();
+        const skips = events.flatMap((e) => e.type === "endpoint-skipped" ? [e.target] : []);
+        assert.deepEqual(skips, skipped, `offering ${offered}`);
+      }
     });
 
     it("a handshake that fails on every address it reaches is a TlsHandshakeError naming each", async () => {

@@ -8,7 +8,7 @@
 import type { RaceSettings } from "../../connect/connect.ts";
 import type { Resolver } from "../../base/types.ts";
 import { type AdapterKind, connectForClient } from "../shared/connect.ts";
-import { checkRaceUntil, type RaceUntil, tlsRaceDialer, tlsRaceError } from "../shared/tls_race.ts";
+import { checkRaceUntil, offeringAlpn, type RaceUntil, tlsRaceDialer, tlsRaceError } from "../shared/tls_race.ts";
 import { guardHandshake, TlsHandshakeError } from "../shared/handshake.ts";
 import { DENO, denoDialer } from "./dialer.ts";
 
@@ -110,7 +110,7 @@ function certName(host: string): string {
 export async function connectTls(options: DenoTlsOptions): Promise<Deno.TlsConn> {
   let connected;
   try {
-    connected = await connectForClient(options, DENO_TLS);
+    connected = await connectForClient(offeringAlpn(options, options?.alpnProtocols), DENO_TLS);
   } catch (error) {
     throw tlsRaceError(error);
   }

@@ -15,7 +15,7 @@ import { guardHandshake, TlsHandshakeError } from "../shared/handshake.ts";
 import { discardSocket, netKind } from "../shared/net_dialer.ts";
 import type { OptionShape, SocketOptions } from "../shared/options.ts";
 import { builtinModule } from "../../runtime/lazy_modules.ts";
-import { checkRaceUntil, type RaceUntil, tlsRaceDialer, tlsRaceError } from "../shared/tls_race.ts";
+import { checkRaceUntil, offeringAlpn, type RaceUntil, tlsRaceDialer, tlsRaceError } from "../shared/tls_race.ts";
 
 export { TlsHandshakeError } from "../shared/handshake.ts";
 
@@ -247,7 +247,8 @@ function nodeHandshake(host: string, settings: TlsSettings) {
 export async function connectTlsAs(options: unknown, hostField: OptionShape["hostField"]): Promise<tls.TLSSocket> {
   let connected: Awaited<ReturnType<typeof connectForClient<net.Socket>>>;
   try {
-    connected = await connectForClient(options, tlsKind(hostField));
+    const offered = (options as { ALPNProtocols?: unknown } | null)?.ALPNProtocols;
+    connected = await connectForClient(offeringAlpn(options, offered), tlsKind(hostField));
   } catch (error) {
     throw tlsRaceError(error);
   }

@@ -99,3 +99,15 @@ export function tlsRaceError(error: unknown): unknown {
 function reasonText(cause: unknown): string {
   return cause instanceof Error ? cause.message : describe(cause);
 }
+
+/**
+ * `options` with the ALPN protocols its TLS connect offers (`offered`, when a list of strings) as the race's `alpn`,
+ * unless `alpn` is set: an HTTPS record whose endpoint speaks none of them is then skipped, as HEv3 asks.
+ */
+export function offeringAlpn(options: unknown, offered: unknown): unknown {
+  if (typeof options !== "object" || options === null || (options as { alpn?: unknown }).alpn !== undefined) {
+    return options; // the checks name what is wrong with it
+  }
+  if (!Array.isArray(offered) || offered.length === 0 || !offered.every((id) => typeof id === "string")) return options;
+  return { ...options, alpn: offered };
+}

@@ -108,8 +108,10 @@ export async function firstLabPart(
   condition = "healthy",
 ): Promise<string> {
   const rows: string[] = [];
+  const phases: string[] = [];
   for (const rt of runtimes) {
     rows.push(...await compare(rt, name, 80, run, log));
+    phases.push(await timelineRow(rt, name, run));
     log(`  first (lab, ${condition}, RTT ${rttMs} ms) ${rt} done`);
   }
   return [
@@ -121,7 +123,35 @@ export async function firstLabPart(
     "",
     HEADER,
     ...rows,
+    "",
+    `Where eyeballs' first connect goes, by its race's events (\`connectWithTimeline\`, the import apart; median of ${SAMPLES} fresh processes): ` +
+    `"set-up" = from the call to the race's start (options, history, network id); "DNS" = the race's start to the first answer; ` +
+    `"to attempt" = the first answer to the first attempt's start (the Resolution Delay when AAAA is last); "TCP" = the winning attempt; ` +
+    `"after" = the winner to the caller.`,
+    "",
+    "| Runtime | set-up | DNS | to attempt | TCP | after | total |",
+    "|---|--:|--:|--:|--:|--:|--:|",
+    ...phases,
   ].join("\n");
+}
+
+/** One row of phases of eyeballs' first connect to `host` on `rt` (median of SAMPLES fresh processes). */
+async function timelineRow(rt: Runtime, host: string, run: Run): Promise<string> {
+  const cols: number[][] = [[], [], [], [], [], []];
+  for (let i = 0; i < SAMPLES; i++) {
+    const line = parse((await run(rt, ["timeline", host, "80"])).stdout) as
+      | (Line & { raceMs: number; events: [string, number][] })
+      | undefined;
+    if (!line) continue;
+    const at = (type: string) => line.events.find(([t]) => t === type)?.[1];
+    const [resolved, start, won] = [at("resolved"), at("attempt-start"), at("attempt-won")];
+    if (resolved === undefined || start === undefined || won === undefined) continue;
+    const setup = line.totalMs - line.raceMs; // the race's clock starts after the set-up
+    [setup, resolved, start - resolved, won - start, line.raceMs - won, line.totalMs].forEach((v, k) =>
+      cols[k].push(v)
+    );
+  }
+  return `| ${rt} | ${cols.map((xs) => xs.length ? formatMs(median(xs)) : "—").join(" | ")} |`;
 }
 
 const COLUMNS =

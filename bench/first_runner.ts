@@ -6,6 +6,8 @@
  *   first_runner.ts module SPECIFIER            the first import of one runtime module (node:dns, …)
  *   first_runner.ts part NAME                   the first use of one thing a name's first connect needs
  *                                               (PARTS below), in a fresh process
+ *   first_runner.ts timeline HOST PORT          eyeballs' first connect with its race's events (`events`:
+ *                                               [type, atMs, family]) and `callMs`, the call to the race's start
  *
  * Prints one JSON line: `startMs` (the runner's first line, from the
  * process's time origin), `importMs` (loading the eyeballs adapter; for
@@ -39,6 +41,7 @@ async function main(): Promise<Record<string, unknown>> {
     return { startMs, module: host, importMs: performance.now() - t };
   }
   const port = Number(portText);
+  if (what === "timeline") return await timeline(host, port);
   const t0 = performance.now();
   const connect = await connector(what);
   const importMs = performance.now() - t0;
@@ -52,6 +55,28 @@ async function main(): Promise<Record<string, unknown>> {
 }
 
 type Connect = (host: string, port: number) => Promise<() => void>;
+
+/** The first connect through `connectWithTimeline`, the import apart: where its time goes, by the race's events. */
+async function timeline(host: string, port: number): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
+  const mod = await import(`../src/adapters/${runtime}/mod.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`);
+  const importMs = performance.now() - t0;
+  const events: [string, number, number?][] = [];
+  let firstEventAt: number | undefined;
+  const t1 = performance.now();
+  const where = runtime === "node" ? { host } : { hostname: host };
+  const connected = await mod.connectWithTimeline({
+    ...where,
+    port,
+    onEvent: (e: { type: string; atMs: number; family?: number }) => {
+      firstEventAt ??= performance.now();
+      events.push([e.type, e.atMs, e.family]);
+    },
+  });
+  const totalMs = performance.now() - t1;
+  runtime === "deno" ? connected.conn.close() : connected.conn.destroy();
+  return { startMs, variant: "timeline", host, importMs, totalMs, raceMs: connected.ms, events };
+}
 
 // deno-lint-ignore no-explicit-any
 type Part = { before?(): any; run(before: any): unknown };

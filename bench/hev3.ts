@@ -4,6 +4,7 @@
  * - hints: A and AAAA 400 ms late, the HTTPS record's hints at once;
  * - alias: an AliasMode HTTPS record, the name itself without A or AAAA;
  * - h3 skipped: the first HTTPS endpoint is `alpn="h3" no-default-alpn` on blackholed addresses, a TCP client skips it;
+ * - TLS: a healthy name, the first TLS connect of a process;
  * - MTU: TLS with the IPv6 path blackholed above 1280 bytes (no Packet Too Big).
  *
  *   flock /tmp/eyeballs-lab.lock deno run -A bench/hev3.ts [--runs 5]
@@ -100,6 +101,16 @@ const CASES: Case[] = [
     },
   },
   {
+    id: "tls",
+    title: "TLS, healthy (the first TLS connect of a process)",
+    host: TLS_NAME,
+    port: TLS_PORT,
+    tls: true,
+    async setup(lab) {
+      await lab.setDns(TLS_NAME, { A: [lab.servers.v4[0]], AAAA: [lab.servers.v6[0]] });
+    },
+  },
+  {
     id: "mtu-tls",
     title: "TLS, IPv6 path-MTU blackhole (above 1280 bytes, no Packet Too Big)",
     host: TLS_NAME,
@@ -187,25 +198,23 @@ export async function hev3Section(runs = RUNS, log: (s: string) => void = consol
       server!.once("exit", (code) => reject(new Error(`the TLS server exited (${code})`)));
     });
     const rows = [
-      "| case | runtime | own connect | eyeballs |",
-      "|---|---|---|---|",
+      "| case | runtime | own connect | own TCP, then own TLS on it | eyeballs |",
+      "|---|---|---|---|---|",
     ];
     for (const c of CASES) {
       await lab.reset();
       await c.setup(lab);
       const avoid = c.avoid?.(lab) ?? [];
       for (const rt of RUNTIMES) {
-        const results: Record<string, (Outcome & { syns: number })[]> = { native: [], eyeballs: [] };
+        const modes = c.tls ? ["native", "tcp-then-tls", "eyeballs"] : ["native", "eyeballs"];
+        const results: Record<string, (Outcome & { syns: number })[]> = {};
         for (let i = 0; i < runs; i++) {
-          for (const mode of ["native", "eyeballs"]) {
-            results[mode].push(await once(lab, command(build, rt, mode, c, caFile), avoid));
+          for (const mode of modes) {
+            (results[mode] ??= []).push(await once(lab, command(build, rt, mode, c, caFile), avoid));
           }
         }
-        rows.push(
-          `| ${c.title} | ${rt} | ${cell(results.native, avoid.length > 0)} | ${
-            cell(results.eyeballs, avoid.length > 0)
-          } |`,
-        );
+        const show = (mode: string) => results[mode] ? cell(results[mode], avoid.length > 0) : "—";
+        rows.push(`| ${c.title} | ${rt} | ${show("native")} | ${show("tcp-then-tls")} | ${show("eyeballs")} |`);
         log(`  hev3 ${c.id} ${rt}: done`);
       }
     }
@@ -215,7 +224,8 @@ export async function hev3Section(runs = RUNS, log: (s: string) => void = consol
       `A fresh process per connect, ${runs} per cell, the import excluded; median time to the connected socket (with TLS: ` +
       `to the finished handshake), and the addresses reached. eyeballs: the runtime's adapter with the stub resolver, ` +
       `ALPN h2 and http/1.1 offered, no history. Own connect: \`Deno.connect\` / \`Bun.connect\` / \`net.connect\`; ` +
-      `with TLS \`Deno.connectTls\` / \`tls.connect\`, given ${WAIT_MS / 1000} s.`,
+      `with TLS \`Deno.connectTls\` / \`tls.connect\`, given ${WAIT_MS / 1000} s; "own TCP, then own TLS on it" = ` +
+      `\`Deno.connect\` + \`Deno.startTls\` / \`net.connect\` + \`tls.connect({ socket })\`, what each of eyeballs' attempts does.`,
       "",
       ...rows,
     ].join("\n");

@@ -1,11 +1,12 @@
 /**
  * One HEv3 benchmark client process, run inside the lab's client namespace by bench/hev3.ts:
  *
- *   hev3_client.ts eyeballs|native HOST PORT TIMEOUT_MS [CA_FILE]
+ *   hev3_client.ts eyeballs|native|tcp-then-tls HOST PORT TIMEOUT_MS [CA_FILE]
  *
  * Without CA_FILE, one TCP connect: eyeballs through this runtime's adapter with the stub resolver (which asks the
  * HTTPS record beside AAAA and A) and ALPN h2, http/1.1 offered, no history; or the runtime's own connect. With
- * CA_FILE, one TLS connect: the adapter's `connectTls`, or the runtime's own (`tls.connect`, `Deno.connectTls`).
+ * CA_FILE, one TLS connect: the adapter's `connectTls`, or the runtime's own (`tls.connect`, `Deno.connectTls`),
+ * or (tcp-then-tls) the runtime's own TCP connect and then its own TLS on it, as each of eyeballs' attempts does.
  * Prints one JSON line: `{"ok":true,"ms":21.4,"address":"2001:db8::10"}` or `{"ok":false,"ms":...,"error":"..."}`.
  *
  * @module
@@ -19,11 +20,25 @@ import { exit, nativeConnector, runtimeName } from "./connectors.ts";
 const g = globalThis as any;
 const ALPN = ["h2", "http/1.1"];
 
-/** One connect; resolves with the address reached, closing the connection. */
-async function eyeballs(host: string, port: number, timeout: number, ca?: string): Promise<string> {
+/** This runtime's adapter, imported before the clock starts (the import is not part of the connect). */
+async function adapter() {
   const rt = runtimeName();
-  if (rt === "deno") {
-    const deno = await import("../src/adapters/deno/mod.ts");
+  if (rt === "deno") return { deno: await import("../src/adapters/deno/mod.ts") };
+  return {
+    node: rt === "bun" ? await import("../src/adapters/bun/mod.ts") : await import("../src/adapters/node/mod.ts"),
+  };
+}
+
+/** One connect through `loaded`; resolves with the address reached, closing the connection. */
+async function eyeballs(
+  loaded: Awaited<ReturnType<typeof adapter>>,
+  host: string,
+  port: number,
+  timeout: number,
+  ca?: string,
+): Promise<string> {
+  const { deno, node } = loaded;
+  if (deno) {
     const options = { hostname: host, port, timeout, history: false as const, resolver: deno.stubResolver };
     const conn = ca
       ? await deno.connectTls({ ...options, caCerts: [ca], alpnProtocols: ALPN })
@@ -31,14 +46,11 @@ async function eyeballs(host: string, port: number, timeout: number, ca?: string
     conn.close();
     return (conn.remoteAddr as { hostname: string }).hostname;
   }
-  const adapter = rt === "bun"
-    ? await import("../src/adapters/bun/mod.ts")
-    : await import("../src/adapters/node/mod.ts");
-  const where = rt === "bun" ? { hostname: host } : { host };
-  const options = { ...where, port, timeout, history: false as const, resolver: adapter.stubResolver };
+  const where = runtimeName() === "bun" ? { hostname: host } : { host };
+  const options = { ...where, port, timeout, history: false as const, resolver: node!.stubResolver };
   const socket = ca
-    ? await adapter.connectTls({ ...options, ca: [ca], ALPNProtocols: ALPN } as never)
-    : await adapter.connect({ ...options, alpn: ALPN } as never);
+    ? await node!.connectTls({ ...options, ca: [ca], ALPNProtocols: ALPN } as never)
+    : await node!.connect({ ...options, alpn: ALPN } as never);
   const address = socket.remoteAddress!;
   socket.destroy();
   return address;
@@ -74,14 +86,38 @@ function nativeTls(host: string, port: number, timeout: number, ca: string): Pro
   });
 }
 
+/**
+ * The runtime's own TCP connect and then its own TLS on that connection (`Deno.connect` + `Deno.startTls`,
+ * `net.connect` + `tls.connect({ socket })`): what eyeballs does on each attempt, without the race.
+ */
+async function nativeTcpThenTls(host: string, port: number, ca: string): Promise<string> {
+  if (g.Deno) {
+    const tcp = await g.Deno.connect({ hostname: host, port });
+    const secure = await g.Deno.startTls(tcp, { hostname: host, caCerts: [ca] });
+    await secure.handshake();
+    secure.close();
+    return tcp.remoteAddr.hostname;
+  }
+  const net = await import("node:net");
+  const socket = net.connect({ host, port });
+  await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  const secure = tls.connect({ socket, ca: [ca], servername: host });
+  await new Promise((resolve, reject) => secure.once("secureConnect", resolve).once("error", reject));
+  secure.destroy();
+  return socket.remoteAddress!;
+}
+
 const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
 const [mode, host, portText, timeoutText, caFile] = argv;
 const [port, timeout] = [Number(portText), Number(timeoutText)];
 const ca = caFile ? readFileSync(caFile, "utf8") : undefined;
+const loaded = mode === "eyeballs" ? await adapter() : undefined;
 const started = performance.now();
 try {
-  const address = mode === "eyeballs"
-    ? await eyeballs(host, port, timeout, ca)
+  const address = loaded
+    ? await eyeballs(loaded, host, port, timeout, ca)
+    : ca && mode === "tcp-then-tls"
+    ? await nativeTcpThenTls(host, port, ca)
     : ca
     ? await nativeTls(host, port, timeout, ca)
     : await nativeConnector()(host, port, timeout).then((conn) => (conn.close(), conn.address));

@@ -7,52 +7,17 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import { dirname, join } from "node:path";
-import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { type FullQueueListener, startFullQueueListener } from "../../scripts/full_queue.ts";
 import { VERSION } from "../../src/cli/version.ts";
-import { mainFile } from "../helpers/cli_entry.ts";
+import { cli } from "../helpers/cli_entry.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** A child that has not exited by then is hung: fail rather than stall the suite. */
-const HANG_MS = 15_000;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** Wall time of the whole process, start to exit. */
-  ms: number;
-}
-
-/** Runs `eyeballs ...args` under this test's runtime. */
-function cli(...args: string[]): Promise<CliResult> {
-  const [command, argv] = "Deno" in globalThis
-    ? [Deno.execPath(), ["run", "-A", "--no-lock", mainFile, ...args]]
-    : [process.execPath, [mainFile, ...args]]; // bun runs the .ts, node the built .js
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-    child.stderr!.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-    const timer = setTimeout(() => child.kill("SIGKILL"), HANG_MS);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-}
 
 /** The JSON lines of stdout, parsed. */
 function jsonLines(stdout: string): Record<string, unknown>[] {

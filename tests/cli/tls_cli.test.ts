@@ -8,52 +8,20 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { parseArgs, UsageError } from "../../src/cli/args.ts";
 import { formatTls } from "../../src/cli/format.ts";
 import { renderLive } from "../../src/cli/live.ts";
 import { readCaFile } from "../../src/cli/settings.ts";
 import { distinguishedName } from "../../src/cli/tls.ts";
-import { mainFile } from "../helpers/cli_entry.ts";
+import { cli } from "../helpers/cli_entry.ts";
 import { type TestCa, testCa } from "../helpers/test_ca.ts";
 import { listen, type Started } from "../clients/helpers.ts";
 import tls from "node:tls";
 
 /** A child that has not exited by then is hung: fail rather than stall the suite. */
-const HANG_MS = 15_000;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `eyeballs ...args` under this test's runtime. */
-function cli(...args: string[]): Promise<CliResult> {
-  const [command, argv] = "Deno" in globalThis
-    ? [Deno.execPath(), ["run", "-A", "--no-lock", mainFile, ...args]]
-    : [process.execPath, [mainFile, ...args]]; // bun runs the .ts, node the built .js
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-    child.stderr!.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-    const timer = setTimeout(() => child.kill("SIGKILL"), HANG_MS);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 let ca: TestCa;
 let server: Started<tls.Server>;

@@ -90,7 +90,12 @@ function nativeTls(host: string, port: number, timeout: number, ca: string): Pro
  * The runtime's own TCP connect and then its own TLS on that connection (`Deno.connect` + `Deno.startTls`,
  * `net.connect` + `tls.connect({ socket })`): what eyeballs does on each attempt, without the race.
  */
-async function nativeTcpThenTls(host: string, port: number, ca: string): Promise<string> {
+async function nativeTcpThenTls(host: string, port: number, timeout: number, ca: string): Promise<string> {
+  // Neither Deno.startTls nor a stalled tls.connect here has a bound of its own: the process leaves at the timeout.
+  setTimeout(() => {
+    console.log(JSON.stringify({ ok: false, ms: performance.now() - started, error: "no handshake" }));
+    exit(0);
+  }, timeout);
   if (g.Deno) {
     const tcp = await g.Deno.connect({ hostname: host, port });
     const secure = await g.Deno.startTls(tcp, { hostname: host, caCerts: [ca] });
@@ -117,7 +122,7 @@ try {
   const address = loaded
     ? await eyeballs(loaded, host, port, timeout, ca)
     : ca && mode === "tcp-then-tls"
-    ? await nativeTcpThenTls(host, port, ca)
+    ? await nativeTcpThenTls(host, port, timeout, ca)
     : ca
     ? await nativeTls(host, port, timeout, ca)
     : await nativeConnector()(host, port, timeout).then((conn) => (conn.close(), conn.address));

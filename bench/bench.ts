@@ -7,6 +7,8 @@
  *                              [--connects 10000] [--scenarios a,b] [--no-save]
  *                              [--parts overhead,first,scale,lab,dns,hev3]
  *
+ * dns includes bench/lookup.ts (lookup beside dns.lookup); hev3 includes bench/hev3.ts and bench/lazy_eye.ts.
+ *
  * Prints a markdown report and saves it to bench/RESULTS.md. The lab part
  * needs root (network namespaces, TUN); without it only the loopback
  * overhead part runs, and the report says why.
@@ -25,6 +27,7 @@ import { scalePart } from "./scale.ts";
 import { firstLabPart, firstPart } from "./first.ts";
 import { hev3Section } from "./hev3.ts";
 import { lazyEyeSection } from "./lazy_eye.ts";
+import { lookupSection } from "./lookup.ts";
 import { buildForNode, type NodeBuild } from "./node_build.ts";
 import { formatMedian, formatRatio, median, type Sample } from "./stats.ts";
 
@@ -552,6 +555,8 @@ async function main(): Promise<number> {
         log("dns (stall, cache)…");
         sections.push(await dnsPart(lab, RUNTIMES, (rt) => l.command(rt, "dns_runner"), execInLab, log));
         await lab.setDelay(BASE_DELAY_MS);
+        log("lookup beside dns.lookup and a cacheable-lookup-style cache…");
+        sections.push(await lookupSection(50)); // a lab of its own; the bench's stays idle meanwhile
       }
     }
     if (lab && want("lab")) {

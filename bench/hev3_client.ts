@@ -108,8 +108,9 @@ async function nativeTcpThenTls(host: string, port: number, timeout: number, ca:
   await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
   const secure = tls.connect({ socket, ca: [ca], servername: host });
   await new Promise((resolve, reject) => secure.once("secureConnect", resolve).once("error", reject));
+  const address = socket.remoteAddress!;
   secure.destroy();
-  return socket.remoteAddress!;
+  return address;
 }
 
 const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);

@@ -29,6 +29,7 @@ export {
   EyeballsHttpsAgent,
   type EyeballsHttpsAgentOptions,
   EyeballsSocket,
+  EyeballsTlsSocket,
   installLookup,
   type Lookup,
   lookup,

@@ -385,6 +385,17 @@ export class EyeballsSocket extends Duplex {
  * The https Agent's socket: an {@linkcode EyeballsSocket} whose attempts each ran TLS, in front of the winning
  * `tls.TLSSocket`, with its TLS state (`authorized`, `alpnProtocol`, `getPeerCertificate()`...) read through.
  * Made by the Agent, not by users.
+ *
+ * @example
+ * ```ts
+ * import https from "node:https";
+ * import { EyeballsHttpsAgent, EyeballsTlsSocket } from "@eyeballs/connect/node/clients";
+ * https.get("https://example.com/", { agent: new EyeballsHttpsAgent() }, (res) => {
+ *   const socket = res.socket as unknown as EyeballsTlsSocket;
+ *   console.log(socket.authorized, socket.alpnProtocol, socket.remoteAddress);
+ *   res.resume();
+ * });
+ * ```
  */
 export class EyeballsTlsSocket extends EyeballsSocket {
   /** Always true, as on a `tls.TLSSocket`. */

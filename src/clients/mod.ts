@@ -18,7 +18,12 @@
  * @module
  */
 
-export { createConnection, type CreateConnectionOptions, EyeballsSocket } from "./create_connection.ts";
+export {
+  createConnection,
+  type CreateConnectionOptions,
+  EyeballsSocket,
+  EyeballsTlsSocket,
+} from "./create_connection.ts";
 export {
   type AgentRaceSettings,
   EyeballsAgent,

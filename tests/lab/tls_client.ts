@@ -1,9 +1,10 @@
 /**
  * Run by tests/lab/tls_race.test.ts inside the lab's client namespace, under the runtime of the test: one TLS
- * connect to HOST:PORT, by eyeballs (`connectTls` of this runtime's adapter) or by the runtime's own TLS connect
+ * connect to HOST:PORT, by eyeballs (`connectTls` of this runtime's adapter; `agent`: an `EyeballsHttpsAgent`'s
+ * socket; `socket`: the Sockets API with `secureTransport: "on"`) or by the runtime's own TLS connect
  * (`tls.connect` on Node and Bun, `Deno.connectTls` on Deno), given WAIT_MS at most. Prints one JSON object.
  *
- *   tls_client.ts eyeballs|runtime HOST PORT CA_FILE WAIT_MS
+ *   tls_client.ts eyeballs|agent|socket|runtime HOST PORT CA_FILE WAIT_MS
  *
  * @module
  */
@@ -40,6 +41,31 @@ async function viaEyeballs(): Promise<Outcome> {
   const socket = await connectTls({ ...settings, ca: [ca] });
   const address = socket.remoteAddress!;
   socket.destroy();
+  return { ok: true, address, ms: performance.now() - started };
+}
+
+async function viaAgent(): Promise<Outcome> {
+  const { EyeballsHttpsAgent } = await import("../../src/clients/agent.ts");
+  const agent = new EyeballsHttpsAgent({ ca: [ca], race: { timeout: waitMs } });
+  const socket = agent.createConnection({ ...agent.options, host, port });
+  await new Promise((resolve, reject) => {
+    socket.once("secureConnect", resolve);
+    socket.once("error", reject);
+  });
+  const address = socket.remoteAddress!;
+  socket.destroy();
+  return { ok: true, address, ms: performance.now() - started };
+}
+
+async function viaSocket(): Promise<Outcome> {
+  const { connect } = await import("../../src/socket/mod.ts");
+  const socket = connect({ hostname: host, port }, { secureTransport: "on", caCerts: [ca], timeout: waitMs });
+  const { remoteAddress } = await socket.opened;
+  await socket.close();
+  // "[v6]:port" or "v4:port"
+  const address = remoteAddress!.startsWith("[")
+    ? remoteAddress!.slice(1, remoteAddress!.indexOf("]"))
+    : remoteAddress!.split(":")[0];
   return { ok: true, address, ms: performance.now() - started };
 }
 
@@ -81,7 +107,8 @@ function viaRuntime(): Promise<Outcome> {
   });
 }
 
-const outcome = await (mode === "eyeballs" ? viaEyeballs() : viaRuntime()).catch((e: unknown): Outcome => ({
+const via = { eyeballs: viaEyeballs, agent: viaAgent, socket: viaSocket, runtime: viaRuntime }[mode] ?? viaRuntime;
+const outcome = await via().catch((e: unknown): Outcome => ({
   ok: false,
   error: String(e),
   ms: performance.now() - started,

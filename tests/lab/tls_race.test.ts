@@ -2,8 +2,9 @@
  * Racing to the TLS handshake in the lab: the name has one IPv6 and one IPv4 address, and the IPv6 path is a
  * path-MTU blackhole (the delay line drops the server's packets over 1280 bytes, and no Packet Too Big comes back).
  * TCP connects over IPv6 and the server's certificate flight never arrives. eyeballs' `connectTls` completes TLS
- * over IPv4; the runtime's own TLS connect (`tls.connect`, `Deno.connectTls`) commits to IPv6 and hangs. Run in the
- * client namespace (tests/lab/tls_client.ts) under the runtime running this file.
+ * over IPv4, and so do the https agent and the Sockets API; the runtime's own TLS connect (`tls.connect`,
+ * `Deno.connectTls`) commits to IPv6 and hangs. Run in the client namespace (tests/lab/tls_client.ts) under the
+ * runtime running this file.
  */
 
 import { after, before, describe, it } from "node:test";
@@ -34,7 +35,7 @@ describe("TLS over an IPv6 path-MTU blackhole", { skip: skip ?? false, timeout: 
   let server: ChildProcess | undefined;
   let caFile: string;
 
-  const connect = async (mode: "eyeballs" | "runtime", waitMs: number) => {
+  const connect = async (mode: "eyeballs" | "agent" | "socket" | "runtime", waitMs: number) => {
     const [cmd, args] = run(client);
     const r = await lab.exec(cmd, [...args, mode, NAME, String(PORT), caFile, String(waitMs)], { timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
@@ -86,6 +87,15 @@ describe("TLS over an IPv6 path-MTU blackhole", { skip: skip ?? false, timeout: 
     assert.equal(out.address, lab.servers.v4[0]);
     const syns = await lab.synCounts();
     assert.ok((syns[lab.servers.v6[0]] ?? 0) >= 1, "no SYN to the IPv6 address: the race never tried it");
+  });
+
+  it("with the blackhole, the https agent and the Sockets API (secureTransport on) complete TLS over IPv4", async () => {
+    await lab.setFault(lab.servers.v6[0], "mtu");
+    for (const mode of ["agent", "socket"] as const) {
+      const out = await connect(mode, 10_000);
+      assert.equal(out.ok, true, `${mode}: ${out.error}`);
+      assert.equal(out.address, lab.servers.v4[0], mode);
+    }
   });
 
   // Deno.connectTls completes TLS over IPv6 under this blackhole, where Deno.connect + Deno.startTls does not: it

@@ -15,6 +15,7 @@ import type { RaceSettings } from "../connect/connect.ts";
 import { connect } from "../adapters/node/connect.ts";
 import { certHost, connectTls, nodeTls, sniFor, TLS_KEYS, type TlsSettings } from "../adapters/node/tls.ts";
 import { guardHandshake } from "../adapters/shared/handshake.ts";
+import { checkRaceUntil, type RaceUntil } from "../adapters/shared/tls_race.ts";
 
 /**
  * What undici passes to a connector (`buildConnector.Options`).
@@ -68,6 +69,8 @@ export interface UndiciConnectorOptions extends Omit<RaceSettings, "signal">, Tl
   readonly keepAlive?: boolean;
   /** Default 60 000 ms, as undici's. */
   readonly keepAliveInitialDelay?: number;
+  /** For `https:` origins: `"tls"` (the default) races to the first finished handshake, `"tcp"` to the first TCP. */
+  readonly raceUntil?: RaceUntil;
 }
 
 /** undici's own connector's connect timeout. */
@@ -91,6 +94,7 @@ export function undiciConnector(
   options: UndiciConnectorOptions = {},
 ): (connectOptions: UndiciConnectOptions, callback: UndiciConnectCallback) => void {
   const { keepAlive = true, keepAliveInitialDelay = 60_000, timeout = UNDICI_CONNECT_TIMEOUT, ...rest } = options;
+  checkRaceUntil(rest.raceUntil); // a bad value throws now, naming the field
   return (connectOptions, callback) => {
     let connecting: Promise<net.Socket>;
     try {
@@ -115,10 +119,13 @@ function connectFor(
     ...(localAddress ? { localAddress } : {}),
   };
   if (!secure) {
-    const { keepAlive, keepAliveInitialDelay, timeout, resolver, ...race } = options as Record<string, unknown>;
+    const { keepAlive, keepAliveInitialDelay, timeout, resolver, raceUntil: _, ...race } = options as Record<
+      string,
+      unknown
+    >;
     return connect({ ...pickRace(race), ...tcp, keepAlive, keepAliveInitialDelay, timeout, resolver } as never);
   }
-  if (httpSocket) return tlsOnTunnel(httpSocket, hostname, servername, options);
+  if (httpSocket) return tlsOnTunnel(httpSocket, hostname, servername, options); // one tunnel: nothing to race
   return connectTls(
     { ALPNProtocols: ["http/1.1"], ...options, ...tcp, ...(servername ? { servername } : {}) } as never,
   );

@@ -247,6 +247,25 @@ describe("undici connector", () => {
     }
   });
 
+  it("raceUntil: checked when the connector is made; either value serves http and https", async () => {
+    assert.throws(() => undiciConnector({ raceUntil: "udp" as never }), {
+      name: "RangeError",
+      message: 'raceUntil must be "tcp" or "tls", got "udp"',
+    });
+    for (const raceUntil of ["tcp", "tls"] as const) {
+      const connect = undiciConnector({ resolver: deadFirstResolver, ca: [ca.caCert], raceUntil });
+      const dispatcher = new Agent({ connect });
+      try {
+        const plainAnswer = await fetch(`http://web.test:${plain.port}/p`, { dispatcher });
+        assert.equal(await plainAnswer.text(), "GET /p");
+        const secureAnswer = await fetch(`https://eyeballs.test:${secure.port}/s`, { dispatcher });
+        assert.equal(await secureAnswer.text(), "GET /s");
+      } finally {
+        await dispatcher.close();
+      }
+    }
+  });
+
   it("https: TLS on the winner, SNI from undici's servername, custom CA", async () => {
     const dispatcher = new Agent({ connect: undiciConnector({ resolver: deadFirstResolver, ca: [ca.caCert] }) });
     try {

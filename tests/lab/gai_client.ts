@@ -4,8 +4,8 @@
  * test wrote): asks each name of stdin's JSON list through glibc
  * (`getent ahosts`, getaddrinfo with AF_UNSPEC) and through the stub, auto
  * and system resolvers, each behind connect's host check (IP literal
- * forms); and through the runtime's `dns.lookup` and eyeballs' `lookup`
- * (`all: true`, family 0, 4 and 6). Prints one JSON object.
+ * forms); and, when asked (`lookups`), through the runtime's `dns.lookup` and
+ * eyeballs' `lookup` (`all: true`, family 0, 4 and 6). Prints one JSON object.
  *
  * @module
  */
@@ -23,7 +23,8 @@ import { lookup, type LookupAddress } from "../../src/clients/lookup.ts";
 /** What one way of resolving gave: addresses per family, or the error code. */
 type Side = Record<Family, string[] | string>;
 
-const names: string[] = JSON.parse(readFileSync(0, "utf8"));
+/** The names to ask, and whether to ask `dns.lookup` and eyeballs' `lookup` too. */
+const { names, lookups }: { names: string[]; lookups: boolean } = JSON.parse(readFileSync(0, "utf8"));
 const stub = createStubResolver();
 
 /** getaddrinfo(AF_UNSPEC) through getent: addresses per family in glibc's order, or the exit status. */
@@ -89,8 +90,10 @@ for (const name of names) {
     stub: await eyeballs(stub, name),
     auto: await eyeballs(autoResolver, name),
     system: await eyeballs(systemResolver, name),
-    dnsLookup: await lookupSides((n, o) => dns.promises.lookup(n, o) as Promise<LookupAddress[]>, name),
-    lookup: await lookupSides((n, o) => lookup.promise(n, o) as Promise<LookupAddress[]>, name),
+    ...(lookups && {
+      dnsLookup: await lookupSides((n, o) => dns.promises.lookup(n, o) as Promise<LookupAddress[]>, name),
+      lookup: await lookupSides((n, o) => lookup.promise(n, o) as Promise<LookupAddress[]>, name),
+    }),
   };
 }
 console.log(JSON.stringify(out));

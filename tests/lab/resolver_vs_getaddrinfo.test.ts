@@ -146,7 +146,12 @@ describe("resolver vs getaddrinfo (lab)", { skip: skip ?? false, timeout: 300_00
     const [cmd, args] = command();
     for (const config of CONFIGS) {
       writeFileSync(join(etc, "resolv.conf"), config.resolvConf);
-      const r = await lab.exec(cmd, args, { input: JSON.stringify(config.names), timeoutMs: 240_000 });
+      // lookup beside dns.lookup where every server answers: a dead server's timeouts are the resolvers' case above.
+      const lookups = !config.id.includes("dead");
+      const r = await lab.exec(cmd, args, {
+        input: JSON.stringify({ names: config.names, lookups }),
+        timeoutMs: 240_000,
+      });
       assert.equal(r.code, 0, r.stderr);
       results[config.id] = JSON.parse(r.stdout.trim().split("\n").pop()!);
     }
@@ -197,7 +202,7 @@ describe("resolver vs getaddrinfo (lab)", { skip: skip ?? false, timeout: 300_00
   it("lookup gives what the runtime's dns.lookup gives: addresses per family, or its error code (deliberate differences aside)", () => {
     const differences: string[] = [];
     let compared = 0;
-    for (const config of CONFIGS) {
+    for (const config of CONFIGS.filter((c) => !c.id.includes("dead"))) {
       for (const name of config.names) {
         if (DELIBERATE[name]) continue;
         const row = results[config.id][name] as unknown as Record<"dnsLookup" | "lookup", Record<string, Side>>;

@@ -19,9 +19,10 @@ const bin = (name: string) => new URL(`../node_modules/${name}`, import.meta.url
 
 const CLIENTS: [string, string, string[], string[]][] = [
   ["deno", Deno.execPath(), ["run", "-A", "--quiet", runner], ["stub", "getaddrinfo", "deno-resolveDns"]],
-  ["bun", bin(".bin/bun"), [runner], ["stub", "getaddrinfo", "c-ares"]],
+  ["bun", bin(".bin/bun"), [runner], ["stub", "stub-cares", "getaddrinfo", "c-ares"]],
   ["node 22", bin("node22/bin/node"), ["--experimental-strip-types", "--no-warnings", runner], [
     "stub",
+    "stub-cares",
     "getaddrinfo",
     "c-ares",
   ]],

@@ -2,9 +2,10 @@
  * The first DNS lookup of a fresh process, both families at once, by one client (bench/dns_first.ts runs it in the
  * lab's client namespace):
  *
- *   dns_first_runner.ts stub|getaddrinfo|c-ares|deno-resolveDns NAME
+ *   dns_first_runner.ts stub|stub-cares|getaddrinfo|c-ares|deno-resolveDns NAME
  *
- * stub = eyeballs' stub resolver (its own UDP, the hosts file, resolv.conf); getaddrinfo = `dns.lookup` per family;
+ * stub = eyeballs' stub resolver (its own UDP, the hosts file, resolv.conf); stub-cares = the same over c-ares (the
+ * default resolver's wire on Node and Bun); getaddrinfo = `dns.lookup` per family;
  * c-ares = `new dns.Resolver()` `resolve4`/`resolve6` with TTLs (Node, Bun); deno-resolveDns = `Deno.resolveDns`
  * (Deno). Prints `{"importMs":..,"firstMs":..,"secondMs":..}`: loading what it needs, the first lookup of both
  * families, and a second one of another name's worth (the same name, uncached by the runtime's resolvers).
@@ -19,12 +20,14 @@ const [mode, name] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
 type Lookup = () => Promise<unknown>;
 
 async function load(): Promise<Lookup> {
-  if (mode === "stub") {
-    const path = `../src/dns/stub.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`;
-    const { createStubResolver } = await import(path);
+  if (mode === "stub" || mode === "stub-cares") {
+    const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
+    const { createStubResolverWith } = await import(`../src/dns/stub.${ext}`);
+    const { exchange } = await import(`../src/dns/exchange.${ext}`);
+    const { caresExchange } = await import(`../src/dns/cares.${ext}`);
     const signal = new AbortController().signal;
     return () => {
-      const stub = createStubResolver(); // no cache: each lookup asks
+      const stub = createStubResolverWith({}, mode === "stub" ? exchange : caresExchange); // no cache: each lookup asks
       return Promise.all([stub.resolveWithTtl(name, 4, signal), stub.resolveWithTtl(name, 6, signal)]);
     };
   }

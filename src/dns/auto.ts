@@ -15,9 +15,19 @@
 import { type CachingResolver, cachingResolver, type DnsCacheStats } from "./cache.ts";
 import { stubMatchesSystem } from "./nsswitch.ts";
 import type { Family, ResolvedAddresses, Resolver } from "../base/types.ts";
-import { createStubResolver } from "./stub.ts";
+import { createStubResolverWith } from "./stub.ts";
+import { caresExchange } from "./cares.ts";
+import { exchange } from "./exchange.ts";
 import { isLocalhost, systemResolver } from "./system.ts";
 import { readConfigText } from "./config_files.ts";
+
+/**
+ * The wire on Node: c-ares, ready when Node starts, where Node's first UDP socket is slow to open. Not on Bun, whose
+ * own UDP socket opens at once and whose c-ares says ENOTFOUND for NODATA too; nor on Deno, whose `node:dns` Resolver
+ * reports NXDOMAIN, NODATA, SERVFAIL and REFUSED as one error (docs/performance.md).
+ */
+const onNode = (globalThis as { Deno?: unknown }).Deno === undefined &&
+  (globalThis as { Bun?: unknown }).Bun === undefined;
 
 let chosen: Promise<Resolver> | undefined;
 /** The stub's cache, once chosen. */
@@ -31,7 +41,9 @@ async function choose(): Promise<Resolver> {
       readConfigText("/etc/resolv.conf"),
     ]);
     // No nsswitch.conf (musl, macOS) or no (or an empty) resolv.conf: only getaddrinfo knows what to do.
-    if (resolvConf.trim() !== "" && stubMatchesSystem(nsswitch)) return cache = cachingResolver(createStubResolver());
+    if (resolvConf.trim() !== "" && stubMatchesSystem(nsswitch)) {
+      return cache = cachingResolver(createStubResolverWith({}, onNode ? caresExchange : exchange));
+    }
   } catch {
     // Unreadable: getaddrinfo.
   }

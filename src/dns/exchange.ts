@@ -73,8 +73,11 @@ function randomId(): number {
   return randomFill(new Uint16Array(1))[0];
 }
 
-/** Runs `start` with a deadline and the signal; `cleanup` runs once, however it ends. */
-function bounded<T>(
+/**
+ * Runs `start` with a deadline (an error with code `ETIMEOUT` naming `what`) and the signal; the cleanup `start`
+ * returns runs once, however it ends.
+ */
+export function bounded<T>(
   timeoutMs: number,
   signal: AbortSignal,
   what: string,

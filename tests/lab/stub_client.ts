@@ -3,14 +3,18 @@
  * under the runtime of the test: drives the stub resolver (and the DNS cache
  * on a fake clock) against the lab's DNS server and prints one JSON object.
  *
- *   stub_client.ts HOSTS_FILE PORT
+ *   stub_client.ts HOSTS_FILE PORT [own|cares]
+ *
+ * The wire: eyeballs' own UDP and TCP (`stubResolver`), or c-ares (the default resolver's on Node).
  *
  * @module
  */
 
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import type net from "node:net";
-import { createStubResolver } from "../../src/dns/stub.ts";
+import { createStubResolverWith } from "../../src/dns/stub.ts";
+import { exchange } from "../../src/dns/exchange.ts";
+import { caresExchange } from "../../src/dns/cares.ts";
 import { connect } from "../../src/adapters/node/mod.ts";
 import { cachingResolver } from "../../src/dns/cache.ts";
 import { FakeClock } from "../helpers/fake_clock.ts";
@@ -18,8 +22,8 @@ import { FakeClock } from "../helpers/fake_clock.ts";
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
 const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
-const [hostsFile, port] = [argv[0], Number(argv[1])];
-const resolver = createStubResolver({ hostsFile });
+const [hostsFile, port, wire] = [argv[0], Number(argv[1]), argv[2] ?? "own"];
+const resolver = createStubResolverWith({ hostsFile }, wire === "cares" ? caresExchange : exchange);
 const open = () => new AbortController().signal;
 const outcome = async <T>(p: Promise<T>) => {
   try {

@@ -158,20 +158,25 @@ const COLUMNS =
   `"start" = the runner's first line, measured from the process's time origin (runtime start-up, the same for both); ` +
   `"import" = loading the eyeballs adapter (every module it needs, no network), for native \`node:net\` on Node and nothing on Deno and Bun; ` +
   `"connect" = the first connect, lookup included; ` +
-  `"total" = from the import to the first connected socket, the measure the target is about (eyeballs ≤ 1.05× native). ` +
-  "native = `Deno.connect`, `Bun.connect`, Node `net.connect`.";
+  `"total" = from the import to the first connected socket; "eyeballs ÷ own" = eyeballs' median total, then its median ` +
+  `connect (the import excluded: the issue's measure, target ≤ 1.05×), each over the runtime's own. ` +
+  "native = `Deno.connect`, `Bun.connect`, Node `net.connect`; on Bun also node-net = `node:net`, which the Bun adapter dials with.";
 
 const HEADER = [
-  "| Runtime | Host | Connect | start | import | connect | total (median, range) | eyeballs ÷ native | 2nd |",
+  "| Runtime | Host | Connect | start | import | connect | total (median, range) | eyeballs ÷ own: total / connect | 2nd |",
   "|---|---|---|--:|--:|--:|--:|--:|--:|",
 ].join("\n");
 
-/** Table rows for native and eyeballs to `host`, alternating fresh processes. */
+/** What each runtime's first connect is compared with: its own; on Bun also the `node:net` its adapter dials with. */
+const OWN: Record<Runtime, string[]> = { deno: ["native"], bun: ["native", "node-net"], node: ["native"] };
+
+/** Table rows for the runtime's own connects and eyeballs to `host`, alternating fresh processes. */
 async function compare(rt: Runtime, host: string, port: number, run: Run, log: (s: string) => void): Promise<string[]> {
-  const got: Record<string, Line[]> = { native: [], eyeballs: [] };
-  for (const variant of ["native", "eyeballs"]) await run(rt, [variant, host, String(port)]); // caches warm, not timed
+  const variants = [...OWN[rt], "eyeballs"];
+  const got: Record<string, Line[]> = Object.fromEntries(variants.map((v) => [v, []]));
+  for (const variant of variants) await run(rt, [variant, host, String(port)]); // caches warm, not timed
   for (let i = 0; i < SAMPLES; i++) {
-    for (const variant of i % 2 ? ["eyeballs", "native"] : ["native", "eyeballs"]) {
+    for (const variant of i % 2 ? [...variants].reverse() : variants) {
       const r = await run(rt, [variant, host, String(port)]);
       const line = parse(r.stdout);
       if (r.code !== 0 || !line) log(`  ! first ${rt} ${variant} ${host}: ${r.stderr.trim().split("\n").pop()}`);
@@ -179,8 +184,8 @@ async function compare(rt: Runtime, host: string, port: number, run: Run, log: (
     }
   }
   const rows: string[] = [];
-  const nativeTotal = median(got.native.map((x) => x.totalMs));
-  for (const variant of ["native", "eyeballs"]) {
+  const medianOf = (variant: string, pick: (x: Line) => number) => median(got[variant].map(pick));
+  for (const variant of variants) {
     const xs = got[variant];
     if (!xs.length) continue;
     const totals = xs.map((x) => x.totalMs);
@@ -190,11 +195,18 @@ async function compare(rt: Runtime, host: string, port: number, run: Run, log: (
       return values.length ? formatMs(median(values)) : "—";
     };
     const range = `${formatMs(Math.min(...totals))}–${formatMs(Math.max(...totals))}`;
-    const ratio = variant === "eyeballs" ? `${(total / nativeTotal).toFixed(2)}×` : "";
+    const ratio = (own: string) =>
+      `${(total / medianOf(own, (x) => x.totalMs)).toFixed(2)}× / ${
+        (medianOf("eyeballs", (x) => x.connectMs) / medianOf(own, (x) => x.connectMs)).toFixed(2)
+      }×`;
+    const ratios = variant === "eyeballs" && got.eyeballs.length
+      ? OWN[rt].filter((own) => got[own].length).map((own) => `${ratio(own)}${own === "native" ? "" : ` (${own})`}`)
+        .join("; ")
+      : "";
     rows.push(
       `| ${rt} | ${host} | ${variant} | ${ms((x) => x.startMs)} | ${ms((x) => x.importMs)} | ${
         ms((x) => x.connectMs)
-      } | ${formatMs(total)} (${range}) | ${ratio} | ${ms((x) => x.secondMs)} |`,
+      } | ${formatMs(total)} (${range}) | ${ratios} | ${ms((x) => x.secondMs)} |`,
     );
   }
   return rows;

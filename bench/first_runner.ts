@@ -2,7 +2,8 @@
  * The first connect of a fresh process, taken apart. One measurement per
  * process:
  *
- *   first_runner.ts native|eyeballs HOST PORT   the import, then two connects in a row
+ *   first_runner.ts native|node-net|eyeballs HOST PORT   the import, then two connects in a row
+ *                                               (native: the runtime's own connect; node-net: `node:net`)
  *   first_runner.ts module SPECIFIER            the first import of one runtime module (node:dns, …)
  *   first_runner.ts part NAME                   the first use of one thing a name's first connect needs
  *                                               (PARTS below), in a fresh process
@@ -128,14 +129,14 @@ const PARTS: Record<string, Part> = {
 
 /** Loads what `what` connects with (timed by the caller as the import) and returns its connect. */
 async function connector(what: string): Promise<Connect> {
-  if (what === "native") {
-    if (runtime === "deno") {
+  if (what === "native" || what === "node-net") {
+    if (runtime === "deno" && what === "native") {
       return async (hostname, port) => {
         const conn = await g.Deno.connect({ hostname, port });
         return () => conn.close();
       };
     }
-    if (runtime === "bun") {
+    if (runtime === "bun" && what === "native") {
       return async (hostname, port) => {
         const socket = await g.Bun.connect({ hostname, port, socket: { data() {}, error() {} } });
         return () => socket.end();

@@ -14,10 +14,10 @@
  * `rewriteRelativeImportExtensions`) compiles mod.ts, src/** and tests/** to
  * `npm_test/`, one JS file per source, where the Node test suite runs (it
  * imports internal modules such as src/race/race.js). Then scripts/bundle.ts
- * bundles each published entry point (deno.json `exports`, plus the bin) with
- * `deno bundle` into `npm/dist/`: an entry file at its source's path and
- * shared chunks, so Node and Bun load a handful of files instead of ~40; the
- * source maps keep their mappings but not the sources. tsc's `.d.ts` files,
+ * bundles each published entry point (deno.json `exports`, plus the bin) into
+ * `npm/dist/`: an entry file at its source's path that re-exports from the
+ * layer files under `dist/_layers/`, so Node and Bun load two to four files
+ * instead of ~40; the source maps keep their mappings but not the sources. tsc's `.d.ts` files,
  * one per source, are copied beside them; package.json's `exports` point
  * `types` at those and `default` at the bundled files.
  *

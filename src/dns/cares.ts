@@ -17,6 +17,7 @@ import type { Family } from "../base/types.ts";
 import { parseIp } from "../addresses/ip.ts";
 import { nodeDns } from "../runtime/lazy_modules.ts";
 import { bounded, exchange } from "./exchange.ts";
+import type { DnsTransport } from "./stub.ts";
 
 /** The part of `node:dns` used here. */
 export interface CaresModule {
@@ -38,15 +39,8 @@ type CaresCallback = (error: (Error & { code?: string }) | null, records: { addr
  * same contract as {@linkcode exchange}: rejects with code `ETIMEOUT` after
  * `timeoutMs`, or with the signal's reason on abort (the query cancelled).
  */
-export async function caresExchange(
-  server: string,
-  name: string,
-  family: Family,
-  timeoutMs: number,
-  signal: AbortSignal,
-): Promise<DnsAnswer> {
-  return exchangeWith(await nodeDns(), server, name, family, timeoutMs, signal);
-}
+export const caresExchange: DnsTransport = async (server, name, family, timeoutMs, signal) =>
+  exchangeWith(await nodeDns(), server, name, family, timeoutMs, signal);
 
 /** {@linkcode caresExchange} on a given `node:dns` and fallback (tests pass fakes). */
 export async function exchangeWith(

@@ -5,7 +5,8 @@
  *
  * Without CA_FILE, one TCP connect: eyeballs through this runtime's adapter with the stub resolver (which asks the
  * HTTPS record beside AAAA and A) and ALPN h2, http/1.1 offered, no history; or the runtime's own connect. With
- * CA_FILE, one TLS connect: the adapter's `connectTls`, or the runtime's own (`tls.connect`, `Deno.connectTls`),
+ * CA_FILE, one TLS connect: the adapter's `connectTls` with its default resolver (what a caller gets; the stub on Node
+ * and Bun, getaddrinfo's answers on Deno), or the runtime's own (`tls.connect`, `Deno.connectTls`),
  * or (tcp-then-tls) the runtime's own TCP connect and then its own TLS on it, as each of eyeballs' attempts does.
  * Prints one JSON line: `{"ok":true,"ms":21.4,"address":"2001:db8::10"}` or `{"ok":false,"ms":...,"error":"..."}`.
  *
@@ -39,18 +40,18 @@ async function eyeballs(
 ): Promise<string> {
   const { deno, node } = loaded;
   if (deno) {
-    const options = { hostname: host, port, timeout, history: false as const, resolver: deno.stubResolver };
+    const options = { hostname: host, port, timeout, history: false as const };
     const conn = ca
       ? await deno.connectTls({ ...options, caCerts: [ca], alpnProtocols: ALPN })
-      : await deno.connect({ ...options, alpn: ALPN });
+      : await deno.connect({ ...options, resolver: deno.stubResolver, alpn: ALPN });
     conn.close();
     return (conn.remoteAddr as { hostname: string }).hostname;
   }
   const where = runtimeName() === "bun" ? { hostname: host } : { host };
-  const options = { ...where, port, timeout, history: false as const, resolver: node!.stubResolver };
+  const options = { ...where, port, timeout, history: false as const };
   const socket = ca
     ? await node!.connectTls({ ...options, ca: [ca], ALPNProtocols: ALPN } as never)
-    : await node!.connect({ ...options, alpn: ALPN } as never);
+    : await node!.connect({ ...options, resolver: node!.stubResolver, alpn: ALPN } as never);
   const address = socket.remoteAddress!;
   socket.destroy();
   return address;

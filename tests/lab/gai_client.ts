@@ -5,7 +5,9 @@
  * (`getent ahosts`, getaddrinfo with AF_UNSPEC) and through the stub, auto
  * and system resolvers, each behind connect's host check (IP literal
  * forms); and, when asked (`lookups`), through the runtime's `dns.lookup` and
- * eyeballs' `lookup` (`all: true`, family 0, 4 and 6). Prints one JSON object.
+ * eyeballs' `lookup` (`all: true`, family 0, 4 and 6). Under Deno it also
+ * notes which record types `Deno.resolveDns` answered for the system
+ * resolver (`viaDeno`). Prints one JSON object.
  *
  * @module
  */
@@ -83,13 +85,30 @@ async function lookupSides(
   return { 0: await side(0), 4: await side(4), 6: await side(6) };
 }
 
+/** The record types `Deno.resolveDns` answered with addresses since the last look (Deno only). */
+const viaDeno = new Set<string>();
+const denoNs = (globalThis as { Deno?: { resolveDns(...args: unknown[]): Promise<string[]> } }).Deno;
+if (denoNs) {
+  const own = denoNs.resolveDns.bind(denoNs);
+  denoNs.resolveDns = async (...args: unknown[]) => {
+    const found = await own(...args);
+    if (found.length) viaDeno.add(String(args[1]));
+    return found;
+  };
+}
+
 const out: Record<string, Record<string, unknown>> = {};
 for (const name of names) {
+  const glibcSide = glibc(name);
+  const [stubSide, autoSide] = [await eyeballs(stub, name), await eyeballs(autoResolver, name)];
+  viaDeno.clear();
+  const systemSide = await eyeballs(systemResolver, name);
   out[name] = {
-    glibc: glibc(name),
-    stub: await eyeballs(stub, name),
-    auto: await eyeballs(autoResolver, name),
-    system: await eyeballs(systemResolver, name),
+    glibc: glibcSide,
+    stub: stubSide,
+    auto: autoSide,
+    system: systemSide,
+    ...(denoNs && { viaDeno: [...viaDeno].sort() }),
     ...(lookups && {
       dnsLookup: await lookupSides((n, o) => dns.promises.lookup(n, o) as Promise<LookupAddress[]>, name),
       lookup: await lookupSides((n, o) => lookup.promise(n, o) as Promise<LookupAddress[]>, name),

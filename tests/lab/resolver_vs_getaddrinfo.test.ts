@@ -241,6 +241,27 @@ describe("resolver vs getaddrinfo (lab)", { skip: skip ?? false, timeout: 300_00
     assert.equal(typeof glibc("dead server, attempts 2", "a.corp.test")[4], "string");
   });
 
+  it("under Deno, asks Deno.resolveDns exactly where getaddrinfo would ask DNS for the name as given", {
+    skip: runtime !== "deno" && "Deno.resolveDns is Deno's",
+  }, () => {
+    const via = (config: string, name: string) => results[config][name].viaDeno;
+    // The name as given comes first, and has addresses: Deno's client answers.
+    assert.deepEqual(via("ndots1", "a.corp.test"), ["A", "AAAA"]);
+    assert.deepEqual(via("ndots1", "A.CORP.TEST"), ["A", "AAAA"]);
+    assert.deepEqual(via("ndots1", "www.alias.test"), ["A", "AAAA"]); // through the CNAME chain
+    assert.deepEqual(via("ndots1", "api.example.test"), ["A"]); // no AAAA as given: getaddrinfo tries the search list
+    assert.deepEqual(via("ndots5", "api.example.test."), ["A"]);
+    assert.deepEqual(via("ndots5", "db."), ["A"]); // absolute: never through the search list
+    assert.deepEqual(via("ndots1", "big.test"), ["AAAA"]);
+    assert.deepEqual(via("first server dead", "a.corp.test"), ["A", "AAAA"]);
+    // The search list first (fewer dots than ndots, or no dot), the hosts file, a number, or no address: getaddrinfo.
+    for (const name of ["api.example.test", "a.corp.test"]) assert.deepEqual(via("ndots5", name), []);
+    for (const name of ["a", "db", "pinned.test", "both.test", "pinned.test.", "0x7f.1", "nx.test"]) {
+      assert.deepEqual(via("ndots1", name), [], name);
+    }
+    assert.deepEqual(via("ndots1", "cut.test"), []); // Deno's client cannot read the cut answer: getaddrinfo does
+  });
+
   it("sees the deliberate differences it documents (so the list does not go stale)", () => {
     const pinned = results.ndots1["pinned.test"] as unknown as Record<"dnsLookup" | "lookup", Record<string, Side>>;
     assert.deepEqual(pinned.dnsLookup[6], { 4: [], 6: ["2001:db8::31"] });

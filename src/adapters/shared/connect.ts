@@ -30,6 +30,11 @@ export interface AdapterKind<Conn> {
   dialer(checked: CheckedOptions): Dialer<Conn>;
   /** Applies `noDelay` and `keepAlive` to the winner. */
   tune(conn: Conn, socket: SocketOptions): void;
+  /**
+   * Schedules (does not run) what the first dial of a process would otherwise do first, so that it happens while a
+   * name's lookup is on the wire rather than after its answer. Called for every connect to a name.
+   */
+  readonly warmUp?: () => void;
 }
 
 /**
@@ -54,6 +59,7 @@ export function connectWith<Conn, Timeline extends boolean>(
   } catch (error) {
     return Promise.reject(error); // bad options reject, as from an async function
   }
+  if (!host.literal) kind.warmUp?.();
   const trace = startTrace(String(checked.race.hostname), checked.race.port);
   let connected: Promise<Timeline extends true ? Connected<Conn> : Conn>;
   if (trace) {
@@ -112,6 +118,7 @@ export function prepareConnect<Conn>(options: unknown, kind: AdapterKind<Conn>):
 /** Runs a prepared connect; the winner gets the socket options. */
 export async function connectPrepared<Conn>(prepared: PreparedConnect<Conn>): Promise<ClientConnected<Conn>> {
   const { kind, checked, settings, host } = prepared;
+  if (!host.literal) kind.warmUp?.();
   const trace = startTrace(String(checked.race.hostname), checked.race.port);
   const raced = connectChecked(trace ? traced(settings, trace) : settings, host, true);
   trace?.settle(raced);

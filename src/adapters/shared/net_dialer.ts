@@ -133,5 +133,22 @@ export function netKind(
         ? nodeDialer
         : netDialer({ localAddress: socket.localAddress, onSocket }),
     tune: tuneSocket,
+    warmUp: warmUpIsIp,
   };
+}
+
+let warm = false;
+
+/**
+ * `net.connect` runs `net.isIP` on its host, and Node compiles the regular expression inside at its first two calls
+ * (about 8 ms, then 2; docs/performance.md): once per process, that is done as soon as the event loop is idle (the
+ * first lookup sent), instead of between the first answer and the first SYN.
+ */
+function warmUpIsIp(): void {
+  if (warm) return;
+  warm = true;
+  setImmediate(() => {
+    net.isIP("::1");
+    net.isIP("::1");
+  });
 }

@@ -227,7 +227,7 @@ export async function hev3Section(runs = RUNS, log: (s: string) => void = consol
       `A fresh process per connect, ${runs} per cell, the import excluded; median time to the connected socket (with TLS: ` +
       `to the finished handshake), and the addresses reached. eyeballs: the runtime's adapter, ALPN h2 and http/1.1 ` +
       `offered, no history; for TCP the stub resolver (it asks the HTTPS record), for TLS the adapter's default (the ` +
-      `stub on Node and Bun, getaddrinfo's answers on Deno). Own connect: \`Deno.connect\` / \`Bun.connect\` / \`net.connect\`; ` +
+      `stub on Node and Bun, systemResolver on Deno). Own connect: \`Deno.connect\` / \`Bun.connect\` / \`net.connect\`; ` +
       `with TLS \`Deno.connectTls\` / \`tls.connect\`, given ${WAIT_MS / 1000} s; "own TCP, then own TLS on it" = ` +
       `\`Deno.connect\` + \`Deno.startTls\` / \`net.connect\` + \`tls.connect({ socket })\`, what each of eyeballs' attempts does.`,
       "",

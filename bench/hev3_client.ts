@@ -6,7 +6,7 @@
  * Without CA_FILE, one TCP connect: eyeballs through this runtime's adapter with the stub resolver (which asks the
  * HTTPS record beside AAAA and A) and ALPN h2, http/1.1 offered, no history; or the runtime's own connect. With
  * CA_FILE, one TLS connect: the adapter's `connectTls` with its default resolver (what a caller gets; the stub on Node
- * and Bun, getaddrinfo's answers on Deno), or the runtime's own (`tls.connect`, `Deno.connectTls`),
+ * and Bun, systemResolver on Deno), or the runtime's own (`tls.connect`, `Deno.connectTls`),
  * or (tcp-then-tls) the runtime's own TCP connect and then its own TLS on it, as each of eyeballs' attempts does.
  * Prints one JSON line: `{"ok":true,"ms":21.4,"address":"2001:db8::10"}` or `{"ok":false,"ms":...,"error":"..."}`.
  *

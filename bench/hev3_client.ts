@@ -64,8 +64,10 @@ function nativeTls(host: string, port: number, timeout: number, ca: string): Pro
       console.log(JSON.stringify({ ok: false, ms: performance.now() - started, error: "no handshake" }));
       g.Deno.exit(0);
     }, timeout);
+    // It resolves once TCP is up: the handshake is over when handshake() resolves.
     return g.Deno.connectTls({ hostname: host, port, caCerts: [ca] }).then(
-      (conn: { close(): void; remoteAddr: { hostname: string } }) => {
+      async (conn: { close(): void; handshake(): Promise<unknown>; remoteAddr: { hostname: string } }) => {
+        await conn.handshake();
         clearTimeout(timer);
         conn.close();
         return conn.remoteAddr.hostname;

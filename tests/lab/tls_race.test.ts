@@ -98,11 +98,7 @@ describe("TLS over an IPv6 path-MTU blackhole", { skip: skip ?? false, timeout: 
     }
   });
 
-  // Deno.connectTls completes TLS over IPv6 under this blackhole, where Deno.connect + Deno.startTls does not: it
-  // must send or negotiate differently (not found yet; docs/known-limits.md). Node's and Bun's tls.connect hang.
-  it("the runtime's own TLS connect commits to IPv6 and gets no handshake", {
-    skip: runtime === "deno" && "Deno.connectTls gets through this blackhole (docs/known-limits.md)",
-  }, async () => {
+  it("the runtime's own TLS connect commits to IPv6 and gets no handshake", async () => {
     await lab.setFault(lab.servers.v6[0], "mtu");
     const out = await connect("runtime", 3_000);
     assert.equal(out.ok, false, `the runtime completed TLS over ${out.address}`);

@@ -126,8 +126,11 @@ export function checkConnectOptions<Conn>(options: ConnectOptions<Conn>, hostFie
   ) {
     throw new TypeError(`scheme must be a URI scheme such as "https", got ${describe(options.scheme)}`);
   }
-  if (options.network !== undefined && typeof options.network !== "string") {
-    throw new TypeError(`network must be a string, got ${describe(options.network)}`);
+  // The value given, not a getter's: the adapters' reads the network id (milliseconds in a fresh process) and is for
+  // history alone, which an IP literal or `history: false` never asks.
+  const network = Object.getOwnPropertyDescriptor(options, "network")?.value;
+  if (network !== undefined && typeof network !== "string") {
+    throw new TypeError(`network must be a string, got ${describe(network)}`);
   }
   if (options.history !== undefined && options.history !== false) {
     const history = options.history as Partial<History> | null;

@@ -422,6 +422,25 @@ describe("history in connect", () => {
       /network must be a string, got 7/,
     );
   });
+
+  it("reads a `network` getter (the adapters' network id) only when history asks for it", async () => {
+    const reads: string[] = [];
+    const store: History = { lookup: () => undefined, record: () => {} };
+    const dialer = { dial: (t: { address: string }) => Promise.resolve(t.address), close: () => {} };
+    const resolver = { resolve: (_n: string, f: number) => Promise.resolve(f === 4 ? [V4] : []) };
+    const withGetter = (hostname: string, history: History | false) => {
+      const options = { hostname, port: 443, dialer, resolver, history };
+      return Object.defineProperty(options, "network", {
+        get: () => (reads.push(hostname), "n1"),
+        enumerable: true,
+      });
+    };
+    assert.equal((await connect(withGetter("192.0.2.9", store))).address, "192.0.2.9"); // a literal: no history
+    assert.equal((await connect(withGetter("off.test", false))).address, V4);
+    assert.deepEqual(reads, []);
+    assert.equal((await connect(withGetter("on.test", store))).address, V4);
+    assert.deepEqual(reads, ["on.test"]); // once, for both the lookup and the record
+  });
 });
 
 describe("history with a slow async store", () => {

@@ -29,6 +29,7 @@ import { hev3Section } from "./hev3.ts";
 import { lazyEyeSection } from "./lazy_eye.ts";
 import { lookupSection } from "./lookup.ts";
 import { buildForNode, type NodeBuild } from "./node_build.ts";
+import { bundledPath, entryPoints } from "../scripts/bundle.ts";
 import { formatMedian, formatRatio, median, type Sample } from "./stats.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -629,10 +630,24 @@ async function main(): Promise<number> {
     if (want("first")) {
       log("first connect (fresh processes, host namespace)…");
       sections.push(
-        await firstPart(RUNTIMES, (rt, args) => {
-          const [cmd, pre] = l.command(rt, "first_runner");
-          return runHost(cmd, [...pre, ...args], 60_000);
-        }, log),
+        await firstPart(
+          RUNTIMES,
+          (rt, args) => {
+            const [cmd, pre] = l.command(rt, "first_runner");
+            return runHost(cmd, [...pre, ...args], 60_000);
+          },
+          entryPoints(root).filter((e) => e.key !== "bin"),
+          (rt, source) => {
+            // Deno from the sources, without its V8 code cache; Bun and Node the npm build (Node 20 has no compile
+            // cache, and Node 22's is off unless NODE_COMPILE_CACHE is set).
+            const [cmd, pre] = l.command(rt, "first_runner");
+            if (rt === "deno") {
+              return runHost(cmd, [pre[0], "--no-code-cache", ...pre.slice(1), "module", join(root, source)], 60_000);
+            }
+            return runHost(cmd, [...pre, "module", join(dirname(build.benchDir), bundledPath(source))], 60_000);
+          },
+          log,
+        ),
       );
     }
     if (want("scale")) {

@@ -54,8 +54,56 @@ async function listen(): Promise<{ port: number; close(): void }> {
   return { port, close: () => servers.forEach((s) => s.close()) };
 }
 
-/** Runs the measurements; `run(rt, args)` starts first_runner on `rt` in a fresh process. */
-export async function firstPart(runtimes: readonly Runtime[], run: Run, log: (s: string) => void): Promise<string> {
+/** A package entry (deno.json `exports`), and the file a runtime's user loads for it. */
+export interface Entry {
+  readonly key: string;
+  readonly source: string;
+}
+/** How to import one file on `rt` in a fresh process, with no compile cache (first_runner's `module`). */
+export type ImportRun = (rt: Runtime, file: string) => ReturnType<Run>;
+
+/** The entries a user of `rt` imports: every one but the other runtimes' adapters. */
+export function entriesOf(rt: Runtime, entries: readonly Entry[]): Entry[] {
+  const others = (["deno", "bun", "node"] as const).filter((r) => r !== rt);
+  return entries.filter(({ key }) => !others.some((o) => key === `./${o}` || key.startsWith(`./${o}/`)));
+}
+
+/** The first import of each package entry on each runtime (median of 5 fresh processes): the table's rows. */
+async function entryRows(
+  runtimes: readonly Runtime[],
+  entries: readonly Entry[],
+  run: ImportRun,
+  log: (s: string) => void,
+) {
+  const ms = new Map<string, Partial<Record<Runtime, number>>>(entries.map((e) => [e.key, {}]));
+  for (const rt of runtimes) {
+    for (const entry of entriesOf(rt, entries)) {
+      const xs: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const result = await run(rt, entry.source);
+        const line = parse(result.stdout);
+        if (!line) throw new Error(`import of ${entry.key} on ${rt} failed: ${result.stderr.slice(-500)}`);
+        xs.push(line.importMs);
+      }
+      ms.get(entry.key)![rt] = median(xs);
+    }
+    log(`  entries ${rt} done`);
+  }
+  const cell = (x: number | undefined) => (x === undefined ? "—" : formatMs(x));
+  return entries.map((e) => `| \`${e.key}\` | ${runtimes.map((rt) => cell(ms.get(e.key)![rt])).join(" | ")} |`);
+}
+
+/**
+ * Runs the measurements; `run(rt, args)` starts first_runner on `rt` in a fresh process, `importRun` imports one
+ * package entry there.
+ */
+export async function firstPart(
+  runtimes: readonly Runtime[],
+  run: Run,
+  entries: readonly Entry[],
+  importRun: ImportRun,
+  log: (s: string) => void,
+): Promise<string> {
   const server = await listen();
   const rows: string[] = [];
   const moduleRows: string[] = [];
@@ -78,6 +126,7 @@ export async function firstPart(runtimes: readonly Runtime[], run: Run, log: (s:
   } finally {
     server.close();
   }
+  const entryLines = await entryRows(runtimes, entries, importRun, log);
   return [
     "## First connect in a fresh process (loopback)",
     "",
@@ -92,6 +141,15 @@ export async function firstPart(runtimes: readonly Runtime[], run: Run, log: (s:
     "| Runtime | What | first time |",
     "|---|---|--:|",
     ...moduleRows,
+    "",
+    "The import of each package entry, alone in a fresh process without a compile cache (median of 5): on Deno from " +
+    "the TypeScript sources (as from JSR; `--no-code-cache`, the transpiled files cached), on Bun and Node the npm " +
+    "build (the bundles in layers of scripts/bundle.ts). Issue 18's target: at most 3 ms for `./node` on Node and " +
+    "`./deno` on Deno. — = another runtime's adapter.",
+    "",
+    `| Entry | ${runtimes.join(" | ")} |`,
+    `|---|${runtimes.map(() => "--:").join("|")}|`,
+    ...entryLines,
   ].join("\n");
 }
 

@@ -126,9 +126,10 @@ export function checkConnectOptions<Conn>(options: ConnectOptions<Conn>, hostFie
   ) {
     throw new TypeError(`scheme must be a URI scheme such as "https", got ${describe(options.scheme)}`);
   }
-  // The value given, not a getter's: the adapters' reads the network id (milliseconds in a fresh process) and is for
-  // history alone, which an IP literal or `history: false` never asks.
-  const network = Object.getOwnPropertyDescriptor(options, "network")?.value;
+  // An own getter is not read: the adapters' reads the network id (milliseconds in a fresh process) and is for
+  // history alone, which an IP literal or `history: false` never asks. Any other value is checked.
+  const own = Object.getOwnPropertyDescriptor(options, "network");
+  const network = own ? own.value : options.network;
   if (network !== undefined && typeof network !== "string") {
     throw new TypeError(`network must be a string, got ${describe(network)}`);
   }

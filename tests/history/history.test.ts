@@ -421,6 +421,10 @@ describe("history in connect", () => {
       connect({ ...base, resolver, network: 7 as unknown as string }),
       /network must be a string, got 7/,
     );
+    await assert.rejects( // inherited, as a class's field default would be
+      connect(Object.assign(Object.create({ network: 7 }), { ...base, resolver })),
+      /network must be a string, got 7/,
+    );
   });
 
   it("reads a `network` getter (the adapters' network id) only when history asks for it", async () => {

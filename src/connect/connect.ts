@@ -9,7 +9,14 @@ import { AttemptError, ConnectError } from "../base/errors.ts";
 import { type Resolution, resolveInto, type ServiceLookup } from "./resolve.ts";
 import { dialSafely, emptyDialError, NEVER_ABORTED, race } from "../race/race.ts";
 import { defaultSchedule, MAX_ATTEMPTS_IN_FLIGHT, RESOLUTION_DELAY, type Schedule } from "../race/schedule.ts";
-import { defaultHistory, type History, type HostHistory, type NetworkRtt, outcomesOf } from "../history/history.ts";
+import {
+  defaultHistory,
+  type History,
+  type HostHistory,
+  MemoryHistory,
+  type NetworkRtt,
+  outcomesOf,
+} from "../history/history.ts";
 import {
   HISTORY_WAIT,
   historyFamily,
@@ -163,13 +170,15 @@ async function raceFor<Conn>(
     controller!.abort(timedOut);
   }, options.timeout);
 
-  const network = history ? options.network : undefined; // read once: the adapters' is a getter
-  const found = history ? lookupSafely(history, historyHost!, port, network) : undefined;
+  const network = networkReader(options, clock);
+  // A store that knows nothing on any network needs no network to say so: the record reads it later (below).
+  const asked = history && !knowsNothing(history) ? history : undefined;
+  const found = asked ? lookupSafely(asked, historyHost!, port, network.get()) : undefined;
   // The in-memory store answers without an await; an async one gets HISTORY_WAIT, and the timeout and signal count.
   const known = isPromiseLike(found) ? await storeAnswer(found, controller!.signal, clock) : found;
   // A host whose RTT history does not know, under the default schedule, starts from the network's RTTs.
-  const fromNetwork = history && options.schedule === undefined && !knowsRtt(known)
-    ? networkRttSafely(history, network)
+  const fromNetwork = asked && options.schedule === undefined && !knowsRtt(known)
+    ? networkRttSafely(asked, network.get())
     : undefined;
   const networkRtt = isPromiseLike(fromNetwork)
     ? await storeAnswer(fromNetwork, controller!.signal, clock)
@@ -251,6 +260,13 @@ async function raceFor<Conn>(
     });
   }
   let raceEmit = emit;
+  if (history && !network.read) { // read while the first attempt's handshake is on the wire, for the record
+    const observer = raceEmit;
+    raceEmit = (event) => {
+      if (event.type === "attempt-start") network.readSoon(() => settled);
+      observer?.(event);
+    };
+  }
   if (known) { // the delay after starting an address with a measured RTT comes from that RTT
     let lastStarted: string | undefined;
     raceEmit = (event) => {
@@ -276,13 +292,8 @@ async function raceFor<Conn>(
     // A race the caller narrowed (one family, or a policy that refused addresses) says nothing about the network:
     // IPv4 winning where IPv6 was never tried must not make later connects lead with IPv4.
     if (history && options.family === undefined && refused.size === 0) {
-      recordSafely(
-        history,
-        historyHost!,
-        port,
-        outcomesOf(result.attempts, controller?.signal.aborted === true),
-        network,
-      );
+      const outcomes = outcomesOf(result.attempts, controller?.signal.aborted === true);
+      recordSafely(history, historyHost!, port, outcomes, network.getSafely);
     }
     if (result.error !== undefined) throw result.error;
     if (result.winner) {
@@ -301,6 +312,7 @@ async function raceFor<Conn>(
     throw new ConnectError(hostname, port, errors, result.attempts, why, timedOut !== undefined);
   } finally {
     cancelTimeout();
+    network.cancel();
     options.signal?.removeEventListener("abort", onAbort);
     // Stops lookups and the Resolution Delay; once they are over nothing listens, and an abort is costly on Node.
     if (resolution && !resolution.settled) controller!.abort(CONNECT_OVER);
@@ -339,6 +351,54 @@ function literalFailed(target: Target, endMs: number, error: unknown): never {
   const { address, family, port } = target;
   const attempt: Attempt = { address, family, port, index: 0, startMs: 0, outcome: "failed", endMs, error };
   throw new ConnectError(address, port, [new AttemptError(address, family, port, error)], [attempt]);
+}
+
+/** The caller's `network`, read at most once: the adapters' is a getter that reads the route tables. */
+function networkReader(options: RaceSettings, clock: Clock) {
+  let value: string | undefined;
+  let read = false;
+  let cancelTimer: (() => void) | undefined;
+  const get = () => {
+    if (!read) {
+      value = options.network;
+      read = true;
+    }
+    return value;
+  };
+  /** A getter that throws names no network. */
+  const getSafely = () => {
+    try {
+      return get();
+    } catch {
+      read = true;
+      return undefined;
+    }
+  };
+  return {
+    get,
+    getSafely,
+    get read() {
+      return read;
+    },
+    /**
+     * Reads it in a later turn, once. The timer is set from a microtask so that a dial started in this turn goes
+     * first (Deno loads a module at its first timer), and it fires after the runtime has sent the SYN (Bun sends it in a
+     * later task).
+     */
+    readSoon(over: () => boolean) {
+      if (cancelTimer) return;
+      cancelTimer = () => {};
+      queueMicrotask(() => {
+        if (!over()) cancelTimer = clock.setTimer(getSafely, 0);
+      });
+    },
+    cancel: () => cancelTimer?.(),
+  };
+}
+
+/** A plain {@linkcode MemoryHistory} that holds nothing: its answer is "nothing known" on every network. */
+function knowsNothing(history: History): boolean {
+  return Object.getPrototypeOf(history) === MemoryHistory.prototype && (history as MemoryHistory).networks === 0;
 }
 
 /** `history.lookup`, awaited only when it returns a promise; a store that throws or rejects knows nothing. */
@@ -415,9 +475,10 @@ function recordSafely(
   host: string,
   port: number,
   outcomes: ReturnType<typeof outcomesOf>,
-  network: string | undefined,
+  networkOf: () => string | undefined,
 ): void {
   if (outcomes.length === 0) return;
+  const network = networkOf();
   try {
     const done = network === undefined
       ? history.record(host, port, outcomes)

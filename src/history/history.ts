@@ -52,8 +52,9 @@ export interface HostHistory {
 }
 
 /**
- * A history store. `connect` calls `lookup` before resolving a name and
- * `record` once its race is over. Either may return a promise, for a store
+ * A history store. `connect` calls `lookup` before resolving a name (not on
+ * an empty {@linkcode MemoryHistory}, which knows nothing) and `record` once
+ * its race is over. Either may return a promise, for a store
  * that does I/O (a file, a shared cache); a plain value keeps the in-memory
  * path free of extra awaits. A store that throws or rejects is ignored: the
  * connect goes on as if it knew nothing. `record`'s promise is not awaited.

@@ -445,6 +445,41 @@ describe("history in connect", () => {
     assert.equal((await connect(withGetter("on.test", store))).address, V4);
     assert.deepEqual(reads, ["on.test"]); // once, for both the lookup and the record
   });
+
+  it("an empty in-memory store reads the `network` getter once the first attempt is dialled, and records under it", async () => {
+    const steps: string[] = [];
+    const dialer = {
+      dial: (t: { address: string }) => (steps.push(`dial ${t.address}`), Promise.resolve(t.address)),
+      close: () => {},
+    };
+    const resolver = {
+      resolve: (_n: string, f: number) => (steps.push(`ask ${f}`), Promise.resolve(f === 4 ? [V4] : [])),
+    };
+    const connectWith = (history: MemoryHistory, network: () => string) =>
+      connect(Object.defineProperty({ hostname: "first.test", port: 443, dialer, resolver, history }, "network", {
+        get: () => (steps.push("network"), network()),
+        enumerable: true,
+      }));
+
+    const empty = new MemoryHistory();
+    assert.equal((await connectWith(empty, () => "n1")).address, V4);
+    assert.deepEqual(steps, ["ask 6", "ask 4", `dial ${V4}`, "network"]);
+    assert.equal(empty.lookup("first.test", 443, "n1")?.addresses[0].address, V4);
+    assert.equal(empty.lookup("first.test", 443), undefined);
+
+    steps.length = 0; // a store that knows something reads it first, for its lookup (and IPv4 won: A leads)
+    assert.equal((await connectWith(empty, () => "n1")).address, V4);
+    assert.deepEqual(steps, ["network", "ask 4", "ask 6", `dial ${V4}`]);
+
+    steps.length = 0; // a getter that throws names no network: the connect goes on, the record is the unknown network's
+    const other = new MemoryHistory();
+    const thrown = () => {
+      throw new Error("no routes");
+    };
+    assert.equal((await connectWith(other, thrown)).address, V4);
+    assert.deepEqual(steps, ["ask 6", "ask 4", `dial ${V4}`, "network"]);
+    assert.equal(other.lookup("first.test", 443)?.addresses[0].address, V4);
+  });
 });
 
 describe("history with a slow async store", () => {

@@ -382,8 +382,8 @@ function networkReader(options: RaceSettings, clock: Clock) {
     },
     /**
      * Reads it in a later turn, once. The timer is set from a microtask so that a dial started in this turn goes
-     * first (Deno loads a module at its first timer), and it fires after the runtime has sent the SYN (Bun sends it in a
-     * later task).
+     * first (Deno loads a module at its first timer), and it fires after the runtime has sent the SYN (Bun sends it
+     * in a later task).
      */
     readSoon(over: () => boolean) {
       if (cancelTimer) return;

@@ -260,7 +260,7 @@ async function raceFor<Conn>(
     });
   }
   let raceEmit = emit;
-  if (history && !network.read) { // read while the first attempt's handshake is on the wire, for the record
+  if (history && !asked) { // not read for a lookup: read for the record while the first handshake is on the wire
     const observer = raceEmit;
     raceEmit = (event) => {
       if (event.type === "attempt-start") network.readSoon(() => settled);
@@ -377,9 +377,6 @@ function networkReader(options: RaceSettings, clock: Clock) {
   return {
     get,
     getSafely,
-    get read() {
-      return read;
-    },
     /**
      * Reads it in a later turn, once. The timer is set from a microtask so that a dial started in this turn goes
      * first (Deno loads a module at its first timer), and it fires after the runtime has sent the SYN (Bun sends it

@@ -88,13 +88,16 @@ export function connect<Conn>(options: ConnectOptions<Conn>): Promise<Connected<
  * {@linkcode connect} on options already checked (`host` is what the check
  * returned). This is the one place that decides whether a connect needs the
  * race: an IP literal that nothing can cut short, watch, refuse or translate
- * is one dial. `timeline` false gives the bare connection. For adapters, not
- * exported by the package.
+ * is one dial. `timeline` false gives the bare connection; `realClock` is
+ * the clock when the caller sets none (an adapter's runtime may have a
+ * cheaper one than {@linkcode systemClock}). For adapters, not exported by
+ * the package.
  */
 export function connectChecked<Conn, Timeline extends boolean>(
   options: ConnectOptions<Conn>,
   host: Host,
   timeline: Timeline,
+  realClock: Clock = systemClock,
 ): Promise<Timeline extends true ? Connected<Conn> : Conn> {
   type Result = Timeline extends true ? Connected<Conn> : Conn;
   let selector: AddressSelector | undefined;
@@ -103,7 +106,7 @@ export function connectChecked<Conn, Timeline extends boolean>(
   } catch (error) {
     return Promise.reject(error);
   }
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? realClock;
   const literal = host.literal;
   if (
     literal && options.timeout === undefined && options.signal === undefined && !options.onEvent &&

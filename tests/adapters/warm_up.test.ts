@@ -1,7 +1,7 @@
 /**
- * An adapter kind's `warmUp` (what the first dial of a process would otherwise do first, scheduled while a name's
- * lookup is on the wire): asked for on every connect to a name, never for an IP literal, on both the adapters'
- * connect and the clients' prepared connect.
+ * An adapter kind's hooks. `warmUp` (what the first dial of a process would otherwise do first, scheduled while a
+ * name's lookup is on the wire): asked for on every connect to a name, never for an IP literal, on both the adapters'
+ * connect and the clients' prepared connect. `clock`: the race's clock on every path.
  */
 
 import { describe, it } from "node:test";
@@ -14,7 +14,7 @@ import {
   prepareConnect,
 } from "../../src/adapters/shared/connect.ts";
 import { netKind } from "../../src/adapters/shared/net_dialer.ts";
-import type { Family } from "../../src/base/types.ts";
+import type { Clock, Family } from "../../src/base/types.ts";
 
 /** A kind whose dialer connects at once to a string, counting warm-ups and lookups. */
 function fakeKind() {
@@ -74,6 +74,51 @@ describe("an adapter kind's warm-up", () => {
     const onNode = !("Deno" in globalThis) && !("Bun" in globalThis);
     for (const field of ["host", "hostname"] as const) {
       assert.equal(typeof netKind(field).warmUp, onNode ? "function" : "undefined");
+    }
+  });
+});
+
+describe("an adapter kind's clock", () => {
+  /** A kind whose race runs on a recording clock; the resolver answers IPv6 late, so the race sets timers. */
+  function clockedKind() {
+    const timers: number[] = [];
+    const clock: Clock = {
+      now: () => performance.now(),
+      setTimer(callback, ms) {
+        timers.push(ms);
+        const id = setTimeout(callback, 0); // due at once: the test need not wait
+        return () => clearTimeout(id);
+      },
+    };
+    const kind: AdapterKind<string> = {
+      shape: { hostField: "hostname", socket: [] },
+      resolver: { resolve: (_name, family) => Promise.resolve(family === 4 ? ["192.0.2.1"] : ["2001:db8::1"]) },
+      dialer: () => ({
+        dial: (target) =>
+          target.family === 6 ? new Promise<string>(() => {}) : Promise.resolve(`conn to ${target.address}`),
+        close: () => {},
+      }),
+      tune: () => {},
+      clock,
+    };
+    return { kind, timers };
+  }
+
+  it("runs the race's timers on every adapter path (connect, the clients' connect, a prepared connect)", async () => {
+    for (
+      const run of [
+        (kind: AdapterKind<string>) => connectWith({ hostname: "db.example", port: 5432, history: false }, kind, false),
+        (kind: AdapterKind<string>) =>
+          connectForClient({ hostname: "db.example", port: 5432, history: false }, kind).then((c) => c.conn),
+        (kind: AdapterKind<string>) =>
+          connectPrepared(prepareConnect({ hostname: "db.example", port: 5432, history: false }, kind)).then((c) =>
+            c.conn
+          ),
+      ]
+    ) {
+      const { kind, timers } = clockedKind();
+      assert.equal(await run(kind), "conn to 192.0.2.1");
+      assert.ok(timers.length >= 1, "the attempt delay ran on the kind's clock");
     }
   });
 });

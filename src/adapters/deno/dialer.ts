@@ -10,6 +10,7 @@ import { NEVER_ABORTED } from "../../race/race.ts";
 import type { AdapterKind } from "../shared/connect.ts";
 import type { SocketOptions } from "../shared/options.ts";
 import { systemResolver } from "../../dns/system.ts";
+import { denoClock } from "./clock.ts";
 
 /**
  * Dials one address with `Deno.connect`, passing the attempt's signal so an
@@ -50,6 +51,7 @@ export const DENO: AdapterKind<Deno.TcpConn> = {
   shape: { hostField: "hostname", socket: ["noDelay", "keepAlive"], ignored: { transport: "tcp" } },
   resolver: systemResolver, // no thread-pool stall under Deno, and the stub would need --allow-read
   dialer: () => denoDialer,
+  clock: denoClock,
   tune(conn: Deno.TcpConn, options: SocketOptions): void {
     if (options.noDelay !== undefined) conn.setNoDelay(options.noDelay);
     if (options.keepAlive !== undefined) conn.setKeepAlive(options.keepAlive);

@@ -9,7 +9,7 @@
 
 import { connectChecked, type Connected, type ConnectOptions } from "../../connect/connect.ts";
 import { checkConnectOptions, type Host } from "../../connect/validate.ts";
-import type { ConnectEvent, Dialer, Resolver } from "../../base/types.ts";
+import type { Clock, ConnectEvent, Dialer, Resolver } from "../../base/types.ts";
 import { startTrace, type Trace } from "./tracing.ts";
 import {
   checkAdapterOptions,
@@ -35,6 +35,8 @@ export interface AdapterKind<Conn> {
    * name's lookup is on the wire rather than after its answer. Called for every connect to a name.
    */
   readonly warmUp?: () => void;
+  /** The race's clock where the runtime has a cheaper one than the core's `systemClock` (Deno). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -63,11 +65,11 @@ export function connectWith<Conn, Timeline extends boolean>(
   const trace = startTrace(String(checked.race.hostname), checked.race.port);
   let connected: Promise<Timeline extends true ? Connected<Conn> : Conn>;
   if (trace) {
-    const full = connectChecked(traced(settings, trace), host, true);
+    const full = connectChecked(traced(settings, trace), host, true, kind.clock);
     trace.settle(full);
     connected = (timeline ? full : full.then((c) => c.conn)) as typeof connected;
   } else {
-    connected = connectChecked(settings, host, timeline);
+    connected = connectChecked(settings, host, timeline, kind.clock);
   }
   if (checked.socket === NO_SOCKET_OPTIONS) return connected; // nothing to set on the winner
   return connected.then((result) => {
@@ -120,7 +122,7 @@ export async function connectPrepared<Conn>(prepared: PreparedConnect<Conn>): Pr
   const { kind, checked, settings, host } = prepared;
   if (!host.literal) kind.warmUp?.();
   const trace = startTrace(String(checked.race.hostname), checked.race.port);
-  const raced = connectChecked(trace ? traced(settings, trace) : settings, host, true);
+  const raced = connectChecked(trace ? traced(settings, trace) : settings, host, true, kind.clock);
   trace?.settle(raced);
   const connected = await raced;
   tuneOrClose(connected.conn, checked.socket, settings.dialer, kind);

@@ -15,7 +15,7 @@
 import { type CachingResolver, cachingResolver, type DnsCacheStats } from "./cache.ts";
 import { stubMatchesSystem } from "./nsswitch.ts";
 import type { Family, ResolvedAddresses, Resolver } from "../base/types.ts";
-import { createStubResolverWith } from "./stub.ts";
+import { createStubResolverWith, readStubFiles } from "./stub.ts";
 import { caresExchange } from "./cares.ts";
 import { exchange } from "./exchange.ts";
 import { isLocalhost, systemResolver } from "./system.ts";
@@ -33,16 +33,19 @@ let chosen: Promise<Resolver> | undefined;
 /** The stub's cache, once chosen. */
 let cache: CachingResolver | undefined;
 
-/** The stub (cached) when /etc/nsswitch.conf says `hosts: files dns` and /etc/resolv.conf is there; else getaddrinfo. */
+/**
+ * The stub (cached) when /etc/nsswitch.conf says `hosts: files dns` and /etc/resolv.conf is there; else getaddrinfo.
+ * The three files are read at once, and the stub starts from what was read: one round of reads, not two.
+ */
 async function choose(): Promise<Resolver> {
   try {
-    const [nsswitch, resolvConf] = await Promise.all([
+    const [nsswitch, files] = await Promise.all([
       readConfigText("/etc/nsswitch.conf"),
-      readConfigText("/etc/resolv.conf"),
+      readStubFiles("/etc/resolv.conf", "/etc/hosts"),
     ]);
     // No nsswitch.conf (musl, macOS) or no (or an empty) resolv.conf: only getaddrinfo knows what to do.
-    if (resolvConf.trim() !== "" && stubMatchesSystem(nsswitch)) {
-      return cache = cachingResolver(createStubResolverWith({}, onNode ? caresExchange : exchange));
+    if (files.resolvConf.trim() !== "" && stubMatchesSystem(nsswitch)) {
+      return cache = cachingResolver(createStubResolverWith({}, onNode ? caresExchange : exchange, files));
     }
   } catch {
     // Unreadable: getaddrinfo.

@@ -56,3 +56,37 @@ function isNotFound(error: unknown): boolean {
   if (deno?.errors && error instanceof deno.errors.NotFound) return true;
   return (error as { code?: string } | null)?.code === "ENOENT";
 }
+
+/** How often, at most, the files' stamps are looked at again, in ms. */
+export const RECHECK_MS = 2000;
+
+/**
+ * A value made from configuration files by `read`, made once and again only when one of `paths` has changed (their
+ * stamps are looked at every {@linkcode RECHECK_MS} at most). Concurrent callers share one reading; a reading that
+ * throws rejects its callers and is tried again at the next call. `first`: a value already read (at `now()`).
+ */
+export function watchConfig<T>(
+  paths: readonly string[],
+  read: () => Promise<T>,
+  { first, now = () => performance.now() }: { first?: T; now?: () => number } = {},
+): () => Promise<T> {
+  let value = first;
+  let stamp: string | undefined; // taken before `value` was read; none for a first reading
+  let checkedAt = first === undefined ? -Infinity : now();
+  let loading: Promise<T> | undefined;
+  const reload = async (): Promise<T> => {
+    checkedAt = now();
+    // The first reading takes no stamp (a fresh process's first stat is slow): the next check stamps the files,
+    // then reads them again.
+    const current = value === undefined ? undefined : (await Promise.all(paths.map(configStamp))).join(" ");
+    if (value === undefined || current !== stamp) {
+      value = await read();
+      stamp = current;
+    }
+    return value;
+  };
+  return () =>
+    value !== undefined && now() - checkedAt < RECHECK_MS
+      ? Promise.resolve(value)
+      : (loading ??= reload().finally(() => loading = undefined));
+}

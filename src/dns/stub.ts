@@ -17,7 +17,7 @@ import { parseResolvConf, type ResolvConf, searchNames } from "./resolv_conf.ts"
 import type { Family, ResolvedAddresses, Resolver, ServiceAnswer } from "../base/types.ts";
 import { requireObject } from "../base/checks.ts";
 import { exchange, exchangeService } from "./exchange.ts";
-import { configStamp, readConfigText } from "./config_files.ts";
+import { readConfigText, watchConfig } from "./config_files.ts";
 import { isLocalhost } from "./system.ts";
 
 /** Where {@linkcode createStubResolver} reads its configuration. */
@@ -44,11 +44,7 @@ export interface StubResolver extends Resolver {
 interface Config {
   conf: ResolvConf;
   hosts: HostsTable;
-  stamp: string;
 }
-
-/** Files are looked at again (their mtime) at most this often, in ms. */
-const RECHECK_MS = 2000;
 
 /**
  * Makes a stub resolver reading `resolvConf` and `hostsFile`. Both are read
@@ -83,34 +79,43 @@ export type DnsTransport = (
   signal: AbortSignal,
 ) => Promise<DnsAnswer>;
 
+/** The texts of the stub's two files, read together. */
+export interface StubFiles {
+  readonly resolvConf: string;
+  readonly hosts: string;
+}
+
+/** Reads resolv.conf and the hosts file, each once, together (a missing file reads as ""). */
+export async function readStubFiles(resolvPath: string, hostsPath: string): Promise<StubFiles> {
+  const [resolvConf, hosts] = await Promise.all([readConfigText(resolvPath), readConfigText(hostsPath)]);
+  return { resolvConf, hosts };
+}
+
+function configOf(files: StubFiles): Config {
+  return { conf: parseResolvConf(files.resolvConf), hosts: parseHosts(files.hosts) };
+}
+
 /**
  * {@linkcode createStubResolver} over a given transport instead of the
- * network: for tests, which script the servers' answers. Not exported by
- * the package.
+ * network: for tests, which script the servers' answers. `files`: the
+ * texts of its two files, already read by whoever chose the stub. Not
+ * exported by the package.
  */
-export function createStubResolverWith(options: StubResolverOptions, transport: DnsTransport): StubResolver {
+export function createStubResolverWith(
+  options: StubResolverOptions,
+  transport: DnsTransport,
+  files?: StubFiles,
+): StubResolver {
   requireObject(options as unknown, "options");
   const resolvPath = options.resolvConf ?? "/etc/resolv.conf";
   const hostsPath = options.hostsFile ?? "/etc/hosts";
-  let config: Config | undefined;
-  let checkedAt = -Infinity;
+  // One reading shared by concurrent lookups (A and AAAA), and again when a file changes.
+  const load = watchConfig(
+    [resolvPath, hostsPath],
+    async () => configOf(await readStubFiles(resolvPath, hostsPath)),
+    { first: files && configOf(files) },
+  );
   let next = 0; // the server to ask first, under `options rotate`
-
-  let loading: Promise<Config> | undefined; // one reading shared by concurrent lookups (A and AAAA)
-
-  const reload = async (): Promise<Config> => {
-    checkedAt = performance.now();
-    const stamp = `${await configStamp(resolvPath)} ${await configStamp(hostsPath)}`;
-    if (config?.stamp !== stamp) {
-      const [resolvText, hostsText] = await Promise.all([readConfigText(resolvPath), readConfigText(hostsPath)]);
-      config = { conf: parseResolvConf(resolvText), hosts: parseHosts(hostsText), stamp };
-    }
-    return config;
-  };
-  const load = (): Promise<Config> => {
-    if (config && performance.now() - checkedAt < RECHECK_MS) return Promise.resolve(config);
-    return loading ??= reload().finally(() => loading = undefined);
-  };
 
   const ask = async (conf: ResolvConf, name: string, family: Family, signal: AbortSignal) => {
     const servers = conf.nameservers;

@@ -11,7 +11,7 @@
 import type { Family, Resolver } from "../base/types.ts";
 import { nodeDns } from "../runtime/lazy_modules.ts";
 import type { HostsTable } from "./hosts_file.ts";
-import { configStamp, readConfigText } from "./config_files.ts";
+import { readConfigText, watchConfig } from "./config_files.ts";
 import { denoAddresses } from "./deno_dns.ts";
 
 /**
@@ -78,48 +78,38 @@ interface SystemView {
   readonly filesThenDns: boolean;
   /** resolv.conf's `ndots`; undefined when it cannot be read. */
   readonly ndots: number | undefined;
-  readonly stamp: string;
 }
-let view: SystemView | undefined;
-let checkedAt = -Infinity;
-let loading: Promise<SystemView> | undefined;
 
-/** The view, re-read when a file changes (looked at every 2 s at most); undefined when the files cannot be read. */
+/** The view, re-read when a file changes (looked at every 2 s at most). */
+const watchedView = watchConfig(["/etc/hosts", "/etc/nsswitch.conf", "/etc/resolv.conf"], readView);
+
+/** The view; undefined when the files cannot be read. */
 async function systemView(): Promise<SystemView | undefined> {
   try {
-    return view && performance.now() - checkedAt < 2000
-      ? view
-      : await (loading ??= loadView().finally(() => loading = undefined));
+    return await watchedView();
   } catch {
     return undefined; // no permission to read them (Deno without --allow-read): getaddrinfo decides
   }
 }
 
-async function loadView(): Promise<SystemView> {
-  checkedAt = performance.now();
-  const files = ["/etc/hosts", "/etc/nsswitch.conf", "/etc/resolv.conf"];
-  const stamp = (await Promise.all(files.map(configStamp))).join(" ");
-  if (view?.stamp !== stamp) {
-    // Loaded at the first lookup, not at import: the Deno entry imports this module and keeps its start light.
-    const [hosts, nsswitch, resolvConf, { parseHosts }, { hostsSources, stubMatchesSystem }, { parseResolvConf }] =
-      await Promise.all([
-        readConfigText("/etc/hosts"),
-        readConfigText("/etc/nsswitch.conf"),
-        readConfigText("/etc/resolv.conf").catch(() => undefined),
-        import("./hosts_file.ts"),
-        import("./nsswitch.ts"),
-        import("./resolv_conf.ts"),
-      ]);
-    // No hosts line: glibc's default is "dns [!UNAVAIL=return] files", DNS first.
-    view = {
-      hosts: parseHosts(hosts),
-      filesFirst: hostsSources(nsswitch)?.[0] === "files",
-      filesThenDns: stubMatchesSystem(nsswitch),
-      ndots: resolvConf === undefined ? undefined : parseResolvConf(resolvConf).ndots,
-      stamp,
-    };
-  }
-  return view;
+async function readView(): Promise<SystemView> {
+  // Loaded at the first lookup, not at import: the Deno entry imports this module and keeps its start light.
+  const [hosts, nsswitch, resolvConf, { parseHosts }, { hostsSources, stubMatchesSystem }, { parseResolvConf }] =
+    await Promise.all([
+      readConfigText("/etc/hosts"),
+      readConfigText("/etc/nsswitch.conf"),
+      readConfigText("/etc/resolv.conf").catch(() => undefined),
+      import("./hosts_file.ts"),
+      import("./nsswitch.ts"),
+      import("./resolv_conf.ts"),
+    ]);
+  // No hosts line: glibc's default is "dns [!UNAVAIL=return] files", DNS first.
+  return {
+    hosts: parseHosts(hosts),
+    filesFirst: hostsSources(nsswitch)?.[0] === "files",
+    filesThenDns: stubMatchesSystem(nsswitch),
+    ndots: resolvConf === undefined ? undefined : parseResolvConf(resolvConf).ndots,
+  };
 }
 
 /** A label glibc's `res_hnok` accepts and every DNS client reads alike: letters, digits, inner hyphens. */

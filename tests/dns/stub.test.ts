@@ -129,3 +129,16 @@ describe("the stub resolver's hosts file", () => {
     });
   });
 });
+
+describe("the stub resolver's files", () => {
+  it("starts from files already read (the default resolver's one round of reads), not from the paths", async () => {
+    const dns = fakeDns({ "remote.test/4": ["192.0.2.20"] });
+    await withFiles("nameserver 192.0.2.53\n", "192.0.2.7 pinned.test\n", async (paths) => {
+      const given = { resolvConf: "nameserver 192.0.2.53\n", hosts: "192.0.2.8 pinned.test\n" };
+      const stub = createStubResolverWith(paths, dns.transport, given);
+      assert.deepEqual(await stub.resolve("pinned.test", 4, open()), ["192.0.2.8"], "the given hosts text");
+      assert.deepEqual(await stub.resolve("remote.test", 4, open()), ["192.0.2.20"]);
+      assert.deepEqual(dns.asked, ["remote.test/4"]);
+    });
+  });
+});

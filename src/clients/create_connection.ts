@@ -18,7 +18,7 @@ import { setImmediate, setTimeout } from "node:timers";
 import { nextTick } from "node:process";
 import type { Connected, RaceSettings } from "../connect/connect.ts";
 import type { Clock, Resolver } from "../base/types.ts";
-import { systemClock } from "../race/clock.ts";
+import { inSteps, systemClock } from "../race/clock.ts";
 import { defaultHistory } from "../history/history.ts";
 import { connectPrepared, prepareConnect } from "../adapters/shared/connect.ts";
 import { discardSocket, netKind } from "../adapters/shared/net_dialer.ts";
@@ -180,7 +180,7 @@ export class EyeballsSocket extends Duplex {
   /** The real clock, whose timers follow `ref()` and `unref()`. */
   readonly #clock: Clock = {
     now: () => systemClock.now(),
-    setTimer: (callback, ms) => {
+    setTimer: inSteps((callback, ms) => {
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
         callback();
@@ -191,7 +191,7 @@ export class EyeballsSocket extends Duplex {
         clearTimeout(timer);
         this.#timers.delete(timer);
       };
-    },
+    }),
   };
 
   /** Takes over the winning socket: its data, its end, its errors; replays what was set while connecting. */

@@ -6,6 +6,36 @@
 
 import type { Clock } from "../base/types.ts";
 
+/** The longest delay a runtime's timer takes (a signed 32-bit count of ms): a longer one fires at once there. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A clock's `setTimer` for any finite delay, over a runtime timer `set` that
+ * takes at most {@linkcode MAX_TIMER_MS}: a longer delay is waited out in
+ * steps, so that a `timeout` of weeks does not fire at once.
+ *
+ * @example
+ * ```ts
+ * import { inSteps } from "./clock.ts";
+ * const setTimer = inSteps((callback, ms) => {
+ *   const id = setTimeout(callback, ms);
+ *   return () => clearTimeout(id);
+ * });
+ * const cancel = setTimer(() => console.log("due"), 30 * 86_400_000); // 30 days: two steps
+ * cancel();
+ * ```
+ */
+export function inSteps(set: Clock["setTimer"]): Clock["setTimer"] {
+  const setTimer = (callback: () => void, ms: number): () => void => {
+    if (!(ms > MAX_TIMER_MS)) return set(callback, ms);
+    let cancel = set(() => {
+      cancel = setTimer(callback, ms - MAX_TIMER_MS);
+    }, MAX_TIMER_MS);
+    return () => cancel();
+  };
+  return setTimer;
+}
+
 /**
  * The real clock: `performance.now()` and `setTimeout`. A `setTimeout` call
  * that itself took a millisecond or more (Deno's first one in a process loads
@@ -14,7 +44,7 @@ import type { Clock } from "../base/types.ts";
  */
 export const systemClock: Clock = {
   now: () => performance.now(),
-  setTimer(callback, ms) {
+  setTimer: inSteps((callback, ms) => {
     const start = performance.now();
     let id = setTimeout(callback, ms);
     const spent = performance.now() - start;
@@ -23,5 +53,5 @@ export const systemClock: Clock = {
       id = setTimeout(callback, Math.max(0, ms - spent));
     }
     return () => clearTimeout(id);
-  },
+  }),
 };

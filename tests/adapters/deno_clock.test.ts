@@ -28,6 +28,14 @@ describe("denoClock", { skip: notDeno }, () => {
     for (const [ms, at] of fired) assert.ok(at >= Math.ceil(ms) - 0.5, `${ms} ms timer fired at ${at} ms`);
   });
 
+  it("does not fire a delay past the 32-bit range at once (Deno fires such a timer at once)", async () => {
+    let fired = false;
+    const cancel = denoClock.setTimer(() => fired = true, 2 ** 31 + 5);
+    await new Promise<void>((resolve) => denoClock.setTimer(resolve, 30));
+    cancel();
+    assert.equal(fired, false);
+  });
+
   it("never fires a cancelled timer", async () => {
     let fired = false;
     const cancel = denoClock.setTimer(() => fired = true, 1);

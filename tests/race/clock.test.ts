@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { systemClock } from "../../src/race/clock.ts";
+import { inSteps, MAX_TIMER_MS, systemClock } from "../../src/race/clock.ts";
+import { connect } from "../../src/connect/connect.ts";
 
 /**
  * Runs `body` with `setTimeout` and `clearTimeout` replaced by recorders. Each setTimeout call busy-waits as long as
@@ -42,5 +43,79 @@ describe("systemClock", () => {
     assert.deepEqual(quick.cleared, [1]);
     const slow = withRecordedTimers([15], () => systemClock.setTimer(() => {}, 10));
     assert.deepEqual(slow.set, [10, 0]);
+  });
+});
+
+describe("inSteps: delays past a runtime timer's 32-bit range", () => {
+  /** A fake runtime timer: records each delay asked for; `fire()` runs the pending one. */
+  function fakeTimer() {
+    const asked: number[] = [];
+    let pending: (() => void) | undefined;
+    let cancelled = 0;
+    const setTimer = inSteps((callback, ms) => {
+      asked.push(ms);
+      pending = callback;
+      return () => {
+        cancelled++;
+        pending = undefined;
+      };
+    });
+    const fire = () => {
+      const due = pending!;
+      pending = undefined;
+      due();
+    };
+    return { setTimer, asked, fire, cancelled: () => cancelled, pending: () => pending !== undefined };
+  }
+
+  it("sets a delay within the range once, as asked", () => {
+    const t = fakeTimer();
+    let calls = 0;
+    t.setTimer(() => calls++, MAX_TIMER_MS);
+    assert.deepEqual(t.asked, [MAX_TIMER_MS]);
+    t.fire();
+    assert.equal(calls, 1);
+  });
+
+  it("waits out a longer delay in steps, calling back once, at the end", () => {
+    const t = fakeTimer();
+    let calls = 0;
+    t.setTimer(() => calls++, 2 * MAX_TIMER_MS + 5);
+    t.fire();
+    t.fire();
+    assert.equal(calls, 0, "not before the last step");
+    t.fire();
+    assert.equal(calls, 1);
+    assert.deepEqual(t.asked, [MAX_TIMER_MS, MAX_TIMER_MS, 5]);
+    assert.equal(t.pending(), false);
+  });
+
+  it("cancels whichever step is pending", () => {
+    const t = fakeTimer();
+    let calls = 0;
+    const cancel = t.setTimer(() => calls++, 3 * MAX_TIMER_MS);
+    t.fire();
+    cancel();
+    assert.equal(t.cancelled(), 1);
+    assert.equal(t.pending(), false);
+    assert.equal(calls, 0);
+  });
+
+  it("is the system clock's: a 30-day delay asks setTimeout for its largest delay, not more", () => {
+    const { set } = withRecordedTimers([], () => systemClock.setTimer(() => {}, 30 * 86_400_000)());
+    assert.deepEqual(set, [MAX_TIMER_MS]);
+  });
+
+  it("a connect with a timeout of weeks does not time out at once (the runtimes fire such a timer in 1 ms or 0)", async () => {
+    const connected = await connect({
+      hostname: "192.0.2.1",
+      port: 443,
+      timeout: 30 * 86_400_000,
+      dialer: {
+        dial: () => new Promise<string>((resolve) => setTimeout(() => resolve("conn"), 20)),
+        close: () => {},
+      },
+    });
+    assert.equal(connected.conn, "conn");
   });
 });

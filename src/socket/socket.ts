@@ -11,6 +11,7 @@
 
 import type { SecureTransport, Socket, SocketInfo, TlsOptions } from "./types.ts";
 import type { Transport } from "./transport.ts";
+import { abortSignalClock, systemClock } from "../race/clock.ts";
 
 /**
  * How a socket was opened, and where to upgrade it to.
@@ -81,8 +82,11 @@ class SocketWriter extends WritableStreamDefaultWriter<Chunk> {
   }
 }
 
+/** A timer task's clock: on Deno its own web timers, as the Deno adapter's. */
+const timers = (globalThis as { Deno?: unknown }).Deno === undefined ? systemClock : abortSignalClock;
+
 /** Resolves after the tasks queued now have run. */
-const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+const nextTask = () => new Promise<void>((resolve) => timers.setTimer(resolve, 0));
 
 /**
  * A {@linkcode Socket} over the transport `connecting` resolves to.

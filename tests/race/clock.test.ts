@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { inSteps, MAX_TIMER_MS, systemClock } from "../../src/race/clock.ts";
+import { abortSignalClock, inSteps, MAX_TIMER_MS, systemClock } from "../../src/race/clock.ts";
 import { connect } from "../../src/connect/connect.ts";
 
 /**
@@ -117,5 +117,63 @@ describe("inSteps: delays past a runtime timer's 32-bit range", () => {
       },
     });
     assert.equal(connected.conn, "conn");
+  });
+});
+
+describe("abortSignalClock (Deno's own web timers)", {
+  skip: !("Deno" in globalThis) && "abortSignalClock is for Deno: tested under deno test",
+}, () => {
+  it("fires each timer no earlier than asked, a fractional delay rounded up, and in the order due", async () => {
+    const start = performance.now();
+    const fired: Array<[number, number]> = [];
+    const all = [15, 0.5, 4].map((ms) =>
+      new Promise<void>((resolve) =>
+        abortSignalClock.setTimer(() => {
+          fired.push([ms, performance.now() - start]);
+          resolve();
+        }, ms)
+      )
+    );
+    await Promise.all(all);
+    assert.deepEqual(fired.map(([ms]) => ms), [0.5, 4, 15]);
+    for (const [ms, at] of fired) assert.ok(at >= Math.ceil(ms) - 0.5, `${ms} ms timer fired at ${at} ms`);
+  });
+
+  it("does not fire a delay past the 32-bit range at once (Deno fires such a timer at once)", async () => {
+    let fired = false;
+    const cancel = abortSignalClock.setTimer(() => fired = true, 2 ** 31 + 5);
+    await new Promise<void>((resolve) => abortSignalClock.setTimer(resolve, 30));
+    cancel();
+    assert.equal(fired, false);
+  });
+
+  it("never fires a cancelled timer", async () => {
+    let fired = false;
+    const cancel = abortSignalClock.setTimer(() => fired = true, 1);
+    cancel();
+    cancel(); // twice is harmless
+    await new Promise<void>((resolve) => abortSignalClock.setTimer(resolve, 20));
+    assert.equal(fired, false);
+  });
+
+  it("keeps a process alive for a pending timer, and not for a cancelled one (fresh processes)", async () => {
+    const url = new URL("../../src/race/clock.ts", import.meta.url).href;
+    const run = async (code: string) => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["eval", `import { abortSignalClock } from ${JSON.stringify(url)};\n${code}`],
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      // A child still running after a minute waits for the hour-long timer: kill it, and the check below fails.
+      const kill = setTimeout(() => child.kill(), 60_000);
+      const { code: exit, stdout } = await child.output();
+      clearTimeout(kill);
+      return { exit, out: new TextDecoder().decode(stdout).trim().split("\n") };
+    };
+    const pending = await run(`abortSignalClock.setTimer(() => console.log("fired"), 50); console.log("set");`);
+    assert.deepEqual(pending, { exit: 0, out: ["set", "fired"] }, "the process waited for its timer");
+    const cancelled = await run(`const cancel = abortSignalClock.setTimer(() => console.log("fired"), 3_600_000);
+cancel(); console.log("cancelled");`);
+    assert.deepEqual(cancelled, { exit: 0, out: ["cancelled"] }, "the process ended without waiting an hour");
   });
 });

@@ -10,7 +10,7 @@ import { NEVER_ABORTED } from "../../race/race.ts";
 import type { AdapterKind } from "../shared/connect.ts";
 import type { SocketOptions } from "../shared/options.ts";
 import { systemResolver } from "../../dns/system.ts";
-import { denoClock } from "./clock.ts";
+import { abortSignalClock } from "../../race/clock.ts";
 
 /**
  * Dials one address with `Deno.connect`, passing the attempt's signal so an
@@ -51,7 +51,7 @@ export const DENO: AdapterKind<Deno.TcpConn> = {
   shape: { hostField: "hostname", socket: ["noDelay", "keepAlive"], ignored: { transport: "tcp" } },
   resolver: systemResolver, // no thread-pool stall under Deno, and the stub would need --allow-read
   dialer: () => denoDialer,
-  clock: denoClock,
+  clock: abortSignalClock, // Deno's own web timers: its setTimeout loads node:timers at its first call
   tune(conn: Deno.TcpConn, options: SocketOptions): void {
     if (options.noDelay !== undefined) conn.setNoDelay(options.noDelay);
     if (options.keepAlive !== undefined) conn.setKeepAlive(options.keepAlive);

@@ -64,7 +64,7 @@ export const systemClock: Clock = {
  * and the timer then runs out unheard and holds nothing. Delays are rounded
  * up to whole milliseconds, so a timer never fires before it is due. Not for
  * Node or Bun: there these timers cost several times more than `setTimeout`,
- * and Node's neither keep the process alive nor outlive their signal.
+ * and Node's do not keep the process alive.
  *
  * @example
  * ```ts
